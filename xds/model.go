@@ -1,0 +1,189 @@
+package xds
+
+import "io"
+
+// Code is a coded value of XDS metadata: Classification@nodeRepresentation
+// (Code), the codingScheme slot (Scheme) and the Name (Display).
+type Code struct {
+	Code    string `json:"code"`
+	Scheme  string `json:"scheme"`
+	Display string `json:"display,omitempty"`
+}
+
+// Author is one author Classification of a DocumentEntry or SubmissionSet.
+// Values are kept in their HL7 v2 encodings (XCN, XON, XTN, CE-like strings).
+type Author struct {
+	Person             string   `json:"person,omitempty"`       // authorPerson, XCN
+	Institutions       []string `json:"institutions,omitempty"` // authorInstitution, XON
+	Roles              []string `json:"roles,omitempty"`        // authorRole
+	Specialties        []string `json:"specialties,omitempty"`  // authorSpecialty
+	Telecommunications []string `json:"telecom,omitempty"`      // authorTelecommunication, XTN
+}
+
+// Slot is an ebRIM slot kept verbatim: slots kjdd does not model are
+// preserved (and reported with XDSExtraMetadataNotSaved only when dropped).
+type Slot struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values"`
+}
+
+// DocumentEntry is the XDS DocumentEntry (rim:ExtrinsicObject).
+type DocumentEntry struct {
+	EntryUUID  string `json:"entryUUID"` // @id; symbolic in a submission until assigned
+	LogicalID  string `json:"lid,omitempty"`
+	Version    string `json:"version,omitempty"` // VersionInfo@versionName, "1" when registered
+	UniqueID   string `json:"uniqueId"`
+	PatientID  string `json:"patientId"` // CX, e.g. 13116900216^^^&2.16.578.1.12.4.1.4.1&ISO
+	ObjectType string `json:"objectType"`
+	MimeType   string `json:"mimeType"`
+	Status     string `json:"status"`
+	Home       string `json:"home,omitempty"` // bare OID or urn:oid:; renderers emit urn:oid:
+
+	Title    string `json:"title,omitempty"`
+	Comments string `json:"comments,omitempty"`
+
+	ClassCode                  Code   `json:"classCode"`
+	TypeCode                   Code   `json:"typeCode"`
+	FormatCode                 Code   `json:"formatCode"`
+	HealthcareFacilityTypeCode Code   `json:"healthcareFacilityTypeCode"`
+	PracticeSettingCode        Code   `json:"practiceSettingCode"`
+	ConfidentialityCodes       []Code `json:"confidentialityCodes"`
+	EventCodes                 []Code `json:"eventCodes,omitempty"`
+
+	Authors []Author `json:"authors,omitempty"`
+
+	CreationTime       string   `json:"creationTime,omitempty"` // DTM, UTC, YYYY[MM[DD[hh[mm[ss]]]]]
+	ServiceStartTime   string   `json:"serviceStartTime,omitempty"`
+	ServiceStopTime    string   `json:"serviceStopTime,omitempty"`
+	LanguageCode       string   `json:"languageCode,omitempty"`
+	SourcePatientID    string   `json:"sourcePatientId,omitempty"`
+	SourcePatientInfo  []string `json:"sourcePatientInfo,omitempty"`
+	LegalAuthenticator string   `json:"legalAuthenticator,omitempty"`
+
+	Hash               string `json:"hash,omitempty"` // SHA-1, lower-case hex
+	Size               int64  `json:"size,omitempty"`
+	HasSize            bool   `json:"hasSize,omitempty"` // size slot present (0 is a valid size)
+	RepositoryUniqueID string `json:"repositoryUniqueId,omitempty"`
+
+	ReferenceIDs         []string `json:"referenceIds,omitempty"` // urn:ihe:iti:xds:2013:referenceIdList, CXi
+	DocumentAvailability string   `json:"documentAvailability,omitempty"`
+	URI                  string   `json:"uri,omitempty"`
+
+	ExtraSlots []Slot `json:"extraSlots,omitempty"`
+}
+
+// SubmissionSet is the XDS SubmissionSet (rim:RegistryPackage classified as
+// SubmissionSet).
+type SubmissionSet struct {
+	EntryUUID          string   `json:"entryUUID"`
+	LogicalID          string   `json:"lid,omitempty"`
+	UniqueID           string   `json:"uniqueId"`
+	SourceID           string   `json:"sourceId"`
+	PatientID          string   `json:"patientId"`
+	Status             string   `json:"status"`
+	Home               string   `json:"home,omitempty"`
+	Title              string   `json:"title,omitempty"`
+	Comments           string   `json:"comments,omitempty"`
+	SubmissionTime     string   `json:"submissionTime"`
+	ContentTypeCode    Code     `json:"contentTypeCode"`
+	Authors            []Author `json:"authors,omitempty"`
+	IntendedRecipients []string `json:"intendedRecipients,omitempty"`
+	ExtraSlots         []Slot   `json:"extraSlots,omitempty"`
+}
+
+// Folder is the XDS Folder (rim:RegistryPackage classified as Folder).
+type Folder struct {
+	EntryUUID      string `json:"entryUUID"`
+	LogicalID      string `json:"lid,omitempty"`
+	UniqueID       string `json:"uniqueId"`
+	PatientID      string `json:"patientId"`
+	Status         string `json:"status"`
+	Home           string `json:"home,omitempty"`
+	Title          string `json:"title,omitempty"`
+	Comments       string `json:"comments,omitempty"`
+	LastUpdateTime string `json:"lastUpdateTime,omitempty"`
+	CodeList       []Code `json:"codeList"`
+	ExtraSlots     []Slot `json:"extraSlots,omitempty"`
+}
+
+// Association is an ebRIM Association between two registry objects.
+type Association struct {
+	EntryUUID string `json:"entryUUID"`
+	Type      string `json:"type"`   // full URN, e.g. AssocHasMember, AssocRPLC
+	Source    string `json:"source"` // sourceObject (entryUUID)
+	Target    string `json:"target"` // targetObject (entryUUID)
+	Status    string `json:"status"`
+	Home      string `json:"home,omitempty"`
+	// SubmissionSetStatus is the slot on SubmissionSet→DocumentEntry
+	// HasMember associations: "Original" or "Reference".
+	SubmissionSetStatus string `json:"submissionSetStatus,omitempty"`
+	ExtraSlots          []Slot `json:"extraSlots,omitempty"`
+}
+
+// Blob is document content received in a request: inline base64 in the
+// envelope, or an MTOM part (spooled, never held whole in memory when large).
+type Blob interface {
+	// Open returns a fresh reader over the decoded bytes. It may be called
+	// more than once.
+	Open() (io.ReadCloser, error)
+}
+
+// Document is one xds-b:Document of a ProvideAndRegisterDocumentSetRequest.
+type Document struct {
+	ID      string // @id: the DocumentEntry's id in the submission
+	Content Blob
+}
+
+// Submission is the content of a SubmitObjectsRequest (ITI-42) or a
+// ProvideAndRegisterDocumentSetRequest (ITI-41, then with Documents).
+type Submission struct {
+	SubmissionSet   *SubmissionSet // nil when the request carries none (a validation error)
+	SubmissionSets  int            // how many SubmissionSets the request carried
+	DocumentEntries []*DocumentEntry
+	Folders         []*Folder
+	Associations    []*Association
+	Documents       []Document // ITI-41 only
+	// ObjectRefs are rim:ObjectRef ids in the submission (references to
+	// objects already in the registry).
+	ObjectRefs []string
+}
+
+// ObjectRef is an ObjectRef result of a stored query.
+type ObjectRef struct {
+	ID   string
+	Home string
+}
+
+// QueryResult is what a stored query found, before rendering as LeafClass or
+// ObjectRef. Objects of each kind keep the order the query produced.
+type QueryResult struct {
+	DocumentEntries []*DocumentEntry
+	SubmissionSets  []*SubmissionSet
+	Folders         []*Folder
+	Associations    []*Association
+	// ObjectRefs are extra references (e.g. GetAll's or related-document
+	// queries' references to objects not rendered in full).
+	ObjectRefs []ObjectRef
+}
+
+// Count is the number of objects in the result, as counted against the
+// result limit (XDSTooManyResults).
+func (r *QueryResult) Count() int {
+	if r == nil {
+		return 0
+	}
+	return len(r.DocumentEntries) + len(r.SubmissionSets) + len(r.Folders) + len(r.Associations) + len(r.ObjectRefs)
+}
+
+// Return types of a stored query (query:ResponseOption@returnType).
+const (
+	ReturnLeafClass = "LeafClass"
+	ReturnObjectRef = "ObjectRef"
+)
+
+// DocumentRequest is one DocumentRequest of an ITI-43/ITI-39 request.
+type DocumentRequest struct {
+	HomeCommunityID    string
+	RepositoryUniqueID string
+	DocumentUniqueID   string
+}
