@@ -18,6 +18,9 @@ type Author struct {
 	Roles              []string `json:"roles,omitempty"`        // authorRole
 	Specialties        []string `json:"specialties,omitempty"`  // authorSpecialty
 	Telecommunications []string `json:"telecom,omitempty"`      // authorTelecommunication, XTN
+	// ExtraSlots are other slots of the author Classification (e.g. a
+	// misspelt "authorSpeciality"), kept so that nothing is dropped unseen.
+	ExtraSlots []Slot `json:"extraSlots,omitempty"`
 }
 
 // Slot is an ebRIM slot kept verbatim: slots kjdd does not model are
@@ -146,6 +149,9 @@ type Submission struct {
 	// ObjectRefs are rim:ObjectRef ids in the submission (references to
 	// objects already in the registry).
 	ObjectRefs []string
+	// Warnings are deviations the parser tolerated; they are returned to
+	// the sender with a successful answer.
+	Warnings RegistryErrors
 }
 
 // ObjectRef is an ObjectRef result of a stored query.
