@@ -1,0 +1,53 @@
+package xds
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// BenchmarkParseFindDocuments parses the body of the kjernejournal ITI-38
+// capture (the XML itself is parsed once, outside the loop).
+func BenchmarkParseFindDocuments(b *testing.B) {
+	el := sqQueryElement(b, sqReadShared(b, "conformance/samples/iti38-FindDocuments-pjd-kjernejournal-saml.xml"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseAdhocQueryRequest(el); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExecuteFindDocuments runs a FindDocuments with a class code
+// filter matching 20 of a patient's 200 entries.
+func BenchmarkExecuteFindDocuments(b *testing.B) {
+	reg := &sqRegistry{}
+	for i := range 200 {
+		class := codeEpikrise
+		if i%10 == 0 {
+			class = codeKriseplan
+		}
+		reg.docs = append(reg.docs, &DocumentEntry{
+			EntryUUID: fmt.Sprintf("urn:uuid:be4c0000-0000-4000-8000-%012d", i), UniqueID: fmt.Sprintf("2.16.578.1.12.4.1.7.3.1.%d", i),
+			PatientID: sqPatientA, Status: StatusApproved, ObjectType: ObjectTypeStable,
+			CreationTime: fmt.Sprintf("2023%02d01", i%12+1), ClassCode: class, TypeCode: class, FormatCode: formatMime,
+			ConfidentialityCodes: []Code{confN}, Authors: []Author{{Person: authorKari}},
+		})
+	}
+	q := &StoredQuery{ID: QueryFindDocuments, Name: "FindDocuments", ReturnType: ReturnLeafClass, Params: QueryParams{
+		PatientID: sqPatientA, DocumentEntryStatuses: []string{StatusApproved},
+		ClassCodes:           []Code{{Code: codeKriseplan.Code, Scheme: codeKriseplan.Scheme}},
+		ConfidentialityCodes: [][]Code{{{Code: "L", Scheme: schemeHL7Conf}, confN, confR}},
+	}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := ExecuteQuery(ctx, q, reg, 1000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.DocumentEntries) != 20 {
+			b.Fatalf("got %d entries, want 20", len(res.DocumentEntries))
+		}
+	}
+}
