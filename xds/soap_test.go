@@ -1,0 +1,334 @@
+package xds
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// badInput is one refused request: body, Content-Type, limits to apply and
+// the fault it must yield.
+type badInput struct {
+	body    string
+	ctype   string // ContentTypeSOAP when empty
+	limits  func(l *Limits)
+	code    FaultCode
+	subcode string
+	reason  string
+	status  int // expected Fault.HTTPStatus (0: the default for the code)
+}
+
+// nested returns depth nested elements.
+func nested(depth int) string {
+	return strings.Repeat("<d>", depth) + strings.Repeat("</d>", depth)
+}
+
+// manyAttributes renders n distinct attributes.
+func manyAttributes(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ` a%d="%d"`, i, i)
+	}
+	return b.String()
+}
+
+// garbage is deterministic random bytes.
+func garbage(n int) string {
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.UintN(256))
+	}
+	return string(b)
+}
+
+// billionLaughs is the classic exponential entity expansion.
+const billionLaughs = `<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><x>&lol9;</x></s:Body></s:Envelope>`
+
+// soapBadInputs are refused plain SOAP requests.
+var soapBadInputs = map[string]badInput{
+	"DOCTYPE with internal entity": {
+		body: `<!DOCTYPE s:Envelope [<!ENTITY who "x">]>` + testEnvelope(actionHeader, `<q>&who;</q>`),
+		code: FaultSender, reason: "DTDs and entity declarations are not allowed"},
+	"billion laughs": {body: billionLaughs, code: FaultSender, reason: "DTDs and entity declarations are not allowed"},
+	"external entity": {
+		body: `<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>` + testEnvelope(actionHeader, `<q>&xxe;</q>`),
+		code: FaultSender, reason: "DTDs and entity declarations are not allowed"},
+	"external DTD only": {
+		body: `<!DOCTYPE s:Envelope SYSTEM "http://attacker.example/x.dtd">` + testEnvelope(actionHeader, queryBody),
+		code: FaultSender, reason: "DTDs and entity declarations are not allowed"},
+	"entity reference without declaration": {
+		body: testEnvelope(actionHeader, `<q>&xxe;</q>`), code: FaultSender, reason: "not well-formed XML"},
+	"oversized body": {
+		body:   testEnvelope(actionHeader, "<q>"+strings.Repeat("x", 5000)+"</q>"),
+		limits: func(l *Limits) { l.MaxBodyBytes = 4096 },
+		code:   FaultSender, reason: "larger than the limit of 4096 bytes", status: 413},
+	"depth 10000": {
+		body: testEnvelope(actionHeader, nested(10000)), code: FaultSender, reason: "deeper than 64 levels", status: 413},
+	"too many elements": {
+		body: testEnvelope(actionHeader, "<q>"+strings.Repeat("<e/>", DefaultMaxElements)+"</q>"),
+		code: FaultSender, reason: "more than 100000 elements", status: 413},
+	"SOAP 1.1 envelope": {
+		body: `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>` + queryBody + `</s:Body></s:Envelope>`,
+		code: FaultVersionMismatch, reason: "SOAP 1.1 envelopes are not supported"},
+	"text/xml": {
+		body: testEnvelope(actionHeader, queryBody), ctype: "text/xml; charset=utf-8",
+		code: FaultVersionMismatch, reason: "SOAP 1.1 (text/xml) is not supported"},
+	"root is not an Envelope": {
+		body: queryBody, code: FaultVersionMismatch, reason: "not a SOAP 1.2 Envelope"},
+	"missing Action": {
+		body: testEnvelope(`<a:MessageID>urn:uuid:1</a:MessageID>`, queryBody),
+		code: FaultSender, subcode: "wsa:MessageAddressingHeaderRequired", reason: "wsa:Action header is required"},
+	"no Header at all": {
+		body: `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>` + queryBody + `</s:Body></s:Envelope>`,
+		code: FaultSender, subcode: "wsa:MessageAddressingHeaderRequired", reason: "wsa:Action header is required"},
+	"Action in the wrong namespace": {
+		body: testEnvelope(`<Action xmlns="http://schemas.xmlsoap.org/ws/2004/08/addressing">urn:ihe:iti:2007:RegistryStoredQuery</Action>`, queryBody),
+		code: FaultSender, subcode: "wsa:MessageAddressingHeaderRequired", reason: "wsa:Action header is required"},
+	"two Actions": {
+		body: testEnvelope(actionHeader+`<a:Action>urn:ihe:iti:2007:CrossGatewayQuery</a:Action>`, queryBody),
+		code: FaultSender, subcode: "wsa:InvalidAddressingHeader", reason: "more than one wsa:Action"},
+	"empty Action": {
+		body: testEnvelope(`<a:Action s:mustUnderstand="1"> </a:Action>`, queryBody),
+		code: FaultSender, subcode: "wsa:InvalidAddressingHeader", reason: "wsa:Action header is empty"},
+	"two MessageIDs": {
+		body: testEnvelope(actionHeader+`<a:MessageID>urn:uuid:2</a:MessageID>`, queryBody),
+		code: FaultSender, subcode: "wsa:InvalidAddressingHeader", reason: "more than one wsa:MessageID"},
+	"unknown header mustUnderstand true": {
+		body: testEnvelope(actionHeader+`<x:Tx xmlns:x="urn:example:tx" s:mustUnderstand="true"/>`, queryBody),
+		code: FaultMustUnderstand, reason: "{urn:example:tx}Tx is marked mustUnderstand"},
+	"unknown header mustUnderstand 1": {
+		body: testEnvelope(actionHeader+`<x:Tx xmlns:x="urn:example:tx" s:mustUnderstand="1"/>`, queryBody),
+		code: FaultMustUnderstand, reason: "is not understood"},
+	"mustUnderstand not a boolean": {
+		body: testEnvelope(actionHeader+`<x:Tx xmlns:x="urn:example:tx" s:mustUnderstand="yes"/>`, queryBody),
+		code: FaultSender, reason: "env:mustUnderstand must be true, false, 1 or 0"},
+	"two Security headers": {
+		body: testEnvelope(actionHeader+`<w:Security xmlns:w="`+NSWSSE+`"/><w:Security xmlns:w="`+NSWSSE+`"/>`, queryBody),
+		code: FaultSender, subcode: "wsse:InvalidSecurity", reason: "more than one wsse:Security"},
+	"no Body": {
+		body: `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://www.w3.org/2005/08/addressing"><s:Header>` + actionHeader + `</s:Header></s:Envelope>`,
+		code: FaultSender, reason: "has no Body"},
+	"element after Body": {
+		body: strings.Replace(testEnvelope(actionHeader, queryBody), "</s:Body>", "</s:Body><s:Trailer/>", 1),
+		code: FaultSender, reason: "elements after the Body"},
+	"empty Body": {body: testEnvelope(actionHeader, ""), code: FaultSender, reason: "SOAP Body is empty"},
+	"ISO-8859-1 declaration": {
+		body: strings.Replace(testEnvelope(actionHeader, queryBody), "UTF-8", "ISO-8859-1", 1),
+		code: FaultSender, reason: "unsupported character encoding", status: 415},
+	"UTF-16 byte order mark": {
+		body: "\xff\xfe<\x00s\x00", code: FaultSender, reason: "unsupported character encoding", status: 415},
+	"charset parameter ISO-8859-1": {
+		body: testEnvelope(actionHeader, queryBody), ctype: "application/soap+xml; charset=ISO-8859-1",
+		code: FaultSender, reason: "unsupported character encoding", status: 415},
+	"undeclared element prefix": {
+		body: testEnvelope(actionHeader, `<q:AdhocQueryRequest/>`), code: FaultSender, reason: "undeclared namespace prefix"},
+	"undeclared attribute prefix": {
+		body: testEnvelope(actionHeader, `<q x:id="1"/>`), code: FaultSender, reason: "undeclared namespace prefix"},
+	"prefix used after its declaration went out of scope": {
+		body: testEnvelope(actionHeader, `<r><q:x xmlns:q="urn:q"/><q:y/></r>`), code: FaultSender, reason: "undeclared namespace prefix"},
+	"too many attributes": {
+		body: testEnvelope(actionHeader, "<q"+manyAttributes(300)+"/>"), code: FaultSender, reason: "more than 256 attributes", status: 413},
+	"duplicate attribute": {
+		body: testEnvelope(actionHeader, `<q id="1" id="2"/>`), code: FaultSender, reason: "duplicate attribute"},
+	"mismatched end tag": {
+		body: strings.Replace(testEnvelope(actionHeader, queryBody), "</s:Body>", "</s:Bodx>", 1),
+		code: FaultSender, reason: "not well-formed XML"},
+	"truncated XML": {
+		body: testEnvelope(actionHeader, queryBody)[:200], code: FaultSender, reason: "not well-formed XML"},
+	"two root elements": {
+		body: testEnvelope(actionHeader, queryBody) + "<s:Envelope xmlns:s=\"" + NSSOAP12 + "\"/>",
+		code: FaultSender, reason: "more than one root element"},
+	"XML declaration not first": {
+		body: "<!-- c -->" + testEnvelope(actionHeader, queryBody), code: FaultSender, reason: "not well-formed XML"},
+	"garbage bytes":   {body: garbage(4096), code: FaultSender, reason: "not well-formed XML"},
+	"empty request":   {body: "", code: FaultSender, reason: "contains no XML element"},
+	"only text":       {body: "hello", code: FaultSender, reason: "not well-formed XML"},
+	"no Content-Type": {body: testEnvelope(actionHeader, queryBody), ctype: "-", code: FaultSender, reason: "Content-Type header is missing", status: 415},
+	"JSON Content-Type": {
+		body: `{"resourceType":"Bundle"}`, ctype: "application/json",
+		code: FaultSender, reason: "unsupported Content-Type", status: 415},
+	"xop:Include in plain SOAP": {
+		body: testEnvelope(actionHeader, includeBody("cid:doc@test")), code: FaultSender, reason: "only allowed in an MTOM"},
+}
+
+// TestReadMessageRefuses checks every refused plain SOAP request yields its
+// specific fault.
+func TestReadMessageRefuses(t *testing.T) {
+	runBadInputs(t, soapBadInputs)
+}
+
+// runBadInputs runs a table of refused requests and checks that nothing
+// was left in the spool directory.
+func runBadInputs(t *testing.T, table map[string]badInput) {
+	for name, tc := range table {
+		t.Run(name, func(t *testing.T) {
+			lim := DefaultLimits()
+			lim.SpoolDir = t.TempDir()
+			if tc.limits != nil {
+				tc.limits(&lim)
+			}
+			ctype := tc.ctype
+			switch ctype {
+			case "":
+				ctype = ContentTypeSOAP
+			case "-":
+				ctype = ""
+			}
+			m, err := ReadMessage(strings.NewReader(tc.body), ctype, lim)
+			if err == nil {
+				m.Close()
+				t.Fatalf("accepted; want fault %s %q", tc.code, tc.reason)
+			}
+			f := wantFault(t, err, tc.code, tc.subcode, tc.reason)
+			if f.HTTPStatus != tc.status {
+				t.Errorf("HTTPStatus = %d, want %d", f.HTTPStatus, tc.status)
+			}
+			noSpooledFiles(t, lim.SpoolDir)
+		})
+	}
+}
+
+// TestReadMessageHeaders checks what is accepted and bound from headers.
+func TestReadMessageHeaders(t *testing.T) {
+	tests := map[string]struct {
+		header string
+		check  func(t *testing.T, m *Message)
+	}{
+		"all addressing headers, trimmed": {
+			header: `<a:Action s:mustUnderstand="true">
+				urn:ihe:iti:2007:CrossGatewayQuery </a:Action>
+				<a:MessageID>urn:uuid:aa</a:MessageID><a:To s:mustUnderstand="1">https://kjdd.example/xca</a:To>
+				<a:ReplyTo><a:Address>http://www.w3.org/2005/08/addressing/anonymous</a:Address></a:ReplyTo>
+				<a:RelatesTo>urn:uuid:bb</a:RelatesTo>`,
+			check: func(t *testing.T, m *Message) {
+				got := []string{m.Action, m.MessageID, m.To, m.ReplyTo, m.RelatesTo}
+				want := []string{ActionCrossGatewayQuery, "urn:uuid:aa", "https://kjdd.example/xca", wsaAnonymous, "urn:uuid:bb"}
+				for i := range got {
+					if got[i] != want[i] {
+						t.Errorf("header %d = %q, want %q", i, got[i], want[i])
+					}
+				}
+			},
+		},
+		"addressing by default namespace, any prefix": {
+			header: `<Action xmlns="http://www.w3.org/2005/08/addressing">urn:ihe:iti:2007:RetrieveDocumentSet</Action>`,
+			check: func(t *testing.T, m *Message) {
+				if m.Action != ActionRetrieveDocumentSet {
+					t.Errorf("Action = %q", m.Action)
+				}
+			},
+		},
+		"unknown header without mustUnderstand is ignored": {
+			header: actionHeader + `<sense:context xmlns:sense="http://sense.ith-icoserve.com/context/"/>`,
+		},
+		"unknown header mustUnderstand false": {
+			header: actionHeader + `<x:Tx xmlns:x="urn:example:tx" s:mustUnderstand="false"/><x:Ty xmlns:x="urn:example:tx" s:mustUnderstand="0"/>`,
+		},
+		"unknown mustUnderstand header for another role": {
+			header: actionHeader + `<x:Tx xmlns:x="urn:example:tx" s:mustUnderstand="true" s:role="http://www.w3.org/2003/05/soap-envelope/role/none"/>`,
+		},
+		"mustUnderstand in another namespace does not count": {
+			header: actionHeader + `<x:Tx xmlns:x="urn:example:tx" mustUnderstand="1"/>`,
+		},
+		"wsse:Security mustUnderstand is understood": {
+			header: actionHeader + `<w:Security xmlns:w="` + NSWSSE + `" s:mustUnderstand="1"><x/></w:Security>`,
+			check: func(t *testing.T, m *Message) {
+				if m.Security == nil || m.Security.Tag != "Security" {
+					t.Error("Security not bound")
+				}
+			},
+		},
+		"unknown wsa header with mustUnderstand": {
+			header: actionHeader + `<a:FaultTo s:mustUnderstand="1"><a:Address>http://x</a:Address></a:FaultTo>`,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			m, err := ReadMessage(strings.NewReader(testEnvelope(tc.header, queryBody)), ContentTypeSOAP, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if tc.check != nil {
+				tc.check(t, m)
+			}
+		})
+	}
+}
+
+// TestReadMessageEncoding covers the encoding decisions of xmlguard.go.
+func TestReadMessageEncoding(t *testing.T) {
+	base := testEnvelope(actionHeader, `<q:AdhocQueryRequest xmlns:q="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" id="`+"GR\xd8NN"+`"/>`)
+	tests := map[string]struct {
+		body         string
+		ctype        string
+		wantRepaired bool
+		wantID       string
+	}{
+		"UTF-8":                       {body: strings.Replace(base, "\xd8", "Ø", 1), wantID: "GRØNN"},
+		"UTF-8 with byte order mark":  {body: "\xef\xbb\xbf" + strings.Replace(base, "\xd8", "Ø", 1), wantID: "GRØNN"},
+		"stray Latin-1 byte repaired": {body: base, wantRepaired: true, wantID: "GRØNN"},
+		"US-ASCII declaration": {
+			body: strings.Replace(strings.Replace(base, "\xd8", "O", 1), "UTF-8", "US-ASCII", 1), wantID: "GRONN"},
+		"no declaration, newline first": {
+			body: "\n" + strings.TrimPrefix(strings.Replace(base, "\xd8", "O", 1), `<?xml version="1.0" encoding="UTF-8"?>`), wantID: "GRONN"},
+		"charset utf-8 parameter": {body: strings.Replace(base, "\xd8", "O", 1), ctype: "application/soap+xml;charset=utf-8", wantID: "GRONN"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctype := tc.ctype
+			if ctype == "" {
+				ctype = ContentTypeSOAP
+			}
+			m, err := ReadMessage(strings.NewReader(tc.body), ctype, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if m.EncodingRepaired != tc.wantRepaired {
+				t.Errorf("EncodingRepaired = %v", m.EncodingRepaired)
+			}
+			if got := m.BodyRoot.SelectAttrValue("id", ""); got != tc.wantID {
+				t.Errorf("id = %q, want %q", got, tc.wantID)
+			}
+		})
+	}
+}
+
+// TestMaskDigits checks the log masking of digit runs.
+func TestMaskDigits(t *testing.T) {
+	tests := map[string]struct{ in, mask, nid string }{
+		"fnr in text":          {in: "entity &#13116900216; bad", mask: "entity &#\x23; bad", nid: "entity &#***********; bad"},
+		"short runs kept":      {in: "line 12: 2.16.578", mask: "line 12: 2.16.578", nid: "line 12: 2.16.578"},
+		"twelve digits":        {in: "131169002161", mask: "#", nid: "131169002161"},
+		"run at end and start": {in: "12345678901x12345678901", mask: "#x#", nid: "***********x***********"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := maskDigits(tc.in); got != tc.mask {
+				t.Errorf("maskDigits = %q, want %q", got, tc.mask)
+			}
+			if got := maskNationalIDs(tc.in); got != tc.nid {
+				t.Errorf("maskNationalIDs = %q, want %q", got, tc.nid)
+			}
+		})
+	}
+}
+
+// TestReadMessageLimitsDefaulted checks that a zero Limits is not
+// "unlimited".
+func TestReadMessageLimitsDefaulted(t *testing.T) {
+	_, err := ReadMessage(bytes.NewReader([]byte(testEnvelope(actionHeader, nested(65)))), ContentTypeSOAP, Limits{})
+	wantFault(t, err, FaultSender, "", "deeper than 64 levels")
+}
