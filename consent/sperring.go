@@ -1,0 +1,202 @@
+package consent
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrInvalid is wrapped by every validation error of this package, so that
+// an API can answer 400 without inspecting messages. Messages never contain
+// the rejected value: it may be a national identity number.
+var ErrInvalid = errors.New("invalid sperring")
+
+// Kind is the level a Sperring record blocks at.
+type Kind string
+
+// The kinds of sperring records.
+const (
+	// KindDocument blocks one document, named by its uniqueId.
+	KindDocument Kind = "document"
+	// KindPractitioner blocks every document of the patient from one
+	// practitioner, named by HPR number.
+	KindPractitioner Kind = "practitioner"
+	// KindPatient blocks every document of the patient from everyone.
+	KindPatient Kind = "patient"
+)
+
+// Valid reports whether k is one of the known kinds.
+func (k Kind) Valid() bool {
+	switch k {
+	case KindDocument, KindPractitioner, KindPatient:
+		return true
+	}
+	return false
+}
+
+// Field limits. They bound what a caller can make us store, cache and show
+// on the privacy officer's page; real values are far shorter.
+const (
+	// MaxReasonLength is the longest Reason accepted, in characters.
+	MaxReasonLength = 500
+	// MaxCreatedByLength is the longest CreatedBy accepted, in characters.
+	MaxCreatedByLength = 200
+	// maxIDLength bounds a record id (assigned by the store).
+	maxIDLength = 64
+	// maxUniqueIDLength bounds a document uniqueId: an OID (at most 64
+	// characters in XDS) with an optional ^extension, with headroom for
+	// EPJs that stretch the rule.
+	maxUniqueIDLength = 256
+	// maxHPRLength is the number of digits of an HPR number; the register
+	// issues numbers of up to nine digits.
+	maxHPRLength = 9
+)
+
+// Sperring is one sperring record: the patient has blocked a document, a
+// practitioner, or everything. Records live in the store; the decision reads
+// them through the Resolver.
+type Sperring struct {
+	// ID is assigned by the store; empty before the record is created.
+	ID string `json:"id,omitempty"`
+	// Patient is the patient's national identity number (fødselsnummer or
+	// D-number), normalised to its 11 digits (see NormalizePatient).
+	Patient string `json:"patient"`
+	// Kind is the level the record blocks at.
+	Kind Kind `json:"kind"`
+	// DocumentUniqueID is the XDS uniqueId of the blocked document; set for
+	// KindDocument only.
+	DocumentUniqueID string `json:"documentUniqueId,omitempty"`
+	// HPRNumber is the blocked practitioner's HPR number; set for
+	// KindPractitioner only.
+	HPRNumber string `json:"hprNumber,omitempty"`
+	// Reason is free text for the privacy officer; optional, one line.
+	Reason string `json:"reason,omitempty"`
+	// CreatedAt is when the store created the record.
+	CreatedAt time.Time `json:"createdAt,omitzero"`
+	// CreatedBy identifies the client that created the record (e.g. the
+	// HelseID client id of the EPJ).
+	CreatedBy string `json:"createdBy,omitempty"`
+}
+
+// Validate checks the record: a valid national identity number, a known
+// kind with exactly the fields that kind needs, and bounded free text. It
+// does not check that the document or practitioner exists: a patient may
+// block a practitioner before that practitioner ever asks.
+func (s Sperring) Validate() error {
+	if s.ID != "" && !validID(s.ID) {
+		return invalid("id must be 1 to %d letters, digits or . _ : -", maxIDLength)
+	}
+	if !validPatient(s.Patient) {
+		return invalid("patient must be an 11-digit fødselsnummer or D-number")
+	}
+	switch s.Kind {
+	case KindDocument:
+		if s.DocumentUniqueID == "" {
+			return invalid("documentUniqueId is required for kind document")
+		}
+		if !validUniqueID(s.DocumentUniqueID) {
+			return invalid("documentUniqueId must be 1 to %d printable characters without spaces", maxUniqueIDLength)
+		}
+		if s.HPRNumber != "" {
+			return invalid("hprNumber is not allowed for kind document")
+		}
+	case KindPractitioner:
+		if s.HPRNumber == "" {
+			return invalid("hprNumber is required for kind practitioner")
+		}
+		if !validHPR(s.HPRNumber) {
+			return invalid("hprNumber must be 1 to %d digits", maxHPRLength)
+		}
+		if s.DocumentUniqueID != "" {
+			return invalid("documentUniqueId is not allowed for kind practitioner")
+		}
+	case KindPatient:
+		if s.DocumentUniqueID != "" || s.HPRNumber != "" {
+			return invalid("documentUniqueId and hprNumber are not allowed for kind patient")
+		}
+	default:
+		return invalid("kind must be document, practitioner or patient")
+	}
+	if err := checkText("reason", s.Reason, MaxReasonLength); err != nil {
+		return err
+	}
+	return checkText("createdBy", s.CreatedBy, MaxCreatedByLength)
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+}
+
+// checkText bounds free text and refuses control characters: the text ends
+// up in log viewers and on the privacy officer's page.
+func checkText(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return invalid("%s must be UTF-8", field)
+	}
+	if utf8.RuneCountInString(s) > max {
+		return invalid("%s must be at most %d characters", field, max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return invalid("%s must not contain control characters", field)
+		}
+	}
+	return nil
+}
+
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > maxIDLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func validUniqueID(s string) bool {
+	if len(s) == 0 || len(s) > maxUniqueIDLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func validHPR(s string) bool {
+	return len(s) >= 1 && len(s) <= maxHPRLength && allDigits(s)
+}
+
+// sameHPR compares HPR numbers ignoring leading zeros, because systems
+// disagree on zero padding and a missed match would fail open.
+func sameHPR(a, b string) bool {
+	a, b = trimZeros(a), trimZeros(b)
+	return a != "" && a == b
+}
+
+func trimZeros(s string) string {
+	for len(s) > 1 && s[0] == '0' {
+		s = s[1:]
+	}
+	return s
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
