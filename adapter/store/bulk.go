@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"kjdd/xds"
+)
+
+// bulkRows is the number of rows per multi-row INSERT: 7 columns × 100 rows
+// stays well under every engine's parameter limit.
+const bulkRows = 100
+
+// BulkInsertDocumentEntries stores entries in one transaction with
+// multi-row INSERTs, bypassing registration rules. It exists to load large
+// registries for benchmarks and tests; never use it for submissions.
+func (s *Store) BulkInsertDocumentEntries(ctx context.Context, entries []*xds.DocumentEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: bulk insert: begin: %w", s.d.classify(err))
+	}
+	defer func() { _ = tx.Rollback() }()
+	one := "(" + placeholders(documentEntryColumns) + ")"
+	// Prepared once: parsing a 700-placeholder statement per batch would
+	// cost more than executing it.
+	full, err := tx.PrepareContext(ctx, s.d.rebind(insertDocumentEntry+strings.Repeat(one+", ", bulkRows-1)+one))
+	if err != nil {
+		return fmt.Errorf("store: bulk insert: prepare: %w", s.d.classify(err))
+	}
+	defer func() { _ = full.Close() }()
+	args := make([]any, 0, bulkRows*documentEntryColumns)
+	for start := 0; start < len(entries); start += bulkRows {
+		end := min(start+bulkRows, len(entries))
+		args = args[:0]
+		for _, e := range entries[start:end] {
+			row, err := documentEntryRow(e)
+			if err != nil {
+				return err
+			}
+			args = append(args, row...)
+		}
+		var err error
+		if n := end - start; n == bulkRows {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, s.d.rebind(insertDocumentEntry+strings.Repeat(one+", ", n-1)+one), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("store: bulk insert: %w", s.d.classify(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: bulk insert: commit: %w", s.d.classify(err))
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"kjdd/xds"
+)
+
+// backend opens fresh, empty stores of one kind. open may be called more
+// than once per test: every call after the first opens the same database
+// (a second instance).
+type backend struct {
+	name string
+	dsn  string
+}
+
+// backends returns the databases every store test runs against: a SQLite
+// file, a SQLite memory database and, when KJDD_TEST_POSTGRES_URL is set, a
+// schema of its own in that PostgreSQL database.
+func backends(t *testing.T) []backend {
+	t.Helper()
+	bs := []backend{
+		{name: "sqlite", dsn: "sqlite:" + filepath.Join(t.TempDir(), "kjdd.db")},
+		{name: "sqlite-memory", dsn: "sqlite::memory:"},
+	}
+	if pg := os.Getenv("KJDD_TEST_POSTGRES_URL"); pg != "" {
+		bs = append(bs, backend{name: "postgres", dsn: postgresSchema(t, pg)})
+	}
+	return bs
+}
+
+// fileBackends are the backends two processes can share.
+func fileBackends(t *testing.T) []backend {
+	t.Helper()
+	var out []backend
+	for _, b := range backends(t) {
+		if b.name != "sqlite-memory" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// postgresSchema creates a schema unique to this test, dropped at cleanup,
+// and returns base with search_path set to it.
+func postgresSchema(t *testing.T, base string) string {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "kjdd_test_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		_ = admin.Close()
+		t.Fatalf("postgres: create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("postgres: drop schema: %v", err)
+		}
+		_ = admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("postgres url: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func (b backend) open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), b.dsn)
+	if err != nil {
+		t.Fatalf("open %s: %v", b.name, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+const (
+	testPatient      = "13116900216^^^&2.16.578.1.12.4.1.4.1&ISO"
+	testOtherPatient = "12119000465^^^&2.16.578.1.12.4.1.4.1&ISO"
+)
+
+func uuid(kind string, n int) string {
+	return fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%s%08d", kind, n)
+}
+
+func entry(n int, patient, status string) *xds.DocumentEntry {
+	id := uuid("0de0", n)
+	return &xds.DocumentEntry{
+		EntryUUID:            id,
+		LogicalID:            id,
+		Version:              "1",
+		UniqueID:             fmt.Sprintf("2.25.1000.%d", n),
+		PatientID:            patient,
+		ObjectType:           xds.ObjectTypeStable,
+		MimeType:             "application/pdf",
+		Status:               status,
+		Title:                fmt.Sprintf("Epikrise %d", n),
+		ClassCode:            xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
+		ConfidentialityCodes: []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}},
+		Hash:                 "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+		HasSize:              true,
+		ExtraSlots:           []xds.Slot{{Name: "urn:kjdd:test", Values: []string{"kept"}}},
+	}
+}
+
+func submissionSet(n int, patient string) *xds.SubmissionSet {
+	id := uuid("055e", n)
+	return &xds.SubmissionSet{
+		EntryUUID: id, LogicalID: id, UniqueID: fmt.Sprintf("2.25.2000.%d", n), SourceID: "2.25.3000",
+		PatientID: patient, Status: xds.StatusApproved, SubmissionTime: "20261121120000",
+		ContentTypeCode: xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602"},
+	}
+}
+
+func folder(n int, patient string) *xds.Folder {
+	id := uuid("f01d", n)
+	return &xds.Folder{
+		EntryUUID: id, LogicalID: id, UniqueID: fmt.Sprintf("2.25.4000.%d", n), PatientID: patient,
+		Status: xds.StatusApproved, CodeList: []xds.Code{{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602"}},
+	}
+}
+
+func association(n int, typ, source, target string) *xds.Association {
+	return &xds.Association{EntryUUID: uuid("a550", n), Type: typ, Source: source, Target: target, Status: xds.StatusApproved}
+}
+
+func mustRegister(t *testing.T, s *Store, fn func(tx *Tx) error) {
+	t.Helper()
+	if err := s.Register(context.Background(), fn); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+}
+
+func entryUUIDs(es []*xds.DocumentEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.EntryUUID
+	}
+	return out
+}

@@ -1,0 +1,313 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"kjdd/xds"
+)
+
+// Table names. They are constants spliced into SQL, never input.
+const (
+	tableDocumentEntries = "document_entries"
+	tableSubmissionSets  = "submission_sets"
+	tableFolders         = "folders"
+	tableAssociations    = "associations"
+)
+
+// objectTables are the tables whose rows are registry objects, in the order
+// an entryUUID is looked for.
+var objectTables = []string{tableDocumentEntries, tableFolders, tableSubmissionSets, tableAssociations}
+
+// maxInList bounds the number of placeholders per IN list: SQLite and
+// PostgreSQL both allow far more, but long lists defeat statement caching
+// and make a single query's cost unbounded.
+const maxInList = 500
+
+// registryObject is the constraint of the JSON-stored model types.
+type registryObject interface {
+	xds.DocumentEntry | xds.SubmissionSet | xds.Folder | xds.Association
+}
+
+// byPatient returns a patient's objects of one table in registration order,
+// optionally restricted to statuses.
+func byPatient[T registryObject](ctx context.Context, d dialect, q querier, table, patientID string, statuses []string) ([]*T, error) {
+	args := []any{patientID}
+	for _, st := range statuses {
+		args = append(args, st)
+	}
+	return selectObjects[T](ctx, d, q, table, byPatientQuery(table, len(statuses)), args...)
+}
+
+// byPatientQuery selects a patient's objects, with nStatuses status
+// values (none: every status). It uses the (patient_id, status) index.
+func byPatientQuery(table string, nStatuses int) string {
+	query := "SELECT object FROM " + table + " WHERE patient_id = ?"
+	if nStatuses > 0 {
+		query += " AND status IN (" + placeholders(nStatuses) + ")"
+	}
+	return query + " ORDER BY seq"
+}
+
+// lookup returns the objects with the entryUUIDs or uniqueIds of l, in
+// registration order.
+func lookup[T registryObject](ctx context.Context, d dialect, q querier, table string, l xds.Lookup) ([]*T, error) {
+	if len(l.EntryUUIDs) > 0 && len(l.UniqueIDs) == 0 {
+		return byColumn[T](ctx, d, q, table, "entry_uuid", l.EntryUUIDs)
+	}
+	if len(l.UniqueIDs) > 0 && len(l.EntryUUIDs) == 0 {
+		return byColumn[T](ctx, d, q, table, "unique_id", l.UniqueIDs)
+	}
+	if len(l.EntryUUIDs) == 0 {
+		return nil, nil
+	}
+	// Both lists: the union, each object once.
+	a, err := byColumn[T](ctx, d, q, table, "entry_uuid", l.EntryUUIDs)
+	if err != nil {
+		return nil, err
+	}
+	b, err := byColumn[T](ctx, d, q, table, "unique_id", l.UniqueIDs)
+	if err != nil {
+		return nil, err
+	}
+	uuids := map[string]bool{}
+	for _, o := range a {
+		uuids[entryUUIDOf(o)] = true
+	}
+	for _, o := range b {
+		if !uuids[entryUUIDOf(o)] {
+			a = append(a, o)
+		}
+	}
+	return a, nil
+}
+
+// byColumn returns the objects whose column (entry_uuid, unique_id, …)
+// has one of values, in registration order within each batch of values.
+func byColumn[T registryObject](ctx context.Context, d dialect, q querier, table, column string, values []string) ([]*T, error) {
+	var out []*T
+	for _, batch := range batches(dedupe(values)) {
+		got, err := selectObjects[T](ctx, d, q, table, byColumnQuery(table, column, len(batch)), anys(batch)...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// byColumnQuery selects objects by n values of an indexed column.
+func byColumnQuery(table, column string, n int) string {
+	return "SELECT object FROM " + table + " WHERE " + column + " IN (" + placeholders(n) + ") ORDER BY seq"
+}
+
+// associationsOf returns the associations with an end (source or target)
+// in uuids, each once, in registration order per query.
+func associationsOf(ctx context.Context, d dialect, q querier, uuids []string) ([]*xds.Association, error) {
+	// Two index lookups instead of "source IN … OR target IN …", which
+	// not every planner turns into an index union.
+	bySource, err := byColumn[xds.Association](ctx, d, q, tableAssociations, "source", uuids)
+	if err != nil {
+		return nil, err
+	}
+	byTarget, err := byColumn[xds.Association](ctx, d, q, tableAssociations, "target", uuids)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(bySource))
+	out := make([]*xds.Association, 0, len(bySource)+len(byTarget))
+	for _, list := range [][]*xds.Association{bySource, byTarget} {
+		for _, a := range list {
+			if !seen[a.EntryUUID] {
+				seen[a.EntryUUID] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out, nil
+}
+
+// selectObjects runs query, whose single column is the JSON object.
+func selectObjects[T registryObject](ctx context.Context, d dialect, q querier, table, query string, args ...any) ([]*T, error) {
+	rows, err := q.QueryContext(ctx, d.rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", table, d.classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	var out []*T
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("store: read %s: %w", table, err)
+		}
+		o := new(T)
+		if err := json.Unmarshal(raw, o); err != nil {
+			return nil, fmt.Errorf("store: decode %s row: %w", table, err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", table, d.classify(err))
+	}
+	return out, nil
+}
+
+func entryUUIDOf[T registryObject](o *T) string {
+	switch v := any(o).(type) {
+	case *xds.DocumentEntry:
+		return v.EntryUUID
+	case *xds.SubmissionSet:
+		return v.EntryUUID
+	case *xds.Folder:
+		return v.EntryUUID
+	case *xds.Association:
+		return v.EntryUUID
+	}
+	return ""
+}
+
+// Row builders: the indexed columns and the JSON of one object. They are
+// shared by single inserts and the bulk path so both store the same thing.
+
+func documentEntryRow(e *xds.DocumentEntry) ([]any, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode document entry: %w", err)
+	}
+	return []any{e.EntryUUID, e.UniqueID, nonEmpty(e.LogicalID, e.EntryUUID), nonEmpty(e.Version, "1"), e.PatientID, e.Status, string(b)}, nil
+}
+
+const insertDocumentEntry = "INSERT INTO document_entries (entry_uuid, unique_id, lid, version, patient_id, status, object) VALUES "
+
+const documentEntryColumns = 7
+
+func submissionSetRow(s *xds.SubmissionSet) ([]any, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode submission set: %w", err)
+	}
+	return []any{s.EntryUUID, s.UniqueID, nonEmpty(s.LogicalID, s.EntryUUID), s.PatientID, s.Status, string(b)}, nil
+}
+
+const insertSubmissionSet = "INSERT INTO submission_sets (entry_uuid, unique_id, lid, patient_id, status, object) VALUES "
+
+func folderRow(f *xds.Folder) ([]any, error) {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode folder: %w", err)
+	}
+	return []any{f.EntryUUID, f.UniqueID, nonEmpty(f.LogicalID, f.EntryUUID), "1", f.PatientID, f.Status, string(b)}, nil
+}
+
+const insertFolder = "INSERT INTO folders (entry_uuid, unique_id, lid, version, patient_id, status, object) VALUES "
+
+func associationRow(a *xds.Association) ([]any, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode association: %w", err)
+	}
+	return []any{a.EntryUUID, a.Type, a.Source, a.Target, a.Status, string(b)}, nil
+}
+
+const insertAssociation = "INSERT INTO associations (entry_uuid, type, source, target, status, object) VALUES "
+
+// insertRow inserts one row built by a row builder.
+func insertRow(ctx context.Context, d dialect, q querier, insert string, row []any) error {
+	_, err := q.ExecContext(ctx, d.rebind(insert+"("+placeholders(len(row))+")"), row...)
+	if err != nil {
+		table := strings.Fields(insert)[2]
+		return fmt.Errorf("store: insert into %s: %w", table, d.classify(err))
+	}
+	return nil
+}
+
+// setJSONField sets one top-level field of an object's JSON, and the column
+// of the same name when column is not empty, in whichever object table holds
+// entryUUID.
+func setJSONField(ctx context.Context, d dialect, q querier, entryUUID, field, column, value string) error {
+	for _, table := range objectTables {
+		var raw []byte
+		err := q.QueryRowContext(ctx, d.rebind("SELECT object FROM "+table+" WHERE entry_uuid = ?"), entryUUID).Scan(&raw)
+		if isNoRows(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store: read %s: %w", table, d.classify(err))
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return fmt.Errorf("store: decode %s row: %w", table, err)
+		}
+		v, _ := json.Marshal(value)
+		obj[field] = v
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return fmt.Errorf("store: encode %s row: %w", table, err)
+		}
+		query := "UPDATE " + table + " SET object = ?"
+		args := []any{string(b)}
+		if column != "" {
+			query += ", " + column + " = ?"
+			args = append(args, value)
+		}
+		query += " WHERE entry_uuid = ?"
+		args = append(args, entryUUID)
+		if _, err := q.ExecContext(ctx, d.rebind(query), args...); err != nil {
+			return fmt.Errorf("store: update %s: %w", table, d.classify(err))
+		}
+		return nil
+	}
+	return fmt.Errorf("store: object %s: %w", entryUUID, ErrNotFound)
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+func batches(values []string) [][]string {
+	var out [][]string
+	for len(values) > maxInList {
+		out = append(out, values[:maxInList])
+		values = values[maxInList:]
+	}
+	if len(values) > 0 {
+		out = append(out, values)
+	}
+	return out
+}
+
+func dedupe(values []string) []string {
+	seen := make(map[string]bool, len(values))
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func anys(values []string) []any {
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = v
+	}
+	return out
+}
+
+func nonEmpty(v, fallback string) string {
+	if v == "" {
+		return fallback
+	}
+	return v
+}

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+
+	"kjdd/xds"
+)
+
+// Tx is one registration transaction (see Store.Register). Reads through a
+// Tx see its own writes.
+type Tx struct {
+	d  dialect
+	tx *sql.Tx
+}
+
+// LockPatient serialises this transaction with every other registration for
+// the same patient until it ends. Register calls it before deciding on
+// anything that concurrent submissions could change (e.g. whether a
+// document is still Approved). It is free in SQLite, whose write
+// transactions are serial anyway.
+func (t *Tx) LockPatient(ctx context.Context, patientID string) error {
+	if err := t.d.lockPatient(ctx, t.tx, patientID); err != nil {
+		return fmt.Errorf("store: lock patient: %w", t.d.classify(err))
+	}
+	return nil
+}
+
+// DocumentEntries returns the DocumentEntries of l, of every status.
+func (t *Tx) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*xds.DocumentEntry, error) {
+	return lookup[xds.DocumentEntry](ctx, t.d, t.tx, tableDocumentEntries, l)
+}
+
+// SubmissionSets returns the SubmissionSets of l, of every status.
+func (t *Tx) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*xds.SubmissionSet, error) {
+	return lookup[xds.SubmissionSet](ctx, t.d, t.tx, tableSubmissionSets, l)
+}
+
+// Folders returns the Folders of l, of every status.
+func (t *Tx) Folders(ctx context.Context, l xds.Lookup) ([]*xds.Folder, error) {
+	return lookup[xds.Folder](ctx, t.d, t.tx, tableFolders, l)
+}
+
+// Associations returns the associations with the given entryUUIDs.
+func (t *Tx) Associations(ctx context.Context, uuids []string) ([]*xds.Association, error) {
+	return byColumn[xds.Association](ctx, t.d, t.tx, tableAssociations, "entry_uuid", uuids)
+}
+
+// AssociationsOf returns the associations whose source or target is one of
+// uuids.
+func (t *Tx) AssociationsOf(ctx context.Context, uuids []string) ([]*xds.Association, error) {
+	return associationsOf(ctx, t.d, t.tx, uuids)
+}
+
+// InsertSubmissionSet stores a SubmissionSet as given. A taken entryUUID or
+// uniqueId gives an error satisfying errors.Is(err, ErrDuplicate).
+func (t *Tx) InsertSubmissionSet(ctx context.Context, s *xds.SubmissionSet) error {
+	row, err := submissionSetRow(s)
+	if err != nil {
+		return err
+	}
+	return insertRow(ctx, t.d, t.tx, insertSubmissionSet, row)
+}
+
+// InsertDocumentEntry stores a DocumentEntry as given (lid defaults to the
+// entryUUID, version to "1" in the indexed columns). A taken entryUUID or
+// uniqueId gives an error satisfying errors.Is(err, ErrDuplicate).
+func (t *Tx) InsertDocumentEntry(ctx context.Context, e *xds.DocumentEntry) error {
+	row, err := documentEntryRow(e)
+	if err != nil {
+		return err
+	}
+	return insertRow(ctx, t.d, t.tx, insertDocumentEntry, row)
+}
+
+// InsertFolder stores a Folder as given. A taken entryUUID or uniqueId gives
+// an error satisfying errors.Is(err, ErrDuplicate).
+func (t *Tx) InsertFolder(ctx context.Context, f *xds.Folder) error {
+	row, err := folderRow(f)
+	if err != nil {
+		return err
+	}
+	return insertRow(ctx, t.d, t.tx, insertFolder, row)
+}
+
+// InsertAssociation stores an Association as given.
+func (t *Tx) InsertAssociation(ctx context.Context, a *xds.Association) error {
+	row, err := associationRow(a)
+	if err != nil {
+		return err
+	}
+	return insertRow(ctx, t.d, t.tx, insertAssociation, row)
+}
+
+// SetStatus sets the availability status of the object (of any kind) with
+// entryUUID, in its indexed column and its JSON alike. An unknown entryUUID
+// gives an error satisfying errors.Is(err, ErrNotFound).
+func (t *Tx) SetStatus(ctx context.Context, entryUUID, status string) error {
+	return setJSONField(ctx, t.d, t.tx, entryUUID, "status", "status", status)
+}
+
+// SetFolderLastUpdateTime records that a Folder's content changed (ITI
+// TF-3: the registry maintains lastUpdateTime).
+func (t *Tx) SetFolderLastUpdateTime(ctx context.Context, entryUUID, dtm string) error {
+	return setJSONField(ctx, t.d, t.tx, entryUUID, "lastUpdateTime", "", dtm)
+}
+
+// PutContent stores the content of the document with uniqueId
+// documentUniqueID, replacing any earlier content of that id, reading r in
+// chunks and computing its size and SHA-1 (lower-case hex) on the way.
+func (t *Tx) PutContent(ctx context.Context, documentUniqueID string, r io.Reader) (size int64, sha1Hex string, err error) {
+	return putContent(ctx, t.d, t.tx, documentUniqueID, r)
+}
