@@ -1,0 +1,100 @@
+package access
+
+import (
+	"context"
+
+	"kjdd/xds"
+)
+
+// GuardedSource wraps the registry's Source so that every DocumentEntry a
+// stored query could see passes the Gate first. Entries the caller may not
+// see never reach query execution: they are not returned, not counted
+// against the result limit, and associations that point at them are dropped
+// too, so nothing betrays that they exist.
+type GuardedSource struct {
+	Source xds.Source
+	Gate   Gate
+	Caller *Caller
+}
+
+func (g GuardedSource) visible(ctx context.Context, entries []*xds.DocumentEntry, err error) ([]*xds.DocumentEntry, error) {
+	if err != nil || len(entries) == 0 {
+		return entries, err
+	}
+	return g.Gate.Visible(ctx, g.Caller, entries)
+}
+
+// DocumentEntriesByPatient implements xds.Source.
+func (g GuardedSource) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.DocumentEntry, error) {
+	entries, err := g.Source.DocumentEntriesByPatient(ctx, patientID, statuses)
+	return g.visible(ctx, entries, err)
+}
+
+// DocumentEntries implements xds.Source.
+func (g GuardedSource) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*xds.DocumentEntry, error) {
+	entries, err := g.Source.DocumentEntries(ctx, l)
+	return g.visible(ctx, entries, err)
+}
+
+// SubmissionSetsByPatient implements xds.Source.
+func (g GuardedSource) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.SubmissionSet, error) {
+	return g.Source.SubmissionSetsByPatient(ctx, patientID, statuses)
+}
+
+// FoldersByPatient implements xds.Source.
+func (g GuardedSource) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.Folder, error) {
+	return g.Source.FoldersByPatient(ctx, patientID, statuses)
+}
+
+// SubmissionSets implements xds.Source.
+func (g GuardedSource) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*xds.SubmissionSet, error) {
+	return g.Source.SubmissionSets(ctx, l)
+}
+
+// Folders implements xds.Source.
+func (g GuardedSource) Folders(ctx context.Context, l xds.Lookup) ([]*xds.Folder, error) {
+	return g.Source.Folders(ctx, l)
+}
+
+// AssociationsOf implements xds.Source. An association whose end is a
+// DocumentEntry the caller may not see is dropped.
+func (g GuardedSource) AssociationsOf(ctx context.Context, uuids []string) ([]*xds.Association, error) {
+	assocs, err := g.Source.AssociationsOf(ctx, uuids)
+	if err != nil || len(assocs) == 0 {
+		return assocs, err
+	}
+	ends := make([]string, 0, 2*len(assocs))
+	for _, a := range assocs {
+		ends = append(ends, a.Source, a.Target)
+	}
+	all, err := g.Source.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: ends})
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return assocs, nil
+	}
+	shown, err := g.Gate.Visible(ctx, g.Caller, all)
+	if err != nil {
+		return nil, err
+	}
+	hidden := make(map[string]bool, len(all))
+	for _, e := range all {
+		hidden[e.EntryUUID] = true
+	}
+	for _, e := range shown {
+		delete(hidden, e.EntryUUID)
+	}
+	if len(hidden) == 0 {
+		return assocs, nil
+	}
+	kept := assocs[:0:0]
+	for _, a := range assocs {
+		if !hidden[a.Source] && !hidden[a.Target] {
+			kept = append(kept, a)
+		}
+	}
+	return kept, nil
+}
+
+var _ xds.Source = GuardedSource{}
