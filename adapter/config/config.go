@@ -1,0 +1,226 @@
+// Package config holds kjdd's configuration: one struct with defaults, read
+// from the environment (KJDD_*) with command-line flags of the same name
+// overriding, and validated at start so that a wrong value fails fast with
+// a message naming the variable.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"kjdd/adapter/epj"
+	"kjdd/xds"
+)
+
+// Metadata profiles.
+const (
+	ProfileNorway = "norway" // IHE rules and the Norwegian XDS metadata profile (HIS 1169)
+	ProfileIHE    = "ihe"    // IHE rules only, for interoperability testing with non-Norwegian samples
+)
+
+// Config is kjdd's configuration.
+type Config struct {
+	Listen             string // KJDD_LISTEN
+	Store              string // KJDD_STORE: sqlite:PATH or postgres://…
+	RedisURL           string // KJDD_REDIS_URL: empty = in-process caches
+	HomeCommunityID    string // KJDD_HOME_COMMUNITY_ID: bare OID (urn:oid: accepted)
+	RepositoryUniqueID string // KJDD_REPOSITORY_UNIQUE_ID: OID of kjdd's own repository (ITI-41 content)
+	EPJRepositories    string // KJDD_EPJ_REPOSITORIES: repoOID=URL,…
+	MetadataProfile    string // KJDD_METADATA_PROFILE: norway|ihe
+	MaxResults         int    // KJDD_MAX_RESULTS: stored-query result limit (XDSTooManyResults)
+	MaxBodyBytes       int64  // KJDD_MAX_BODY_BYTES: largest accepted SOAP body (MTOM parts have their own limit)
+	MaxPartBytes       int64  // KJDD_MAX_PART_BYTES: largest accepted MTOM part (a document in ITI-41)
+	SpoolDir           string // KJDD_SPOOL_DIR: where large MTOM parts are spooled; empty = os.TempDir()
+	LogLevel           string // KJDD_LOG_LEVEL: debug|info|warn|error
+	Dev                bool   // --dev: embedded defaults and demo data for a first look
+
+	// Repositories is EPJRepositories parsed by Validate.
+	Repositories map[string]string
+}
+
+// field binds one configuration value to its environment variable and flag.
+type field struct {
+	env, flag, usage string
+	set              func(c *Config, v string) error
+	get              func(c *Config) string
+}
+
+func str(p func(c *Config) *string) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error { *p(c) = v; return nil }, func(c *Config) string { return *p(c) }
+}
+
+func fields() []field {
+	mk := func(env, fl, usage string, p func(c *Config) *string) field {
+		s, g := str(p)
+		return field{env, fl, usage, s, g}
+	}
+	return []field{
+		mk("KJDD_LISTEN", "listen", "listen address", func(c *Config) *string { return &c.Listen }),
+		mk("KJDD_STORE", "store", "store: sqlite:PATH or postgres://…", func(c *Config) *string { return &c.Store }),
+		mk("KJDD_REDIS_URL", "redis-url", "Redis URL; empty = in-process caches (single instance only)", func(c *Config) *string { return &c.RedisURL }),
+		mk("KJDD_HOME_COMMUNITY_ID", "home-community-id", "homeCommunityId OID of this responding gateway", func(c *Config) *string { return &c.HomeCommunityID }),
+		mk("KJDD_REPOSITORY_UNIQUE_ID", "repository-unique-id", "repositoryUniqueId OID of kjdd's own repository", func(c *Config) *string { return &c.RepositoryUniqueID }),
+		mk("KJDD_EPJ_REPOSITORIES", "epj-repositories", "EPJ repositories for ITI-42 documents: repoOID=URL,…", func(c *Config) *string { return &c.EPJRepositories }),
+		mk("KJDD_METADATA_PROFILE", "metadata-profile", "metadata validation: norway or ihe", func(c *Config) *string { return &c.MetadataProfile }),
+		mk("KJDD_SPOOL_DIR", "spool-dir", "directory for spooling large MTOM parts", func(c *Config) *string { return &c.SpoolDir }),
+		mk("KJDD_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+		{"KJDD_MAX_RESULTS", "max-results", "stored-query result limit",
+			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.MaxResults = n; return err },
+			func(c *Config) string { return strconv.Itoa(c.MaxResults) }},
+		{"KJDD_MAX_BODY_BYTES", "max-body-bytes", "largest SOAP envelope accepted",
+			func(c *Config, v string) error { n, err := strconv.ParseInt(v, 10, 64); c.MaxBodyBytes = n; return err },
+			func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) }},
+		{"KJDD_MAX_PART_BYTES", "max-part-bytes", "largest MTOM part (document) accepted",
+			func(c *Config, v string) error { n, err := strconv.ParseInt(v, 10, 64); c.MaxPartBytes = n; return err },
+			func(c *Config) string { return strconv.FormatInt(c.MaxPartBytes, 10) }},
+	}
+}
+
+// Default returns the configuration with every default filled in. The
+// community and repository ids have no default outside --dev: they are
+// assigned by NHN or the regional health authority.
+func Default() Config {
+	lim := xds.DefaultLimits()
+	return Config{
+		Listen:          ":8080",
+		Store:           "sqlite:kjdd.db",
+		MetadataProfile: ProfileNorway,
+		MaxResults:      1000,
+		MaxBodyBytes:    lim.MaxBodyBytes,
+		MaxPartBytes:    lim.MaxPartBytes,
+		LogLevel:        "info",
+	}
+}
+
+// DevHomeCommunityID and DevRepositoryUniqueID are the ids --dev uses when
+// none are configured: NHN's test community for hosted document sources.
+const (
+	DevHomeCommunityID    = "2.16.578.1.12.4.5.100.1"
+	DevRepositoryUniqueID = "2.16.578.1.12.4.5.100.1.2"
+)
+
+// Load reads the environment, then args (flags of the same names), and
+// validates. getenv is os.Getenv outside tests.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	c := Default()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	fs.BoolVar(&c.Dev, "dev", false, "embedded defaults and demo data (never in production)")
+	for _, f := range fields() {
+		if v := getenv(f.env); v != "" {
+			if err := f.set(&c, v); err != nil {
+				return c, fmt.Errorf("%s: invalid value %q", f.env, v)
+			}
+		}
+	}
+	flagged := map[string]string{}
+	for _, f := range fields() {
+		fs.Func(f.flag, f.usage+" ("+f.env+")", func(v string) error {
+			flagged[f.env] = v
+			if err := f.set(&c, v); err != nil {
+				return fmt.Errorf("invalid value %q", v)
+			}
+			return nil
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.Dev {
+		c.applyDevDefaults()
+	}
+	return c, c.Validate()
+}
+
+// applyDevDefaults fills what --dev needs for a first look without any
+// configuration; explicit values win.
+func (c *Config) applyDevDefaults() {
+	if c.HomeCommunityID == "" {
+		c.HomeCommunityID = DevHomeCommunityID
+	}
+	if c.RepositoryUniqueID == "" {
+		c.RepositoryUniqueID = DevRepositoryUniqueID
+	}
+}
+
+// Validate checks the configuration; each message names the variable.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(env, msg string) { errs = append(errs, fmt.Errorf("%s: %s", env, msg)) }
+
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("KJDD_LISTEN", "must be host:port or :port")
+	}
+	switch {
+	case strings.HasPrefix(c.Store, "sqlite:") && len(c.Store) > len("sqlite:"):
+	case strings.HasPrefix(c.Store, "postgres://"), strings.HasPrefix(c.Store, "postgresql://"):
+		if _, err := url.Parse(c.Store); err != nil {
+			bad("KJDD_STORE", "not a valid postgres URL")
+		}
+	default:
+		bad("KJDD_STORE", "must be sqlite:PATH or postgres://…")
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("KJDD_REDIS_URL", "must be redis://… or rediss://…")
+		}
+	}
+	c.HomeCommunityID = xds.NormalizeOID(c.HomeCommunityID)
+	c.RepositoryUniqueID = xds.NormalizeOID(c.RepositoryUniqueID)
+	if c.HomeCommunityID == "" {
+		bad("KJDD_HOME_COMMUNITY_ID", "required (the OID NHN or the RHF assigned to this community)")
+	} else if !xds.ValidOID(c.HomeCommunityID) {
+		bad("KJDD_HOME_COMMUNITY_ID", "not a valid OID")
+	}
+	if c.RepositoryUniqueID == "" {
+		bad("KJDD_REPOSITORY_UNIQUE_ID", "required (the OID of kjdd's own repository)")
+	} else if !xds.ValidOID(c.RepositoryUniqueID) {
+		bad("KJDD_REPOSITORY_UNIQUE_ID", "not a valid OID")
+	}
+	repos, err := epj.ParseRepositories(c.EPJRepositories)
+	if err != nil {
+		bad("KJDD_EPJ_REPOSITORIES", err.Error())
+	}
+	c.Repositories = repos
+	if _, ok := repos[c.RepositoryUniqueID]; ok && c.RepositoryUniqueID != "" {
+		bad("KJDD_EPJ_REPOSITORIES", "must not name kjdd's own repository")
+	}
+	if c.MetadataProfile != ProfileNorway && c.MetadataProfile != ProfileIHE {
+		bad("KJDD_METADATA_PROFILE", "must be norway or ihe")
+	}
+	if c.MaxResults < 1 {
+		bad("KJDD_MAX_RESULTS", "must be at least 1")
+	}
+	if c.MaxBodyBytes < 1024 {
+		bad("KJDD_MAX_BODY_BYTES", "must be at least 1024")
+	}
+	if c.MaxPartBytes < 1024 {
+		bad("KJDD_MAX_PART_BYTES", "must be at least 1024")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("KJDD_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	return errors.Join(errs...)
+}
+
+// Limits returns the wire limits for this configuration.
+func (c *Config) Limits() xds.Limits {
+	lim := xds.DefaultLimits()
+	lim.MaxBodyBytes = c.MaxBodyBytes
+	lim.MaxPartBytes = c.MaxPartBytes
+	if c.SpoolDir != "" {
+		lim.SpoolDir = c.SpoolDir
+	}
+	return lim
+}

@@ -1,0 +1,87 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoad(t *testing.T) {
+	base := map[string]string{
+		"KJDD_HOME_COMMUNITY_ID":    "urn:oid:2.16.578.1.12.4.5.100.1",
+		"KJDD_REPOSITORY_UNIQUE_ID": "2.16.578.1.12.4.5.100.1.2",
+	}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{}
+		for a, b := range base {
+			m[a] = b
+		}
+		m[k] = v
+		return m
+	}
+	tests := map[string]struct {
+		env     map[string]string
+		args    []string
+		wantErr string // substring; empty = valid
+		check   func(t *testing.T, c Config)
+	}{
+		"ok/defaults": {env: base, check: func(t *testing.T, c Config) {
+			if c.Listen != ":8080" || c.Store != "sqlite:kjdd.db" || c.MetadataProfile != ProfileNorway || c.MaxResults != 1000 {
+				t.Errorf("defaults not applied: %+v", c)
+			}
+			if c.HomeCommunityID != "2.16.578.1.12.4.5.100.1" {
+				t.Errorf("home community id not normalised to a bare OID: %q", c.HomeCommunityID)
+			}
+		}},
+		"ok/flag overrides env": {env: with("KJDD_LISTEN", ":9000"), args: []string{"--listen", "127.0.0.1:9100"},
+			check: func(t *testing.T, c Config) {
+				if c.Listen != "127.0.0.1:9100" {
+					t.Errorf("Listen = %q", c.Listen)
+				}
+			}},
+		"ok/dev fills ids": {env: map[string]string{}, args: []string{"--dev"}, check: func(t *testing.T, c Config) {
+			if !c.Dev || c.HomeCommunityID != DevHomeCommunityID || c.RepositoryUniqueID != DevRepositoryUniqueID {
+				t.Errorf("dev defaults not applied: %+v", c)
+			}
+		}},
+		"ok/epj repositories": {env: with("KJDD_EPJ_REPOSITORIES", "1.2.3.4=http://127.0.0.1:1/iti43,1.2.3.5=https://epj.example/iti43"),
+			check: func(t *testing.T, c Config) {
+				if len(c.Repositories) != 2 {
+					t.Errorf("Repositories = %v", c.Repositories)
+				}
+			}},
+		"fail/home community required":   {env: map[string]string{"KJDD_REPOSITORY_UNIQUE_ID": "1.2.3"}, wantErr: "KJDD_HOME_COMMUNITY_ID"},
+		"fail/home community not an oid": {env: with("KJDD_HOME_COMMUNITY_ID", "not-an-oid"), wantErr: "KJDD_HOME_COMMUNITY_ID"},
+		"fail/repository required":       {env: map[string]string{"KJDD_HOME_COMMUNITY_ID": "1.2.3"}, wantErr: "KJDD_REPOSITORY_UNIQUE_ID"},
+		"fail/store scheme":              {env: with("KJDD_STORE", "mysql://x"), wantErr: "KJDD_STORE"},
+		"fail/store sqlite without path": {env: with("KJDD_STORE", "sqlite:"), wantErr: "KJDD_STORE"},
+		"fail/redis scheme":              {env: with("KJDD_REDIS_URL", "http://127.0.0.1:6379"), wantErr: "KJDD_REDIS_URL"},
+		"fail/listen":                    {env: with("KJDD_LISTEN", "8080"), wantErr: "KJDD_LISTEN"},
+		"fail/profile":                   {env: with("KJDD_METADATA_PROFILE", "sweden"), wantErr: "KJDD_METADATA_PROFILE"},
+		"fail/max results not a number":  {env: with("KJDD_MAX_RESULTS", "many"), wantErr: "KJDD_MAX_RESULTS"},
+		"fail/max results zero":          {env: with("KJDD_MAX_RESULTS", "0"), wantErr: "KJDD_MAX_RESULTS"},
+		"fail/body limit tiny":           {env: with("KJDD_MAX_BODY_BYTES", "10"), wantErr: "KJDD_MAX_BODY_BYTES"},
+		"fail/log level":                 {env: with("KJDD_LOG_LEVEL", "loud"), wantErr: "KJDD_LOG_LEVEL"},
+		"fail/epj repositories syntax":   {env: with("KJDD_EPJ_REPOSITORIES", "1.2.3.4"), wantErr: "KJDD_EPJ_REPOSITORIES"},
+		"fail/epj names own repository":  {env: with("KJDD_EPJ_REPOSITORIES", "2.16.578.1.12.4.5.100.1.2=http://127.0.0.1:1/x"), wantErr: "own repository"},
+		"fail/unknown flag":              {env: base, args: []string{"--no-such-flag"}, wantErr: "no-such-flag"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c, err := Load(tc.args, env(tc.env))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Load() error = %v, want one mentioning %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load() error = %v", err)
+			}
+			if tc.check != nil {
+				tc.check(t, c)
+			}
+		})
+	}
+}

@@ -1,0 +1,103 @@
+// Package httpapi is kjdd's HTTP face: the SOAP endpoints of the XCA
+// responding gateway and the XDS.b registry and repository, health and
+// metrics. Handlers are thin: they read the message, call one use case and
+// hand the outcome to one renderer; failures are returned, not written.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"kjdd/adapter/registry"
+	"kjdd/xds"
+)
+
+// Options configure the HTTP face.
+type Options struct {
+	Registry *registry.Registry
+	Limits   xds.Limits
+	Logger   *slog.Logger
+	// Ready reports whether the process can serve (store, caches, key
+	// sources); nil means always ready.
+	Ready func(ctx context.Context) error
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	reg     *registry.Registry
+	limits  xds.Limits
+	log     *slog.Logger
+	ready   func(ctx context.Context) error
+	metrics *metrics
+}
+
+// New returns the HTTP handler of kjdd.
+func New(o Options) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	s := &Server{reg: o.Registry, limits: o.Limits, log: o.Logger, ready: o.Ready, metrics: newMetrics()}
+	e := gin.New()
+	e.Use(gin.Recovery(), s.accessLog())
+	e.POST("/xca", s.soap(xcaOps))
+	e.GET("/xca", s.wsdl)
+	e.POST("/xds/registry", s.soap(registryOps))
+	e.POST("/xds/repository", s.soap(repositoryOps))
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"title": "not found", "status": 404}) })
+	return e
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// accessLog logs one line per request: method, route, status, duration.
+// Never the query string or body, which may carry national ids.
+func (s *Server) accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		s.log.Debug("request", "method", c.Request.Method, "route", c.FullPath(),
+			"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds())
+	}
+}
+
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kjdd_requests_total", Help: "Requests by IHE transaction and outcome.",
+		}, []string{"transaction", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kjdd_request_duration_seconds", Help: "Request duration by IHE transaction.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"transaction"}),
+	}
+	m.registry.MustRegister(m.requests, m.duration, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}

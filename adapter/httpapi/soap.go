@@ -1,0 +1,187 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/gin-gonic/gin"
+
+	"kjdd/adapter/access"
+	"kjdd/xds"
+)
+
+// soapOp is one SOAP operation: the transaction an Action selects on an
+// endpoint, how it is served, and how its failure answer looks.
+type soapOp struct {
+	tx             access.Transaction
+	responseAction string
+	// mtom answers with multipart/related (retrieve transactions).
+	mtom bool
+	// serve handles a parsed request and writes the success answer.
+	serve func(s *Server, c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error
+	// failure renders the body of an answer that carries only errors.
+	failure func(errs xds.RegistryErrors) *etree.Element
+	// internal is the code for an unexpected failure of this transaction.
+	internal xds.ErrorCode
+}
+
+var (
+	queryFailure = func(errs xds.RegistryErrors) *etree.Element {
+		return xds.RenderAdhocQueryResponse(nil, xds.ReturnObjectRef, "", errs)
+	}
+	retrieveFailure = func(errs xds.RegistryErrors) *etree.Element {
+		return xds.RenderRetrieveDocumentSetResponse(nil, errs)
+	}
+	xcaOps = map[string]soapOp{
+		xds.ActionCrossGatewayQuery: {tx: access.ITI38, responseAction: xds.ActionCrossGatewayQueryResponse,
+			serve: (*Server).serveQuery, failure: queryFailure, internal: xds.XDSRegistryError},
+		xds.ActionCrossGatewayRetrieve: {tx: access.ITI39, responseAction: xds.ActionCrossGatewayRetrieveResponse, mtom: true,
+			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: xds.XDSRepositoryError},
+	}
+	registryOps = map[string]soapOp{
+		xds.ActionRegistryStoredQuery: {tx: access.ITI18, responseAction: xds.ActionRegistryStoredQueryResponse,
+			serve: (*Server).serveQuery, failure: queryFailure, internal: xds.XDSRegistryError},
+		xds.ActionRegisterDocumentSet: {tx: access.ITI42, responseAction: xds.ActionRegisterDocumentSetResponse,
+			serve: (*Server).serveRegister, failure: xds.RenderRegistryResponse, internal: xds.XDSRegistryError},
+	}
+	repositoryOps = map[string]soapOp{
+		xds.ActionProvideAndRegister: {tx: access.ITI41, responseAction: xds.ActionProvideAndRegisterResponse,
+			serve: (*Server).serveRegister, failure: xds.RenderRegistryResponse, internal: xds.XDSRepositoryError},
+		xds.ActionRetrieveDocumentSet: {tx: access.ITI43, responseAction: xds.ActionRetrieveDocumentSetResponse, mtom: true,
+			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: xds.XDSRepositoryError},
+	}
+)
+
+// soap returns the handler of one SOAP endpoint serving ops.
+func (s *Server) soap(ops map[string]soapOp) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		// The reader bounds the envelope and each MTOM part; this bounds
+		// the request as a whole: one envelope and one largest document.
+		body := http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.MaxBodyBytes+s.limits.MaxPartBytes)
+		m, err := xds.ReadMessage(body, c.GetHeader("Content-Type"), s.limits)
+		if err != nil {
+			s.outcome("unknown", "fault")
+			s.renderFault(c, err, "", "")
+			return
+		}
+		defer m.Close()
+		op, ok := ops[m.Action]
+		if !ok {
+			s.outcome("unknown", "fault")
+			s.renderFault(c, &xds.Fault{Code: xds.FaultSender, Subcode: "wsa:ActionNotSupported",
+				Reason: "the action is not supported at this endpoint", Detail: m.Action}, m.MessageID, "")
+			return
+		}
+		cred := access.Credentials{Transaction: op.tx, Security: m.Security, HTTP: c.Request}
+		err = op.serve(s, c, op, m, cred)
+		if err != nil {
+			s.renderError(c, op, m, err)
+		}
+		s.metrics.duration.WithLabelValues(string(op.tx)).Observe(time.Since(start).Seconds())
+	}
+}
+
+// outcome counts a request by transaction and outcome.
+func (s *Server) outcome(tx access.Transaction, outcome string) {
+	s.metrics.requests.WithLabelValues(string(tx), outcome).Inc()
+}
+
+// renderError is the one place a failed SOAP request is answered: a SOAP
+// fault for transport and security failures, the transaction's own answer
+// with a RegistryErrorList for registry failures, and an internal error code
+// (details only in the log) for anything else.
+func (s *Server) renderError(c *gin.Context, op soapOp, m *xds.Message, err error) {
+	var fault *xds.Fault
+	if errors.As(err, &fault) {
+		s.outcome(op.tx, "fault")
+		s.renderFault(c, fault, m.MessageID, op.tx)
+		return
+	}
+	if f, ok := asAuthFault(err); ok {
+		s.outcome(op.tx, "denied")
+		s.renderFault(c, f, m.MessageID, op.tx)
+		return
+	}
+	errs, ok := xds.AsRegistryErrors(err)
+	if !ok {
+		s.log.Error("request failed", "transaction", op.tx, "err", err)
+		errs = xds.RegistryErrors{xds.NewError(op.internal, "internal error")}
+		s.outcome(op.tx, "error")
+	} else {
+		s.outcome(op.tx, "failure")
+		s.log.Info("request refused", "transaction", op.tx, "errors", errs.Error())
+	}
+	s.writeAnswer(c, op, m, op.failure(errs), nil)
+}
+
+// asAuthFault maps an authentication refusal to its SOAP fault. Until
+// HelseID is wired in no refusal exists.
+func asAuthFault(error) (*xds.Fault, bool) { return nil, false }
+
+// renderFault answers with a SOAP 1.2 fault. The reason is the fault's
+// caller-facing text; Detail goes to the log only.
+func (s *Server) renderFault(c *gin.Context, err error, relatesTo string, tx access.Transaction) {
+	var f *xds.Fault
+	if !errors.As(err, &f) {
+		s.log.Error("request failed before dispatch", "err", err)
+		f = &xds.Fault{Code: xds.FaultReceiver, Reason: "internal error"}
+	}
+	if tx == "" {
+		tx = "unknown"
+	}
+	s.log.Info("soap fault", "transaction", tx, "code", f.Code, "subcode", f.Subcode, "reason", f.Reason, "detail", f.Detail)
+	status := f.HTTPStatus
+	if status == 0 {
+		status = http.StatusInternalServerError
+		if f.Code == xds.FaultSender || f.Code == xds.FaultVersionMismatch || f.Code == xds.FaultMustUnderstand {
+			status = http.StatusBadRequest
+		}
+	}
+	doc := xds.FaultEnvelope(f, relatesTo)
+	c.Header("Content-Type", xds.ContentTypeSOAP)
+	c.Status(status)
+	if _, err := doc.WriteTo(c.Writer); err != nil {
+		s.log.Debug("fault not delivered", "err", err)
+	}
+}
+
+// attachment is an MTOM part of an answer.
+type attachment struct {
+	contentID, contentType string
+	write                  func(w *xds.MTOMWriter, cid, ctype string) error
+}
+
+// writeAnswer writes a successful (or registry-failure) answer: plain SOAP
+// or, for retrieve transactions, MTOM with the documents streamed as parts.
+func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *xds.Message, body *etree.Element, parts []attachment) {
+	doc := xds.NewEnvelope(op.responseAction, m.MessageID, body)
+	if !op.mtom {
+		c.Header("Content-Type", xds.SOAPContentType(op.responseAction))
+		c.Status(http.StatusOK)
+		if _, err := doc.WriteTo(c.Writer); err != nil {
+			s.log.Debug("answer not delivered", "err", err)
+		}
+		return
+	}
+	mw := xds.NewMTOMWriter(c.Writer, op.responseAction)
+	c.Header("Content-Type", mw.ContentType())
+	c.Status(http.StatusOK)
+	if err := mw.WriteRoot(doc); err != nil {
+		s.log.Debug("answer not delivered", "err", err)
+		return
+	}
+	for _, p := range parts {
+		if err := p.write(mw, p.contentID, p.contentType); err != nil {
+			// The status line is gone; the truncated multipart tells the
+			// client the answer is incomplete.
+			s.log.Warn("document stream broken", "transaction", op.tx, "err", err)
+			return
+		}
+	}
+	if err := mw.Close(); err != nil {
+		s.log.Debug("answer not delivered", "err", err)
+	}
+}

@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"io"
+
+	"github.com/gin-gonic/gin"
+
+	"kjdd/adapter/access"
+	"kjdd/xds"
+)
+
+// bodyRoot returns the SOAP body's element if it is the expected one, or
+// a Sender fault naming what was expected.
+func bodyRoot(m *xds.Message, space, local string) (*xds.Message, error) {
+	r := m.BodyRoot
+	if r == nil || r.Tag != local || r.NamespaceURI() != space {
+		return nil, xds.SenderFault("", "the SOAP body must contain "+local+" for this action")
+	}
+	return m, nil
+}
+
+// serveQuery answers ITI-18 and ITI-38.
+func (s *Server) serveQuery(c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error {
+	if _, err := bodyRoot(m, xds.NSQuery, "AdhocQueryRequest"); err != nil {
+		return err
+	}
+	q, err := xds.ParseAdhocQueryRequest(m.BodyRoot)
+	if err != nil {
+		return err
+	}
+	res, err := s.reg.Query(c.Request.Context(), cred, q)
+	if err != nil {
+		return err
+	}
+	home := ""
+	if cred.Transaction == access.ITI38 {
+		home = s.reg.HomeCommunityID()
+	}
+	s.outcome(cred.Transaction, "success")
+	s.writeAnswer(c, op, m, xds.RenderAdhocQueryResponse(res, q.ReturnType, home, nil), nil)
+	return nil
+}
+
+// serveRetrieve answers ITI-43 and ITI-39 with the documents streamed as
+// MTOM parts.
+func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error {
+	if _, err := bodyRoot(m, xds.NSXDSB, "RetrieveDocumentSetRequest"); err != nil {
+		return err
+	}
+	reqs, err := xds.ParseRetrieveDocumentSetRequest(m.BodyRoot)
+	if err != nil {
+		return err
+	}
+	res, err := s.reg.Retrieve(c.Request.Context(), cred, reqs)
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	mw := xds.NewMTOMWriter(io.Discard, "") // only for fresh content ids
+	docs := make([]xds.RetrievedDocument, 0, len(res.Documents))
+	parts := make([]attachment, 0, len(res.Documents))
+	for _, d := range res.Documents {
+		cid := mw.NewContentID()
+		docs = append(docs, xds.RetrievedDocument{
+			HomeCommunityID:    d.HomeCommunityID,
+			RepositoryUniqueID: d.RepositoryUniqueID,
+			DocumentUniqueID:   d.DocumentUniqueID,
+			MimeType:           d.MimeType,
+			ContentID:          cid,
+		})
+		content := d.Content
+		parts = append(parts, attachment{contentID: cid, contentType: d.MimeType,
+			write: func(w *xds.MTOMWriter, cid, ctype string) error {
+				_, err := w.WritePart(cid, ctype, content)
+				return err
+			}})
+	}
+	outcome := "success"
+	switch {
+	case len(res.Documents) == 0:
+		outcome = "failure"
+	case len(res.Errors) > 0:
+		outcome = "partial"
+	}
+	s.outcome(cred.Transaction, outcome)
+	s.writeAnswer(c, op, m, xds.RenderRetrieveDocumentSetResponse(docs, res.Errors), parts)
+	return nil
+}
+
+// serveRegister answers ITI-42 and ITI-41.
+func (s *Server) serveRegister(c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error {
+	var (
+		sub *xds.Submission
+		err error
+	)
+	if cred.Transaction == access.ITI41 {
+		if _, err := bodyRoot(m, xds.NSXDSB, "ProvideAndRegisterDocumentSetRequest"); err != nil {
+			return err
+		}
+		sub, err = xds.ParseProvideAndRegister(m.BodyRoot, m.Blob)
+	} else {
+		if _, err := bodyRoot(m, xds.NSLCM, "SubmitObjectsRequest"); err != nil {
+			return err
+		}
+		sub, err = xds.ParseSubmitObjectsRequest(m.BodyRoot)
+	}
+	if err != nil {
+		return err
+	}
+	warnings, err := s.reg.Submit(c.Request.Context(), cred, sub)
+	if err != nil {
+		return err
+	}
+	s.outcome(cred.Transaction, "success")
+	s.writeAnswer(c, op, m, xds.RenderRegistryResponse(warnings), nil)
+	return nil
+}
