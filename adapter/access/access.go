@@ -11,6 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"kjdd/helseid"
 	"kjdd/xds"
 )
 
@@ -28,6 +29,13 @@ const (
 	ITI43 Transaction = "ITI-43" // Retrieve Document Set
 )
 
+// The REST surfaces, named like transactions so the gate can tell which
+// credential they require.
+const (
+	SperringAPI Transaction = "sperring-api" // EPJ sets and lifts sperring
+	AuditAPI    Transaction = "audit-api"    // privacy officers review access
+)
+
 // Credentials are what a request presents, as received: the WS-Security
 // header of a SOAP request, or the HTTP request for bearer/DPoP tokens.
 type Credentials struct {
@@ -35,43 +43,70 @@ type Credentials struct {
 	// Security is the wsse:Security header element of a SOAP request.
 	Security *etree.Element
 	// HTTP is the request, for Authorization and DPoP headers; its body
-	// has already been consumed.
+	// may already have been consumed.
 	HTTP *http.Request
+	// PatientID is the patient the request is about, when the request
+	// names one (the CX of a query, or the sperring API's patient); the
+	// XCA rule that the assertion's patient equals the queried one needs it.
+	PatientID string
 }
 
 // Caller is an authenticated caller of one request.
 type Caller struct {
 	Transaction Transaction
-	// Authenticated is false only under the Unauthenticated gate.
-	Authenticated bool
+	// Principal is who HelseID says is calling; nil only under Open.
+	Principal *helseid.Principal
 }
 
-// Gate authenticates callers and decides what they may see.
-type Gate interface {
-	// Authenticate establishes the caller, or refuses with an error that
-	// renders as a SOAP fault or an HTTP 401/403.
+// Authenticator establishes who is calling, or refuses with an error that
+// renders as a SOAP fault or an HTTP 401/403.
+type Authenticator interface {
 	Authenticate(ctx context.Context, cred Credentials) (*Caller, error)
+}
+
+// Policy decides which entries a caller may see.
+type Policy interface {
 	// Visible returns the subset of entries (of one or several patients)
 	// the caller may see, in their order. An error means deny: the caller
 	// must treat it as "nothing may be shown", never as "show everything".
 	Visible(ctx context.Context, c *Caller, entries []*xds.DocumentEntry) ([]*xds.DocumentEntry, error)
 }
 
-// Unauthenticated is the gate of a kjdd without HelseID and sperring wired
-// in: it lets every caller in and shows every entry. It exists so that the
-// request path already has its single decision point; serve logs a warning
-// while it is in use.
-type Unauthenticated struct{}
+// Gate authenticates callers and decides what they may see.
+type Gate interface {
+	Authenticator
+	Policy
+}
+
+// Compose makes a Gate of an Authenticator and a Policy.
+func Compose(a Authenticator, p Policy) Gate { return composed{a, p} }
+
+type composed struct {
+	Authenticator
+	Policy
+}
+
+// Open lets every caller in without a Principal. It exists only for tests
+// of the layers below authentication; serve never uses it.
+type Open struct{}
 
 // Authenticate accepts every request.
-func (Unauthenticated) Authenticate(_ context.Context, cred Credentials) (*Caller, error) {
+func (Open) Authenticate(_ context.Context, cred Credentials) (*Caller, error) {
 	return &Caller{Transaction: cred.Transaction}, nil
 }
 
+// ShowAll is the Policy that hides nothing. It exists only for tests of the
+// layers below the sperring decision; serve never uses it.
+type ShowAll struct{}
+
 // Visible shows every entry.
-func (Unauthenticated) Visible(_ context.Context, _ *Caller, entries []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {
+func (ShowAll) Visible(_ context.Context, _ *Caller, entries []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {
 	return entries, nil
 }
 
 // Interface guards.
-var _ Gate = Unauthenticated{}
+var (
+	_ Authenticator = Open{}
+	_ Policy        = ShowAll{}
+	_ Gate          = composed{}
+)

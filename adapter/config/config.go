@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,8 +41,28 @@ type Config struct {
 	LogLevel           string // KJDD_LOG_LEVEL: debug|info|warn|error
 	Dev                bool   // --dev: embedded defaults and demo data for a first look
 
+	// HelseID (JWT access tokens with DPoP) and the national gateway's XUA SAML.
+	HelseIDIssuer     string // KJDD_HELSEID_ISSUER
+	HelseIDAudience   string // KJDD_HELSEID_AUDIENCE
+	HelseIDDPoP       string // KJDD_HELSEID_DPOP: required|optional
+	SAMLIssuer        string // KJDD_SAML_ISSUER
+	SAMLAudience      string // KJDD_SAML_AUDIENCE
+	SAMLCerts         string // KJDD_SAML_CERTS: PEM file; empty = x5c of the HelseID JWKS
+	ScopeRead         string // KJDD_SCOPE_READ: query and retrieve
+	ScopeRegister     string // KJDD_SCOPE_REGISTER: register, sperring API
+	ScopeAudit        string // KJDD_SCOPE_AUDIT: audit API, privacy page
+	HospitalOrgNumber string // KJDD_HOSPITAL_ORGNR: orgnr_parent the EPJ's client must carry
+	DevKeys           string // KJDD_DEV_KEYS: where --dev keeps its issuer and SAML keys
+
+	// Sperring and audit.
+	OverridePurposes  string // KJDD_OVERRIDE_PURPOSES: comma-separated, default BTG
+	BlockedVisibility string // KJDD_BLOCKED_VISIBILITY: hide|obfuscate
+	AuditKey          string // KJDD_AUDIT_KEY: base64 of 32 bytes; the root of kjdd's keyed hashes and encryption
+
 	// Repositories is EPJRepositories parsed by Validate.
 	Repositories map[string]string
+	// explicit records which variables the environment or a flag set.
+	explicit map[string]bool
 }
 
 // field binds one configuration value to its environment variable and flag.
@@ -70,6 +91,20 @@ func fields() []field {
 		mk("KJDD_METADATA_PROFILE", "metadata-profile", "metadata validation: norway or ihe", func(c *Config) *string { return &c.MetadataProfile }),
 		mk("KJDD_SPOOL_DIR", "spool-dir", "directory for spooling large MTOM parts", func(c *Config) *string { return &c.SpoolDir }),
 		mk("KJDD_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+		mk("KJDD_HELSEID_ISSUER", "helseid-issuer", "HelseID issuer URL", func(c *Config) *string { return &c.HelseIDIssuer }),
+		mk("KJDD_HELSEID_AUDIENCE", "helseid-audience", "audience kjdd's access tokens must carry", func(c *Config) *string { return &c.HelseIDAudience }),
+		mk("KJDD_HELSEID_DPOP", "helseid-dpop", "DPoP: required or optional", func(c *Config) *string { return &c.HelseIDDPoP }),
+		mk("KJDD_SAML_ISSUER", "saml-issuer", "issuer of the national gateway's XUA assertions", func(c *Config) *string { return &c.SAMLIssuer }),
+		mk("KJDD_SAML_AUDIENCE", "saml-audience", "audience of the XUA assertions", func(c *Config) *string { return &c.SAMLAudience }),
+		mk("KJDD_SAML_CERTS", "saml-certs", "PEM file of trusted SAML signing certificates", func(c *Config) *string { return &c.SAMLCerts }),
+		mk("KJDD_SCOPE_READ", "scope-read", "scope for query and retrieve", func(c *Config) *string { return &c.ScopeRead }),
+		mk("KJDD_SCOPE_REGISTER", "scope-register", "scope for registration and the sperring API", func(c *Config) *string { return &c.ScopeRegister }),
+		mk("KJDD_SCOPE_AUDIT", "scope-audit", "scope for the audit API", func(c *Config) *string { return &c.ScopeAudit }),
+		mk("KJDD_HOSPITAL_ORGNR", "hospital-orgnr", "organisation number (orgnr_parent) of this hospital", func(c *Config) *string { return &c.HospitalOrgNumber }),
+		mk("KJDD_DEV_KEYS", "dev-keys", "directory of the development issuer's keys", func(c *Config) *string { return &c.DevKeys }),
+		mk("KJDD_OVERRIDE_PURPOSES", "override-purposes", "purposes of use that override document-level sperring", func(c *Config) *string { return &c.OverridePurposes }),
+		mk("KJDD_BLOCKED_VISIBILITY", "blocked-visibility", "hide or obfuscate blocked documents in listings", func(c *Config) *string { return &c.BlockedVisibility }),
+		mk("KJDD_AUDIT_KEY", "audit-key", "base64 of 32 random bytes", func(c *Config) *string { return &c.AuditKey }),
 		{"KJDD_MAX_RESULTS", "max-results", "stored-query result limit",
 			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.MaxResults = n; return err },
 			func(c *Config) string { return strconv.Itoa(c.MaxResults) }},
@@ -95,8 +130,26 @@ func Default() Config {
 		MaxBodyBytes:    lim.MaxBodyBytes,
 		MaxPartBytes:    lim.MaxPartBytes,
 		LogLevel:        "info",
+
+		HelseIDIssuer:     "https://helseid-sts.test.nhn.no",
+		HelseIDAudience:   "nhn:kjdd",
+		HelseIDDPoP:       DPoPRequired,
+		SAMLIssuer:        "https://helseid-xdssaml.test.nhn.no",
+		SAMLAudience:      "nhn:dokumentdeling-saml",
+		ScopeRead:         "nhn:kjdd/read",
+		ScopeRegister:     "nhn:kjdd/register",
+		ScopeAudit:        "nhn:kjdd/audit",
+		DevKeys:           ".kjdd/dev",
+		OverridePurposes:  "BTG",
+		BlockedVisibility: "hide",
 	}
 }
+
+// DPoP modes.
+const (
+	DPoPRequired = "required"
+	DPoPOptional = "optional"
+)
 
 // DevHomeCommunityID and DevRepositoryUniqueID are the ids --dev uses when
 // none are configured: NHN's test community for hosted document sources.
@@ -109,20 +162,21 @@ const (
 // validates. getenv is os.Getenv outside tests.
 func Load(args []string, getenv func(string) string) (Config, error) {
 	c := Default()
+	c.explicit = map[string]bool{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	fs.BoolVar(&c.Dev, "dev", false, "embedded defaults and demo data (never in production)")
 	for _, f := range fields() {
 		if v := getenv(f.env); v != "" {
+			c.explicit[f.env] = true
 			if err := f.set(&c, v); err != nil {
 				return c, fmt.Errorf("%s: invalid value %q", f.env, v)
 			}
 		}
 	}
-	flagged := map[string]string{}
 	for _, f := range fields() {
 		fs.Func(f.flag, f.usage+" ("+f.env+")", func(v string) error {
-			flagged[f.env] = v
+			c.explicit[f.env] = true
 			if err := f.set(&c, v); err != nil {
 				return fmt.Errorf("invalid value %q", v)
 			}
@@ -150,7 +204,22 @@ func (c *Config) applyDevDefaults() {
 	if c.RepositoryUniqueID == "" {
 		c.RepositoryUniqueID = DevRepositoryUniqueID
 	}
+	// --dev serves its own issuer; serve sets the URL once the listener's
+	// address is known. Plain curl examples work with optional DPoP.
+	if !c.explicit["KJDD_HELSEID_ISSUER"] {
+		c.HelseIDIssuer = ""
+	}
+	if !c.explicit["KJDD_HELSEID_DPOP"] {
+		c.HelseIDDPoP = DPoPOptional
+	}
+	if c.HospitalOrgNumber == "" {
+		c.HospitalOrgNumber = DevHospitalOrgNumber
+	}
 }
+
+// DevHospitalOrgNumber is the organisation number --dev's tokens carry
+// (a synthetic, check-digit-valid number).
+const DevHospitalOrgNumber = "999999999"
 
 // Validate checks the configuration; each message names the variable.
 func (c *Config) Validate() error {
@@ -206,6 +275,52 @@ func (c *Config) Validate() error {
 	if c.MaxPartBytes < 1024 {
 		bad("KJDD_MAX_PART_BYTES", "must be at least 1024")
 	}
+	if c.HelseIDIssuer != "" || !c.Dev {
+		if err := checkIssuerURL(c.HelseIDIssuer); err != nil {
+			bad("KJDD_HELSEID_ISSUER", err.Error())
+		}
+	}
+	if err := checkIssuerURL(c.SAMLIssuer); err != nil && !strings.HasPrefix(c.SAMLIssuer, "urn:") {
+		bad("KJDD_SAML_ISSUER", err.Error())
+	}
+	if c.HelseIDAudience == "" {
+		bad("KJDD_HELSEID_AUDIENCE", "required")
+	}
+	if c.SAMLAudience == "" {
+		bad("KJDD_SAML_AUDIENCE", "required")
+	}
+	if c.HelseIDDPoP != DPoPRequired && c.HelseIDDPoP != DPoPOptional {
+		bad("KJDD_HELSEID_DPOP", "must be required or optional")
+	}
+	if c.SAMLCerts != "" {
+		if _, err := os.Stat(c.SAMLCerts); err != nil {
+			bad("KJDD_SAML_CERTS", "cannot read the file")
+		}
+	}
+	for env, v := range map[string]string{"KJDD_SCOPE_READ": c.ScopeRead, "KJDD_SCOPE_REGISTER": c.ScopeRegister, "KJDD_SCOPE_AUDIT": c.ScopeAudit} {
+		if v == "" || strings.ContainsAny(v, " \t,") {
+			bad(env, "must be one scope name")
+		}
+	}
+	if c.HospitalOrgNumber == "" {
+		bad("KJDD_HOSPITAL_ORGNR", "required (the organisation number the EPJ's HelseID client carries as orgnr_parent)")
+	} else if !xds.ValidOrgNumber(c.HospitalOrgNumber) {
+		bad("KJDD_HOSPITAL_ORGNR", "not a valid organisation number")
+	}
+	if c.BlockedVisibility != "hide" && c.BlockedVisibility != "obfuscate" {
+		bad("KJDD_BLOCKED_VISIBILITY", "must be hide or obfuscate")
+	}
+	if strings.TrimSpace(c.OverridePurposes) == "" && c.explicit["KJDD_OVERRIDE_PURPOSES"] {
+		// An explicitly empty list is allowed: no purpose overrides.
+		c.OverridePurposes = ""
+	}
+	if c.AuditKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.AuditKey); err != nil || len(k) != 32 {
+			bad("KJDD_AUDIT_KEY", "must be base64 of exactly 32 bytes")
+		}
+	} else if !c.Dev {
+		bad("KJDD_AUDIT_KEY", "required (base64 of 32 random bytes, the same on every instance)")
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -224,3 +339,30 @@ func (c *Config) Limits() xds.Limits {
 	}
 	return lim
 }
+
+// checkIssuerURL accepts https URLs, and http only for loopback hosts
+// (tests and the development issuer).
+func checkIssuerURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return errors.New("must be an absolute URL")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+		return errors.New("http:// is accepted only for loopback hosts")
+	default:
+		return errors.New("must be https://")
+	}
+}
+
+// Explicit reports whether the environment or a flag set the variable env.
+func (c *Config) Explicit(env string) bool { return c.explicit[env] }

@@ -11,6 +11,8 @@ func TestLoad(t *testing.T) {
 	base := map[string]string{
 		"KJDD_HOME_COMMUNITY_ID":    "urn:oid:2.16.578.1.12.4.5.100.1",
 		"KJDD_REPOSITORY_UNIQUE_ID": "2.16.578.1.12.4.5.100.1.2",
+		"KJDD_HOSPITAL_ORGNR":       "983974880",
+		"KJDD_AUDIT_KEY":            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 	}
 	with := func(k, v string) map[string]string {
 		m := map[string]string{}
@@ -44,7 +46,25 @@ func TestLoad(t *testing.T) {
 			if !c.Dev || c.HomeCommunityID != DevHomeCommunityID || c.RepositoryUniqueID != DevRepositoryUniqueID {
 				t.Errorf("dev defaults not applied: %+v", c)
 			}
+			if c.HelseIDDPoP != DPoPOptional || c.HelseIDIssuer != "" || c.HospitalOrgNumber != DevHospitalOrgNumber {
+				t.Errorf("dev identity defaults not applied: dpop=%q issuer=%q org=%q", c.HelseIDDPoP, c.HelseIDIssuer, c.HospitalOrgNumber)
+			}
 		}},
+		"ok/dev keeps explicit dpop": {env: map[string]string{"KJDD_HELSEID_DPOP": "required"}, args: []string{"--dev"},
+			check: func(t *testing.T, c Config) {
+				if c.HelseIDDPoP != DPoPRequired {
+					t.Errorf("HelseIDDPoP = %q", c.HelseIDDPoP)
+				}
+			}},
+		"ok/loopback http issuer":       {env: with("KJDD_HELSEID_ISSUER", "http://127.0.0.1:5000/issuer")},
+		"fail/http issuer not loopback": {env: with("KJDD_HELSEID_ISSUER", "http://helseid.example"), wantErr: "KJDD_HELSEID_ISSUER"},
+		"fail/dpop mode":                {env: with("KJDD_HELSEID_DPOP", "sometimes"), wantErr: "KJDD_HELSEID_DPOP"},
+		"fail/saml certs missing file":  {env: with("KJDD_SAML_CERTS", "/nonexistent/certs.pem"), wantErr: "KJDD_SAML_CERTS"},
+		"fail/scope with space":         {env: with("KJDD_SCOPE_READ", "a b"), wantErr: "KJDD_SCOPE_READ"},
+		"fail/orgnr check digit":        {env: with("KJDD_HOSPITAL_ORGNR", "983974881"), wantErr: "KJDD_HOSPITAL_ORGNR"},
+		"fail/visibility":               {env: with("KJDD_BLOCKED_VISIBILITY", "blur"), wantErr: "KJDD_BLOCKED_VISIBILITY"},
+		"fail/audit key short":          {env: with("KJDD_AUDIT_KEY", "c2hvcnQ="), wantErr: "KJDD_AUDIT_KEY"},
+		"fail/audit key required":       {env: with("KJDD_AUDIT_KEY", ""), wantErr: "KJDD_AUDIT_KEY"},
 		"ok/epj repositories": {env: with("KJDD_EPJ_REPOSITORIES", "1.2.3.4=http://127.0.0.1:1/iti43,1.2.3.5=https://epj.example/iti43"),
 			check: func(t *testing.T, c Config) {
 				if len(c.Repositories) != 2 {

@@ -26,15 +26,21 @@ type Options struct {
 	// Ready reports whether the process can serve (store, caches, key
 	// sources); nil means always ready.
 	Ready func(ctx context.Context) error
+	// DevHelseID serves the development issuer's discovery and JWKS under
+	// /dev/helseid/ (serve --dev only); nil outside development.
+	DevHelseID http.Handler
+	// Sperring is the sperring API's back end; nil leaves the API unmounted.
+	Sperring SperringService
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	reg     *registry.Registry
-	limits  xds.Limits
-	log     *slog.Logger
-	ready   func(ctx context.Context) error
-	metrics *metrics
+	reg      *registry.Registry
+	limits   xds.Limits
+	log      *slog.Logger
+	ready    func(ctx context.Context) error
+	metrics  *metrics
+	sperring SperringService
 }
 
 // New returns the HTTP handler of kjdd.
@@ -43,7 +49,7 @@ func New(o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{reg: o.Registry, limits: o.Limits, log: o.Logger, ready: o.Ready, metrics: newMetrics()}
+	s := &Server{reg: o.Registry, limits: o.Limits, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())
 	e.POST("/xca", s.soap(xcaOps))
@@ -53,6 +59,12 @@ func New(o Options) http.Handler {
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	if o.DevHelseID != nil {
+		e.Any("/dev/helseid/*path", gin.WrapH(http.StripPrefix("/dev/helseid", o.DevHelseID)))
+	}
+	if s.sperring != nil {
+		s.mountSperring(e)
+	}
 	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"title": "not found", "status": 404}) })
 	return e
 }

@@ -117,10 +117,6 @@ func (s *Server) renderError(c *gin.Context, op soapOp, m *xds.Message, err erro
 	s.writeAnswer(c, op, m, op.failure(errs), nil)
 }
 
-// asAuthFault maps an authentication refusal to its SOAP fault. Until
-// HelseID is wired in no refusal exists.
-func asAuthFault(error) (*xds.Fault, bool) { return nil, false }
-
 // renderFault answers with a SOAP 1.2 fault. The reason is the fault's
 // caller-facing text; Detail goes to the log only.
 func (s *Server) renderFault(c *gin.Context, err error, relatesTo string, tx access.Transaction) {

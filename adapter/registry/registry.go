@@ -5,7 +5,9 @@
 package registry
 
 import (
+	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,7 +37,8 @@ type Registry struct {
 }
 
 // New returns a Registry over st. epjClient may be nil when no EPJ
-// repositories are configured; gate nil means access.Unauthenticated.
+// repositories are configured. A nil gate refuses every caller: a registry
+// wired without its gate must not fail open.
 func New(st *store.Store, opts Options, epjClient *epj.Client, gate access.Gate) *Registry {
 	if opts.NewUUID == nil {
 		opts.NewUUID = NewUUID
@@ -47,7 +50,7 @@ func New(st *store.Store, opts Options, epjClient *epj.Client, gate access.Gate)
 		opts.MaxResults = 1000
 	}
 	if gate == nil {
-		gate = access.Unauthenticated{}
+		gate = refuseAll{}
 	}
 	return &Registry{store: st, epj: epjClient, gate: gate, opts: opts}
 }
@@ -87,4 +90,15 @@ func (r *Registry) withLocation(err error) error {
 		}
 	}
 	return list
+}
+
+// refuseAll is the gate of a registry built without one.
+type refuseAll struct{}
+
+func (refuseAll) Authenticate(context.Context, access.Credentials) (*access.Caller, error) {
+	return nil, errors.New("registry: no access gate configured")
+}
+
+func (refuseAll) Visible(context.Context, *access.Caller, []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {
+	return nil, errors.New("registry: no access gate configured")
 }

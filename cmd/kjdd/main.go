@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -87,19 +88,39 @@ func serve(args []string, stderr io.Writer) error {
 	if len(cfg.Repositories) > 0 {
 		epjClient = epj.NewClient(cfg.Repositories, epj.Options{Limits: cfg.Limits()})
 	}
+
+	// Listen first: --dev's issuer URL is this listener's address.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	rdb, err := newRedis(cfg, log)
+	if err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	if rdb != nil {
+		defer rdb.Close()
+	}
+	auth, err := buildAuthentication(ctx, cfg, ln.Addr(), rdb, log)
+	if err != nil {
+		return fmt.Errorf("authentication: %w", err)
+	}
+	spr, err := buildSperring(ctx, cfg, st, rdb, log)
+	if err != nil {
+		return fmt.Errorf("sperring: %w", err)
+	}
+
 	validation := xds.DefaultValidationOptions(xds.ITI42)
 	validation.Norwegian = cfg.MetadataProfile == config.ProfileNorway
 	validation.HomeCommunityID = cfg.HomeCommunityID
-	// Authentication (HelseID) and sperring plug into this gate; until they
-	// do, every caller is let in.
-	gate := access.Unauthenticated{}
-	log.Warn("authentication and sperring are not enforced by this build: keep kjdd off any network but a test one")
 	reg := registry.New(st, registry.Options{
 		HomeCommunityID:    cfg.HomeCommunityID,
 		RepositoryUniqueID: cfg.RepositoryUniqueID,
 		Validation:         validation,
 		MaxResults:         cfg.MaxResults,
-	}, epjClient, gate)
+	}, epjClient, access.Compose(auth.authenticator, spr.policy))
 
 	if cfg.Dev {
 		if err := devdata.Seed(ctx, reg); err != nil {
@@ -108,13 +129,14 @@ func serve(args []string, stderr io.Writer) error {
 	}
 
 	handler := httpapi.New(httpapi.Options{
-		Registry: reg,
-		Limits:   cfg.Limits(),
-		Logger:   log,
-		Ready:    st.Ping,
+		Registry:   reg,
+		Limits:     cfg.Limits(),
+		Logger:     log,
+		Ready:      readiness(st.Ping, auth.ready, spr.ready),
+		DevHelseID: auth.devHandler,
+		Sperring:   spr.service,
 	})
 	srv := &http.Server{
-		Addr:              cfg.Listen,
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		// No overall write timeout: retrieves stream large documents.
@@ -122,8 +144,8 @@ func serve(args []string, stderr io.Writer) error {
 		MaxHeaderBytes: 64 << 10,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("kjdd listening", "addr", cfg.Listen, "home_community_id", cfg.HomeCommunityID,
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("kjdd listening", "addr", ln.Addr().String(), "home_community_id", cfg.HomeCommunityID,
 		"repository_unique_id", cfg.RepositoryUniqueID, "metadata_profile", cfg.MetadataProfile, "version", version)
 
 	select {
@@ -146,4 +168,19 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// readiness combines readiness checks; nil checks are skipped.
+func readiness(checks ...func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for _, check := range checks {
+			if check == nil {
+				continue
+			}
+			if err := check(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
