@@ -10,6 +10,7 @@ import (
 // Query answers a stored query (ITI-18 or, with cred.Transaction ITI-38,
 // ITI-38). The result contains only what the caller may see.
 func (r *Registry) Query(ctx context.Context, cred access.Credentials, q *xds.StoredQuery) (*xds.QueryResult, error) {
+	cred.PatientID = q.PatientID()
 	caller, err := r.gate.Authenticate(ctx, cred)
 	if err != nil {
 		return nil, err

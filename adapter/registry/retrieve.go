@@ -87,7 +87,9 @@ func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.Docu
 	}
 	var entry *xds.DocumentEntry
 	for _, e := range entries {
-		if xds.NormalizeOID(e.RepositoryUniqueID) == repo {
+		// Compare the uniqueId too: a policy may hand back a masked copy
+		// under another id, which must never open the real content.
+		if e.UniqueID == req.DocumentUniqueID && xds.NormalizeOID(e.RepositoryUniqueID) == repo {
 			entry = e
 			break
 		}
