@@ -1,0 +1,276 @@
+package helseid
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"kjdd/helseid/helseidtest"
+)
+
+// TestDPoPRefused is the issue's table of refused DPoP uses. Tokens are
+// valid; only the proof or the scheme is wrong.
+func TestDPoPRefused(t *testing.T) {
+	iss := helseidtest.NewIssuer(t)
+	now := time.Now()
+	type req struct {
+		method, url, token string
+		proofs             []string
+		bearer             bool
+	}
+	tests := map[string]struct {
+		build  func() req
+		mode   DPoPMode
+		kind   ErrorKind
+		reason string
+	}{
+		"missing proof": {
+			build: func() req { tok := iss.Token(); return req{"GET", testURL, tok, nil, false} },
+			kind:  InvalidDPoPProof, reason: "exactly one DPoP header",
+		},
+		"two proofs": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProof("GET", testURL, tok), iss.DPoPProof("GET", testURL, tok)}, false}
+			},
+			kind: InvalidDPoPProof, reason: "exactly one DPoP header",
+		},
+		"bearer scheme when DPoP is required": {
+			build: func() req { tok := iss.Token(helseidtest.Unbound()); return req{"GET", testURL, tok, nil, true} },
+			kind:  InvalidToken, reason: "bearer scheme",
+		},
+		"bound token sent as bearer when DPoP is optional": {
+			build: func() req { tok := iss.Token(); return req{"GET", testURL, tok, nil, true} },
+			mode:  DPoPOptional,
+			kind:  InvalidToken, reason: "DPoP-bound token presented as bearer",
+		},
+		"unbound token with the DPoP scheme": {
+			build: func() req {
+				tok := iss.Token(helseidtest.Unbound())
+				return req{"GET", testURL, tok, []string{iss.DPoPProof("GET", testURL, tok)}, false}
+			},
+			kind: InvalidToken, reason: "not DPoP-bound",
+		},
+		"wrong htm": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProof("POST", testURL, tok)}, false}
+			},
+			kind: InvalidDPoPProof, reason: "htm",
+		},
+		"wrong htu path": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProof("GET", "https://kjdd.test/api/v1/audit/events", tok)}, false}
+			},
+			kind: InvalidDPoPProof, reason: "htu",
+		},
+		"wrong htu host": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProof("GET", "https://other.test/xds/registry", tok)}, false}
+			},
+			kind: InvalidDPoPProof, reason: "htu",
+		},
+		"htu over plain http for an https request": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProof("GET", "http://kjdd.test/xds/registry", tok)}, false}
+			},
+			kind: InvalidDPoPProof, reason: "htu",
+		},
+		"wrong ath": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofClaim("ath", helseidtest.AccessTokenHash("another token")))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "ath",
+		},
+		"no ath": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofClaim("ath", nil))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "ath",
+		},
+		"proof key is not the token's cnf.jkt": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofKey(helseidtest.NewECKey()))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "not the key the token is bound to",
+		},
+		"stale iat": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofIssuedAt(now.Add(-2*time.Minute)))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "iat",
+		},
+		"iat in the future": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofIssuedAt(now.Add(time.Minute)))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "iat",
+		},
+		"private key in jwk": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofWithPrivateJWK())}, false}
+			},
+			kind: InvalidDPoPProof, reason: "private key material",
+		},
+		"no jwk": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofHeader("jwk", map[string]any{}))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "jwk",
+		},
+		"typ is not dpop+jwt": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofHeader("typ", "JWT"))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "typ",
+		},
+		"HMAC alg in the proof": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofHeader("alg", "HS256"))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "alg",
+		},
+		"no jti": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofClaim("jti", nil))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "jti",
+		},
+		"the access token given as proof": {
+			build: func() req { tok := iss.Token(); return req{"GET", testURL, tok, []string{tok}, false} },
+			kind:  InvalidDPoPProof, reason: "typ",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			v := newJWTValidator(t, iss, func(c *JWTConfig) {
+				if tc.mode != "" {
+					c.DPoP = tc.mode
+				}
+			})
+			rq := tc.build()
+			var r *http.Request
+			if rq.bearer {
+				r = bearerRequest(rq.method, rq.url, rq.token)
+			} else {
+				r = dpopRequest(rq.method, rq.url, rq.token, rq.proofs...)
+			}
+			_, err := v.Authenticate(testCtx, r)
+			wantKind(t, err, tc.kind, tc.reason)
+			ae, _ := AsAuthError(err)
+			if !strings.HasPrefix(ae.WWWAuthenticate(), "DPoP ") || !strings.Contains(ae.WWWAuthenticate(), `algs="`) {
+				t.Errorf("challenge %q lacks the DPoP scheme and algs", ae.WWWAuthenticate())
+			}
+		})
+	}
+}
+
+func TestDPoPReplayRefusedInProcess(t *testing.T) {
+	iss := helseidtest.NewIssuer(t)
+	v := newJWTValidator(t, iss, nil)
+	tok := iss.Token()
+	proof := iss.DPoPProof("GET", testURL, tok)
+	if _, err := v.Authenticate(testCtx, dpopRequest("GET", testURL, tok, proof)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v.Authenticate(testCtx, dpopRequest("GET", testURL, tok, proof))
+	wantKind(t, err, InvalidDPoPProof, "replayed")
+	// A fresh proof for the same token is fine.
+	if _, err := v.Authenticate(testCtx, dpopRequest("GET", testURL, tok, iss.DPoPProof("GET", testURL, tok))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDPoPReplayToAnotherInstance shows the point of Redis: two kjdd
+// instances, each with its own connection to a shared real Redis; a proof
+// accepted by one is refused by the other.
+func TestDPoPReplayToAnotherInstance(t *testing.T) {
+	rc := startRedis(t)
+	iss := helseidtest.NewIssuer(t)
+	instanceA := newJWTValidator(t, iss, func(c *JWTConfig) { c.Replay = NewRedisReplayCache(rc, "") })
+	instanceB := newJWTValidator(t, iss, func(c *JWTConfig) {
+		c.Replay = NewRedisReplayCache(newRedisClientAddr(t, rc.Options().Addr), "")
+	})
+	tok := iss.Token()
+	proof := iss.DPoPProof("POST", testURL, tok)
+	if _, err := instanceA.Authenticate(testCtx, dpopRequest("POST", testURL, tok, proof)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := instanceB.Authenticate(testCtx, dpopRequest("POST", testURL, tok, proof))
+	wantKind(t, err, InvalidDPoPProof, "replayed")
+}
+
+func TestDPoPRedisDownFailsClosed(t *testing.T) {
+	iss := helseidtest.NewIssuer(t)
+	down := newRedisClient(closedPort(t))
+	t.Cleanup(func() { _ = down.Close() })
+	v := newJWTValidator(t, iss, func(c *JWTConfig) { c.Replay = NewRedisReplayCache(down, "") })
+	tok := iss.Token()
+	_, err := v.Authenticate(testCtx, dpopRequest("GET", testURL, tok, iss.DPoPProof("GET", testURL, tok)))
+	wantKind(t, err, Unavailable, "replay cache")
+}
+
+func TestDPoPHTUBehindProxy(t *testing.T) {
+	iss := helseidtest.NewIssuer(t)
+	v := newJWTValidator(t, iss, func(c *JWTConfig) { c.PublicURL = "https://kjdd.example.no/gw/" })
+	tok := iss.Token()
+	// The proxy forwards http://10.0.0.5/xds/registry; the client signed
+	// the public URL.
+	r := dpopRequest("GET", "http://10.0.0.5/xds/registry", tok, iss.DPoPProof("GET", "https://KJDD.example.no:443/gw/xds/registry", tok))
+	if _, err := v.Authenticate(testCtx, r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNormalizeHTU(t *testing.T) {
+	tests := map[string]struct{ in, want string }{
+		"query and fragment dropped": {"https://kjdd.test/xds?a=b#frag", "https://kjdd.test/xds"},
+		"case of scheme and host":    {"HTTPS://KJDD.Test/Xds", "https://kjdd.test/Xds"},
+		"default https port":         {"https://kjdd.test:443/x", "https://kjdd.test/x"},
+		"default http port":          {"http://kjdd.test:80/x", "http://kjdd.test/x"},
+		"other port kept":            {"https://kjdd.test:8443/x", "https://kjdd.test:8443/x"},
+		"empty path":                 {"https://kjdd.test", "https://kjdd.test/"},
+		"ipv6 host":                  {"http://[::1]:8080/x", "http://[::1]:8080/x"},
+		"percent-encoded unreserved": {"https://kjdd.test/%7Ex", "https://kjdd.test/~x"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := normalizeHTU(tc.in)
+			if err != nil || got != tc.want {
+				t.Fatalf("normalizeHTU(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"ftp://kjdd.test/x", "/relative", "https://", ":"} {
+		if _, err := normalizeHTU(bad); err == nil {
+			t.Errorf("normalizeHTU(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseDPoPMode(t *testing.T) {
+	for in, want := range map[string]DPoPMode{"required": DPoPRequired, "Optional": DPoPOptional, " required ": DPoPRequired} {
+		if got, err := ParseDPoPMode(in); err != nil || got != want {
+			t.Errorf("ParseDPoPMode(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "off", "yes"} {
+		if _, err := ParseDPoPMode(bad); err == nil {
+			t.Errorf("ParseDPoPMode(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,432 @@
+package helseid
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/beevik/etree"
+	xrv "github.com/mattermost/xml-roundtrip-validator"
+	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/russellhaering/goxmldsig/etreeutils"
+)
+
+// XML namespaces and algorithm identifiers of XUA SAML.
+const (
+	nsWSSE  = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+	nsSAML2 = "urn:oasis:names:tc:SAML:2.0:assertion"
+	nsDSig  = "http://www.w3.org/2000/09/xmldsig#"
+	nsXSI   = "http://www.w3.org/2001/XMLSchema-instance"
+
+	algExcC14N   = "http://www.w3.org/2001/10/xml-exc-c14n#"
+	algEnveloped = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+
+	bearerMethod = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+)
+
+// Signature and digest algorithms accepted on assertions: RSA with SHA-2.
+var (
+	samlSignatureMethods = []string{
+		"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+		"http://www.w3.org/2001/04/xmldsig-more#rsa-sha384",
+		"http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
+	}
+	samlDigestMethods = []string{
+		"http://www.w3.org/2001/04/xmlenc#sha256",
+		"http://www.w3.org/2001/04/xmldsig-more#sha384",
+		"http://www.w3.org/2001/04/xmlenc#sha512",
+	}
+)
+
+// SAMLConfig configures a SAMLValidator. Zero values take the defaults
+// documented on each field; Validate reports what is missing.
+type SAMLConfig struct {
+	// Issuer is the exact expected saml:Issuer (KJDD_SAML_ISSUER).
+	Issuer string
+	// Audience must be listed in every AudienceRestriction
+	// (KJDD_SAML_AUDIENCE).
+	Audience string
+	// Skew is the clock skew allowed on the assertion's lifetime; default
+	// five minutes, as NHN's reference gateway uses.
+	Skew time.Duration
+	// Trust gives the certificates that may sign assertions
+	// (KJDD_SAML_CERTS, or the x5c of the HelseID JWKS).
+	Trust CertificateSource
+	// MinSecurityLevel is required of the authenticated practitioner;
+	// default 4.
+	MinSecurityLevel int
+	// MaxAssertionBytes bounds the serialised assertion; default 64 KiB.
+	MaxAssertionBytes int
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Validate fills defaults and reports the first problem, naming the
+// setting.
+func (c *SAMLConfig) Validate() error {
+	if c.Issuer == "" {
+		return errors.New("KJDD_SAML_ISSUER: issuer is required")
+	}
+	if c.Audience == "" {
+		return errors.New("KJDD_SAML_AUDIENCE: audience is required")
+	}
+	if c.Trust == nil {
+		return errors.New("KJDD_SAML_CERTS: no trusted certificate source")
+	}
+	if c.Skew == 0 {
+		c.Skew = 5 * time.Minute
+	}
+	if c.Skew < 0 || c.Skew > 15*time.Minute {
+		return errors.New("helseid: SAML skew must be between 0 and 15 minutes")
+	}
+	if c.MinSecurityLevel == 0 {
+		c.MinSecurityLevel = 4
+	}
+	if c.MaxAssertionBytes == 0 {
+		c.MaxAssertionBytes = 64 << 10
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// SAMLValidator authenticates the XUA SAML assertion in a SOAP request's
+// wsse:Security header.
+type SAMLValidator struct {
+	cfg SAMLConfig
+}
+
+// NewSAMLValidator validates cfg and returns a validator.
+func NewSAMLValidator(cfg SAMLConfig) (*SAMLValidator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &SAMLValidator{cfg: cfg}, nil
+}
+
+// Authenticate establishes the caller from the wsse:Security element of a
+// SOAP envelope that was parsed from the request bytes. The envelope must
+// hold exactly one SAML assertion, a direct child of security; its
+// enveloped signature must verify with a trusted certificate; and every
+// value is then read from the signed content only, never from the
+// surrounding document. The patient rule (resource-id equals the queried
+// patient) is Principal.CheckPatient, applied once the query is parsed.
+func (v *SAMLValidator) Authenticate(ctx context.Context, security *etree.Element) (*Principal, error) {
+	assertion, err := soleAssertion(security)
+	if err != nil {
+		return nil, err
+	}
+	signed, err := v.verify(ctx, assertion)
+	if err != nil {
+		return nil, err
+	}
+	now := v.cfg.Now()
+	if err := v.checkConditions(signed, now); err != nil {
+		return nil, err
+	}
+	p, err := readAssertion(signed)
+	if err != nil {
+		return nil, authErr(FailedAuthentication, err.Error())
+	}
+	if p.PID == "" {
+		return nil, authErr(FailedAuthentication, "assertion names no subject")
+	}
+	if p.SecurityLevel < v.cfg.MinSecurityLevel {
+		return nil, authErr(Forbidden, fmt.Sprintf("security level %d below %d", p.SecurityLevel, v.cfg.MinSecurityLevel))
+	}
+	if p.Purpose.IsZero() {
+		return nil, authErr(Forbidden, "assertion states no purpose of use")
+	}
+	return p, nil
+}
+
+// soleAssertion finds the one SAML assertion of the document security
+// belongs to. More than one assertion anywhere in the document, or one that
+// is not a direct child of wsse:Security, is how signature wrapping
+// attacks look, and is refused.
+func soleAssertion(security *etree.Element) (*etree.Element, error) {
+	if security == nil {
+		return nil, authErr(InvalidSecurity, "no wsse:Security header")
+	}
+	if security.Tag != "Security" || security.NamespaceURI() != nsWSSE {
+		return nil, authErr(InvalidSecurity, "header element is not wsse:Security")
+	}
+	root := security
+	for root.Parent() != nil {
+		root = root.Parent()
+	}
+	var found []*etree.Element
+	var walk func(*etree.Element)
+	walk = func(e *etree.Element) {
+		if e.Tag == "Assertion" || e.Tag == "EncryptedAssertion" {
+			found = append(found, e)
+		}
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	walk(root)
+	switch {
+	case len(found) == 0:
+		return nil, authErr(InvalidSecurity, "no SAML assertion")
+	case len(found) > 1:
+		return nil, authErr(InvalidSecurity, fmt.Sprintf("%d assertions in the message", len(found)))
+	}
+	a := found[0]
+	if a.Tag != "Assertion" || a.NamespaceURI() != nsSAML2 {
+		return nil, authErr(InvalidSecurity, "assertion is not a SAML 2.0 assertion")
+	}
+	if a.Parent() != security {
+		return nil, authErr(InvalidSecurity, "assertion is not a direct child of wsse:Security")
+	}
+	return a, nil
+}
+
+// verify serialises the assertion with its in-scope namespaces, checks the
+// bytes survive an encoding/xml round trip, re-parses them, checks the
+// signature's shape and verifies it. It returns the element the signature
+// covers, as goxmldsig rebuilt it from the canonical bytes it digested.
+func (v *SAMLValidator) verify(ctx context.Context, assertion *etree.Element) (*etree.Element, error) {
+	nsCtx, err := etreeutils.NSBuildParentContext(assertion)
+	if err != nil {
+		return nil, authErr(InvalidSecurity, "assertion namespaces")
+	}
+	detached, err := etreeutils.NSDetatch(nsCtx, assertion)
+	if err != nil {
+		return nil, authErr(InvalidSecurity, "assertion namespaces")
+	}
+	doc := etree.NewDocument()
+	doc.SetRoot(detached)
+	raw, err := doc.WriteToBytes()
+	if err != nil {
+		return nil, authErr(InvalidSecurity, "assertion does not serialise")
+	}
+	if len(raw) > v.cfg.MaxAssertionBytes {
+		return nil, authErr(InvalidSecurity, "assertion too large")
+	}
+	if err := xrv.Validate(bytes.NewReader(raw)); err != nil {
+		return nil, authErr(FailedAuthentication, "assertion does not survive an XML round trip")
+	}
+	parsed := etree.NewDocument()
+	if err := parsed.ReadFromBytes(raw); err != nil {
+		return nil, authErr(InvalidSecurity, "assertion does not parse")
+	}
+	root := parsed.Root()
+	if err := checkSignatureShape(root); err != nil {
+		return nil, authErr(FailedAuthentication, "signature: "+err.Error())
+	}
+	certs, err := v.cfg.Trust.Certificates(ctx)
+	if err != nil {
+		return nil, authErrWrap(Unavailable, "trusted SAML certificates", err)
+	}
+	if len(certs) == 0 {
+		return nil, authErr(FailedAuthentication, "no trusted SAML certificate configured")
+	}
+	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: certs})
+	vc.IdAttribute = "ID"
+	vc.Clock = dsig.NewFakeClockAt(v.cfg.Now())
+	signed, err := vc.Validate(root)
+	if err != nil {
+		return nil, authErrWrap(FailedAuthentication, "signature does not verify with a trusted certificate", err)
+	}
+	if signed.Tag != "Assertion" || signed.NamespaceURI() != nsSAML2 ||
+		signed.SelectAttrValue("ID", "") != root.SelectAttrValue("ID", "") {
+		return nil, authErr(FailedAuthentication, "signed element is not the assertion")
+	}
+	return signed, nil
+}
+
+// checkSignatureShape accepts exactly one enveloped signature, a direct
+// child of the assertion, with one reference to the assertion's (unique)
+// ID, exclusive canonicalisation without comments (comments would let a
+// signed NameID be truncated), and RSA with SHA-2.
+func checkSignatureShape(a *etree.Element) error {
+	var ids int
+	for _, at := range a.Attr {
+		if at.Space == "" && at.Key == "ID" {
+			ids++
+		}
+	}
+	id := a.SelectAttrValue("ID", "")
+	if ids != 1 || id == "" {
+		return errors.New("assertion needs exactly one ID")
+	}
+	var sigs []*etree.Element
+	idUses := 0
+	var walk func(*etree.Element)
+	walk = func(e *etree.Element) {
+		if e.Tag == "Signature" && e.NamespaceURI() == nsDSig {
+			sigs = append(sigs, e)
+		}
+		for _, at := range e.Attr {
+			if at.Value == id && (at.Key == "ID" || at.Key == "Id" || at.Key == "id") {
+				idUses++
+			}
+		}
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	walk(a)
+	if len(sigs) == 0 {
+		return errors.New("assertion is not signed")
+	}
+	if len(sigs) != 1 || sigs[0].Parent() != a {
+		return errors.New("want one signature, a direct child of the assertion")
+	}
+	if idUses != 1 {
+		return errors.New("assertion ID is not unique")
+	}
+	signedInfo := dsigChildren(sigs[0], "SignedInfo")
+	if len(signedInfo) != 1 {
+		return errors.New("want one SignedInfo")
+	}
+	si := signedInfo[0]
+	if algOf(si, "CanonicalizationMethod") != algExcC14N {
+		return errors.New("canonicalisation is not exclusive c14n")
+	}
+	if !contains(samlSignatureMethods, algOf(si, "SignatureMethod")) {
+		return errors.New("signature method not allowed")
+	}
+	refs := dsigChildren(si, "Reference")
+	if len(refs) != 1 {
+		return errors.New("want exactly one reference")
+	}
+	ref := refs[0]
+	if ref.SelectAttrValue("URI", "") != "#"+id {
+		return errors.New("reference does not point at the assertion")
+	}
+	if !contains(samlDigestMethods, algOf(ref, "DigestMethod")) {
+		return errors.New("digest method not allowed")
+	}
+	enveloped := false
+	for _, ts := range dsigChildren(ref, "Transforms") {
+		for _, t := range dsigChildren(ts, "Transform") {
+			switch t.SelectAttrValue("Algorithm", "") {
+			case algEnveloped:
+				enveloped = true
+			case algExcC14N:
+			default:
+				return errors.New("transform not allowed")
+			}
+		}
+	}
+	if !enveloped {
+		return errors.New("signature is not enveloped")
+	}
+	return nil
+}
+
+func dsigChildren(e *etree.Element, tag string) []*etree.Element {
+	var out []*etree.Element
+	for _, c := range e.ChildElements() {
+		if c.Tag == tag && c.NamespaceURI() == nsDSig {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// algOf returns the Algorithm of the one child tag of e, or "" when there
+// is not exactly one.
+func algOf(e *etree.Element, tag string) string {
+	cs := dsigChildren(e, tag)
+	if len(cs) != 1 {
+		return ""
+	}
+	return cs[0].SelectAttrValue("Algorithm", "")
+}
+
+func contains(list []string, s string) bool {
+	for _, l := range list {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkConditions checks issuer, lifetime, audience and the bearer subject
+// confirmation, all on the signed assertion.
+func (v *SAMLValidator) checkConditions(a *etree.Element, now time.Time) error {
+	if a.SelectAttrValue("Version", "") != "2.0" {
+		return authErr(FailedAuthentication, "assertion is not SAML 2.0")
+	}
+	issuers := samlChildren(a, "Issuer")
+	if len(issuers) != 1 {
+		return authErr(FailedAuthentication, "want exactly one issuer")
+	}
+	if iss, ok := textOf(issuers[0]); !ok || iss != v.cfg.Issuer {
+		return authErr(FailedAuthentication, "issuer is not the configured one")
+	}
+	if ii, err := samlTime(a.SelectAttrValue("IssueInstant", "")); err != nil || ii.After(now.Add(v.cfg.Skew)) {
+		return authErr(FailedAuthentication, "issue instant missing or in the future")
+	}
+
+	conds := samlChildren(a, "Conditions")
+	if len(conds) != 1 {
+		return authErr(FailedAuthentication, "want exactly one Conditions")
+	}
+	c := conds[0]
+	nb, err1 := samlTime(c.SelectAttrValue("NotBefore", ""))
+	na, err2 := samlTime(c.SelectAttrValue("NotOnOrAfter", ""))
+	if err1 != nil || err2 != nil {
+		return authErr(FailedAuthentication, "lifetime bounds missing or malformed")
+	}
+	if now.Add(v.cfg.Skew).Before(nb) {
+		return authErr(FailedAuthentication, "assertion not yet valid")
+	}
+	if !now.Add(-v.cfg.Skew).Before(na) {
+		return authErr(FailedAuthentication, "assertion expired")
+	}
+	restrictions := samlChildren(c, "AudienceRestriction")
+	if len(restrictions) == 0 {
+		return authErr(FailedAuthentication, "no audience restriction")
+	}
+	for _, r := range restrictions {
+		ok := false
+		for _, aud := range samlChildren(r, "Audience") {
+			if t, _ := textOf(aud); t == v.cfg.Audience {
+				ok = true
+			}
+		}
+		if !ok {
+			return authErr(FailedAuthentication, "assertion is not for our audience")
+		}
+	}
+
+	subjects := samlChildren(a, "Subject")
+	if len(subjects) != 1 {
+		return authErr(FailedAuthentication, "want exactly one subject")
+	}
+	bearer := false
+	for _, sc := range samlChildren(subjects[0], "SubjectConfirmation") {
+		if sc.SelectAttrValue("Method", "") != bearerMethod {
+			continue
+		}
+		if data := samlChildren(sc, "SubjectConfirmationData"); len(data) == 1 {
+			if s := data[0].SelectAttrValue("NotOnOrAfter", ""); s != "" {
+				t, err := samlTime(s)
+				if err != nil || !now.Add(-v.cfg.Skew).Before(t) {
+					continue
+				}
+			}
+		}
+		bearer = true
+	}
+	if !bearer {
+		return authErr(FailedAuthentication, "no valid bearer subject confirmation")
+	}
+	return nil
+}
+
+// samlTime parses an xs:dateTime as SAML uses it (UTC, optional fraction).
+func samlTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, errors.New("missing time")
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
