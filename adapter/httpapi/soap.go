@@ -129,10 +129,12 @@ func (s *Server) renderFault(c *gin.Context, err error, relatesTo string, tx acc
 		tx = "unknown"
 	}
 	s.log.Info("soap fault", "transaction", tx, "code", f.Code, "subcode", f.Subcode, "reason", f.Reason, "detail", f.Detail)
+	// SOAP 1.2 HTTP binding (Part 2, 7.5.2.2): env:Sender is 400, every
+	// other fault code 500.
 	status := f.HTTPStatus
 	if status == 0 {
 		status = http.StatusInternalServerError
-		if f.Code == xds.FaultSender || f.Code == xds.FaultVersionMismatch || f.Code == xds.FaultMustUnderstand {
+		if f.Code == xds.FaultSender {
 			status = http.StatusBadRequest
 		}
 	}

@@ -1,0 +1,94 @@
+package conformance
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"kjdd/test/internal/harness"
+	"kjdd/test/internal/nistkit"
+	"kjdd/test/internal/paths"
+)
+
+// fnr is the CX of a Norwegian fødselsnummer.
+func fnr(n string) string { return n + "^^^&2.16.578.1.12.4.1.4.1&ISO" }
+
+// norwegianDocuments are registered before the pjd samples run.
+var norwegianDocuments = []struct {
+	patient, uid, conf, title string
+}{
+	{pjdPatientKJ, "2.16.578.1.12.4.5.100.1.9.1", "N", "Epikrise 1"},
+	{pjdPatientKJ, "2.16.578.1.12.4.5.100.1.9.2", "R", "Epikrise 2"},
+	{pjdPatientHN, "2.16.578.1.12.4.5.100.1.9.3", "N", "Epikrise 3"},
+	{pjdPatientRetrieve, pjdRetrieveDocument, "N", "Kriseplan"},
+	{pjdMTOMPatient, pjdMTOMDocument, "N", "Notat"},
+}
+
+// seedNorway registers the Norwegian documents through ITI-41. The
+// document the iti39 pjd samples retrieve belongs, in NHN's data, to
+// 29698496140, a NAV-style synthetic number (month + 40) that kjdd's
+// fødselsnummer check refuses; a retrieve names no patient, so it is
+// registered here for another test patient.
+func (r *replay) seedNorway(t *testing.T) {
+	t.Helper()
+	p, err := paths.Repo("test", "conformance", "testdata", "seed", "norway-document.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range norwegianDocuments {
+		content := []byte("Dokument " + d.title + " (kjdd conformance test)\n")
+		sor := nistkit.Substitute(string(tmpl), map[string]string{
+			"$patient$": fnr(d.patient), "$docuid$": d.uid, "$ssuid$": nistkit.NewOID(),
+			"$title$": d.title, "$conf$": d.conf, "$time$": "20250206141356",
+		}, true)
+		r.provide(t, sor, "Document01", content)
+		r.contents[d.uid] = content
+	}
+}
+
+// provide sends an ITI-41 with one MTOM document and requires Success.
+func (r *replay) provide(t *testing.T, submitObjects, docID string, content []byte) {
+	t.Helper()
+	body := `<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007">` +
+		harness.StripProlog(submitObjects) +
+		`<xdsb:Document id="` + docID + `">` + harness.XOPInclude("doc@kjdd.test") + `</xdsb:Document>` +
+		`</xdsb:ProvideAndRegisterDocumentSetRequest>`
+	action := transactions["iti41"].action
+	msg, ct, err := harness.MTOM(harness.Envelope(action, body), action,
+		harness.Part{ContentID: "doc@kjdd.test", ContentType: "text/plain", Body: bytes.NewReader(content)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := r.srv.SOAP(t, harness.PathRepository, msg, ct)
+	if f := resp.Fault(); f != nil || !strings.HasSuffix(resp.Status(), ":Success") {
+		t.Fatalf("seed ITI-41 not accepted: fault %v, status %s, errors %+v", f, resp.Status(), resp.RegistryErrors())
+	}
+}
+
+// seedSwissPatient registers NIST's single-document seed for the patient
+// of the Swiss projectathon query, so that it has one document to find.
+func (r *replay) seedSwissPatient(t *testing.T) {
+	t.Helper()
+	p, err := paths.Repo("test", "nist", "testdata", "seed", "12346", "single_doc.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sor, _, err := nistkit.Prepare(seed, map[string]string{"$patientid$": swissPatient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := harness.Envelope(transactions["iti42"].action, string(sor))
+	resp := r.srv.SOAP(t, harness.PathRegistry, env, harness.ContentTypeSOAP)
+	if f := resp.Fault(); f != nil || !strings.HasSuffix(resp.Status(), ":Success") {
+		t.Fatalf("seed ITI-42 not accepted: fault %v, status %s, errors %+v", f, resp.Status(), resp.RegistryErrors())
+	}
+}
