@@ -1,0 +1,100 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"kjdd/adapter/access"
+	"kjdd/adapter/registry"
+	"kjdd/adapter/store"
+	"kjdd/xds"
+)
+
+const (
+	benchHome    = "2.16.578.1.12.4.5.100.1"
+	benchRepo    = "2.16.578.1.12.4.5.100.1.2"
+	benchPatient = "13116900216^^^&2.16.578.1.12.4.1.4.1&ISO"
+)
+
+// benchEntry is a complete Norwegian DocumentEntry.
+func benchEntry(i int, patient string) *xds.DocumentEntry {
+	return &xds.DocumentEntry{
+		EntryUUID:                  fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i),
+		UniqueID:                   fmt.Sprintf("2.25.%d", 1_000_000_000+i),
+		PatientID:                  patient,
+		ObjectType:                 xds.ObjectTypeStable,
+		MimeType:                   "application/pdf",
+		Status:                     xds.StatusApproved,
+		Title:                      fmt.Sprintf("Epikrise %d", i),
+		ClassCode:                  xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
+		TypeCode:                   xds.Code{Code: "A03-2", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikrise"},
+		FormatCode:                 xds.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: "1.3.6.1.4.1.19376.1.2.3", Display: "mimeType Sufficient"},
+		HealthcareFacilityTypeCode: xds.Code{Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303", Display: "Alminnelige somatiske sykehus"},
+		PracticeSettingCode:        xds.Code{Code: "S03", Scheme: "2.16.578.1.12.4.1.1.8655", Display: "Indremedisin"},
+		ConfidentialityCodes:       []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25", Display: "normal"}},
+		Authors: []xds.Author{{
+			Person:       "565505933^GREVLING^KVART^^^^^^&2.16.578.1.12.4.1.4.4&ISO",
+			Institutions: []string{"Testsykehuset HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^983974880"},
+		}},
+		CreationTime:       fmt.Sprintf("2025%02d%02d120000", 1+i%12, 1+i%28),
+		LanguageCode:       "nb-NO",
+		SourcePatientID:    patient,
+		Hash:               "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+		Size:               1024,
+		HasSize:            true,
+		RepositoryUniqueID: benchRepo,
+	}
+}
+
+const benchFindDocuments = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://www.w3.org/2005/08/addressing">
+<s:Header><a:Action s:mustUnderstand="1">urn:ihe:iti:2007:CrossGatewayQuery</a:Action><a:MessageID>urn:uuid:6f1e2c1a-0d4b-4c1e-9d8a-2b7c5e0f1a11</a:MessageID></s:Header>
+<s:Body><query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0">
+<query:ResponseOption returnType="LeafClass" returnComposedObjects="true"/>
+<rim:AdhocQuery id="urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d">
+<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList><rim:Value>'13116900216^^^&amp;2.16.578.1.12.4.1.4.1&amp;ISO'</rim:Value></rim:ValueList></rim:Slot>
+<rim:Slot name="$XDSDocumentEntryStatus"><rim:ValueList><rim:Value>('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')</rim:Value></rim:ValueList></rim:Slot>
+</rim:AdhocQuery></query:AdhocQueryRequest></s:Body></s:Envelope>`
+
+// BenchmarkITI38FindDocuments20 is the whole ITI-38 path in process: read
+// the SOAP request, query SQLite for a patient with 20 entries, render and
+// write the LeafClass answer. Authentication and sperring are the open
+// gate here; their costs are measured in helseid and consent.
+func BenchmarkITI38FindDocuments20(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	var entries []*xds.DocumentEntry
+	for i := range 20 {
+		entries = append(entries, benchEntry(i, benchPatient))
+	}
+	for i := 20; i < 1020; i++ {
+		entries = append(entries, benchEntry(i, fmt.Sprintf("%011d^^^&2.16.578.1.12.4.1.4.1&ISO", i)))
+	}
+	if err := st.BulkInsertDocumentEntries(ctx, entries); err != nil {
+		b.Fatal(err)
+	}
+	reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
+		nil, access.Compose(access.Open{}, access.ShowAll{}))
+	h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/xca", strings.NewReader(benchFindDocuments))
+		req.Header.Set("Content-Type", "application/soap+xml; charset=UTF-8")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), "<ExtrinsicObject ") != 20 {
+			b.Fatalf("status %d, body %.300s", rec.Code, rec.Body.String())
+		}
+	}
+}
