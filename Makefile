@@ -28,7 +28,9 @@ bench: ## micro-benchmarks (see BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 load: ## end-to-end load figures against the real binary (see BENCHMARKS.md)
-	$(GO) run ./test/load -scenario all
+	$(GO) run ./test/load -scenario throughput
+	$(GO) run ./test/load -scenario scale
+	$(GO) run ./test/load -scenario rss
 
 clean:
 	rm -rf bin kjdd.db kjdd.db-wal kjdd.db-shm

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"kjdd/adapter/registry"
@@ -31,6 +32,9 @@ type Options struct {
 	DevHelseID http.Handler
 	// Sperring is the sperring API's back end; nil leaves the API unmounted.
 	Sperring SperringService
+	// Collectors are further metrics served on /metrics (e.g. the
+	// sperring cache's events).
+	Collectors []prometheus.Collector
 }
 
 // Server holds the handlers' dependencies.
@@ -50,6 +54,7 @@ func New(o Options) http.Handler {
 		o.Logger = slog.Default()
 	}
 	s := &Server{reg: o.Registry, limits: o.Limits, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
+	s.metrics.registry.MustRegister(o.Collectors...)
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())
 	e.POST("/xca", s.soap(xcaOps))
@@ -110,6 +115,6 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"transaction"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
