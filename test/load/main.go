@@ -7,6 +7,8 @@
 //	            entries in a store pre-seeded with -entries DocumentEntries,
 //	            C workers for D seconds; then a bare net/http server answering
 //	            the same bytes under the same load, and the throughput ratio.
+//	            Every ITI-38 carries a signed XUA assertion that kjdd verifies
+//	            (-auth=false: none, and kjdd's refusals are measured).
 //	rss         registers a -size document (default 100 MB) via ITI-41 MTOM,
 //	            streamed from a generator, resets the server's peak RSS and
 //	            retrieves it via ITI-43 (streamed, SHA-1 checked); prints the
@@ -43,6 +45,7 @@ type config struct {
 	size        int64
 	bin         string
 	keep        bool
+	auth        bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -57,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Int64Var(&c.size, "size", 100<<20, "document size in bytes (rss)")
 	fs.StringVar(&c.bin, "bin", "", "kjdd binary to use (default: build ./cmd/kjdd)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (store, logs)")
+	fs.BoolVar(&c.auth, "auth", true, "send HelseID credentials (XUA SAML on ITI-38, tokens on ITI-41/43); false measures kjdd refusing unauthenticated ITI-38")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -73,6 +77,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-max-requests must be positive")
 	case c.size < 1 || c.size > 4<<30:
 		return c, fmt.Errorf("-size must be in [1, 4 GiB]")
+	case !c.auth && c.scenario == "rss":
+		return c, fmt.Errorf("-scenario rss needs -auth: kjdd stores and retrieves nothing without credentials")
 	}
 	return c, nil
 }
@@ -96,12 +102,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	id, err := startIdentity(dir, c.auth)
+	if err != nil {
+		return fmt.Errorf("identity: %w", err)
+	}
+	defer id.close()
 	switch c.scenario {
 	case "throughput":
-		return throughput(c, bin, dir, stdout, logf)
+		return throughput(c, bin, dir, id, stdout, logf)
 	case "rss":
-		return rss(c, bin, dir, stdout, logf)
+		return rss(c, bin, dir, id, stdout, logf)
 	default:
-		return scale(c, bin, dir, stdout, logf)
+		return scale(c, bin, dir, id, stdout, logf)
 	}
 }

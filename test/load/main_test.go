@@ -18,6 +18,8 @@ func TestParseFlags(t *testing.T) {
 		"fail/too few entries":    {args: []string{"-entries", "5"}, wantErr: "at least 20"},
 		"fail/unbounded duration": {args: []string{"-duration", "1h"}, wantErr: "-duration"},
 		"fail/no workers":         {args: []string{"-workers", "0"}, wantErr: "-workers"},
+		"fail/rss without auth":   {args: []string{"-scenario", "rss", "-auth=false"}, wantErr: "needs -auth"},
+		"ok/throughput no auth":   {args: []string{"-auth=false"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -55,7 +57,11 @@ func TestSmoke(t *testing.T) {
 	}{
 		"throughput": {
 			args: []string{"-duration", "1s", "-entries", "500", "-workers", "2"},
-			want: []string{"| kjdd ITI-38 FindDocuments", "| bare Go net/http", "ratio"},
+			want: []string{"| kjdd ITI-38 FindDocuments", "XUA SAML verified per request", "| bare Go net/http", "ratio"},
+		},
+		"throughput refused without credentials": {
+			args: []string{"-duration", "1s", "-entries", "500", "-workers", "2", "-auth=false"},
+			want: []string{"no credentials, refused", "| bare Go net/http", "ratio"},
 		},
 		"rss": {
 			args: []string{"-scenario", "rss", "-size", "3000000"},

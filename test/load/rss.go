@@ -91,7 +91,10 @@ func resetPeak(pid int) error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
 }
 
-const rssPatient = "rsstest^^^&amp;1.3.6.1.4.1.21367.2005.3.7&amp;ISO"
+// rssPatient is a synthetic fødselsnummer (month + 80, Skatteetaten's test
+// numbers): sperring is decided on national ids, and an entry of any
+// other patient id is never shown.
+const rssPatient = "02857510049^^^&amp;2.16.578.1.12.4.1.4.1&amp;ISO"
 
 // provideRequest is an IHE-valid ITI-41 submission of one document whose
 // content follows as an MTOM part.
@@ -138,7 +141,7 @@ func provideRequest(docUID, ssUID string) []byte {
 
 // register streams the ITI-41 request through a pipe: the document is
 // generated while it is sent, never held in memory.
-func register(url string, size int64, docUID string) error {
+func register(url string, size int64, docUID, authorization string) error {
 	pr, pw := io.Pipe()
 	w := harness.NewMTOMWriter(pw, "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b")
 	go func() {
@@ -151,8 +154,14 @@ func register(url string, size int64, docUID string) error {
 		}
 		pw.CloseWithError(err)
 	}()
+	req, err := http.NewRequest(http.MethodPost, url, pr)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", w.ContentType())
+	req.Header.Set("Authorization", authorization)
 	client := &http.Client{Timeout: 10 * time.Minute}
-	resp, err := client.Post(url, w.ContentType(), pr)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -173,12 +182,18 @@ func register(url string, size int64, docUID string) error {
 
 // retrieve streams the ITI-43 answer: the root part is read (bounded), the
 // document part goes through SHA-1 to io.Discard.
-func retrieve(url, docUID string) (n int64, sum string, err error) {
+func retrieve(url, docUID, authorization string) (n int64, sum string, err error) {
 	body := `<xdsb:RetrieveDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007"><xdsb:DocumentRequest>` +
 		`<xdsb:RepositoryUniqueId>` + harness.RepositoryUniqueID + `</xdsb:RepositoryUniqueId>` +
 		`<xdsb:DocumentUniqueId>` + docUID + `</xdsb:DocumentUniqueId></xdsb:DocumentRequest></xdsb:RetrieveDocumentSetRequest>`
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(harness.Envelope("urn:ihe:iti:2007:RetrieveDocumentSet", body)))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", harness.ContentTypeSOAP)
+	req.Header.Set("Authorization", authorization)
 	client := &http.Client{Timeout: 10 * time.Minute}
-	resp, err := client.Post(url, harness.ContentTypeSOAP, bytes.NewReader(harness.Envelope("urn:ihe:iti:2007:RetrieveDocumentSet", body)))
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
@@ -230,13 +245,21 @@ func retrieve(url, docUID string) (n int64, sum string, err error) {
 	return 0, "", errors.New("ITI-43 answer has no document part")
 }
 
-func rss(c config, bin, dir string, out io.Writer, logf func(string, ...any)) error {
+func rss(c config, bin, dir string, id *identity, out io.Writer, logf func(string, ...any)) error {
 	h := sha1.New()
 	if _, err := io.Copy(h, newGenerator(c.size)); err != nil {
 		return err
 	}
 	want := hex.EncodeToString(h.Sum(nil))
-	p, err := startKJDD(bin, dir)
+	epj, err := id.authorization(true)
+	if err != nil {
+		return err
+	}
+	practitioner, err := id.authorization(false)
+	if err != nil {
+		return err
+	}
+	p, err := startKJDD(bin, dir, id)
 	if err != nil {
 		return err
 	}
@@ -251,7 +274,7 @@ func rss(c config, bin, dir string, out io.Writer, logf func(string, ...any)) er
 	}
 	logf("registering a %d-byte document (ITI-41, MTOM, streamed)", c.size)
 	t0 := time.Now()
-	if err := register(p.URL+harness.PathRepository, c.size, docUID); err != nil {
+	if err := register(p.URL+harness.PathRepository, c.size, docUID, epj); err != nil {
 		return fmt.Errorf("%w\nkjdd output:\n%s", err, p.Logs())
 	}
 	regTime := time.Since(t0)
@@ -268,7 +291,7 @@ func rss(c config, bin, dir string, out io.Writer, logf func(string, ...any)) er
 	}
 	logf("retrieving it (ITI-43, streamed to SHA-1)")
 	t1 := time.Now()
-	n, sum, err := retrieve(p.URL+harness.PathRepository, docUID)
+	n, sum, err := retrieve(p.URL+harness.PathRepository, docUID, practitioner)
 	if err != nil {
 		return fmt.Errorf("%w\nkjdd output:\n%s", err, p.Logs())
 	}

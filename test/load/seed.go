@@ -19,8 +19,10 @@ const targetEntries = 20
 // registry looks like a hospital's, not one huge record.
 const entriesPerPatient = 10
 
-// targetPatient is the patient the load queries.
-const targetPatient = "loadtarget^^^&1.3.6.1.4.1.21367.2005.3.7&ISO"
+// targetPatient is the patient the load queries: a synthetic fødselsnummer
+// (month + 80, Skatteetaten's test numbers), since sperring is decided on
+// national ids and an entry of any other patient id is never shown.
+const targetPatient = "01817010055^^^&2.16.578.1.12.4.1.4.1&ISO"
 
 // seedStore creates the SQLite store of dir with n DocumentEntries, the
 // first targetEntries of them the target patient's.

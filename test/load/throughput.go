@@ -18,8 +18,9 @@ import (
 	"kjdd/test/internal/xsd"
 )
 
-// findDocuments is the ITI-38 request of the throughput scenario.
-func findDocuments() []byte {
+// findDocuments is the ITI-38 request of the throughput scenario, with
+// security (a wsse:Security header) unless it is empty.
+func findDocuments(security string) []byte {
 	pid := strings.ReplaceAll(targetPatient, "&", "&amp;")
 	body := `<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0">` +
 		`<query:ResponseOption returnComposedObjects="true" returnType="LeafClass"/>` +
@@ -27,7 +28,11 @@ func findDocuments() []byte {
 		`<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList><rim:Value>'` + pid + `'</rim:Value></rim:ValueList></rim:Slot>` +
 		`<rim:Slot name="$XDSDocumentEntryStatus"><rim:ValueList><rim:Value>('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')</rim:Value></rim:ValueList></rim:Slot>` +
 		`</rim:AdhocQuery></query:AdhocQueryRequest>`
-	return harness.Envelope("urn:ihe:iti:2007:CrossGatewayQuery", body)
+	var opts []harness.EnvelopeOption
+	if security != "" {
+		opts = append(opts, harness.WithHeader(security))
+	}
+	return harness.Envelope("urn:ihe:iti:2007:CrossGatewayQuery", body, opts...)
 }
 
 // result is one load measurement.
@@ -42,8 +47,9 @@ type result struct {
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
 // load sends body to url with c.workers keep-alive workers until
-// c.duration has passed or c.maxRequests were sent.
-func load(c config, name, url string, body []byte) (result, error) {
+// c.duration has passed or c.maxRequests were sent. An answer with another
+// status than want counts as an error.
+func load(c config, name, url string, body []byte, want int) (result, error) {
 	tr := &http.Transport{
 		MaxIdleConns: c.workers, MaxIdleConnsPerHost: c.workers, MaxConnsPerHost: c.workers,
 		DisableCompression: true, IdleConnTimeout: time.Minute,
@@ -64,7 +70,7 @@ func load(c config, name, url string, body []byte) (result, error) {
 			l := make([]time.Duration, 0, min(perWorker, 1<<20))
 			for time.Now().Before(deadline) && sent.Add(1) <= int64(c.maxRequests) {
 				t0 := time.Now()
-				if err := post(client, url, body); err != nil {
+				if err := post(client, url, body, want); err != nil {
 					failed.Add(1)
 					continue
 				}
@@ -89,7 +95,7 @@ func load(c config, name, url string, body []byte) (result, error) {
 	}, nil
 }
 
-func post(client *http.Client, url string, body []byte) error {
+func post(client *http.Client, url string, body []byte, want int) error {
 	resp, err := client.Post(url, harness.ContentTypeSOAP, bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -98,46 +104,53 @@ func post(client *http.Client, url string, body []byte) error {
 	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<20)); err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != want {
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	return nil
 }
 
-// capture sends one request and returns the answer's bytes and type,
-// after checking it is what the benchmark claims to measure.
-func capture(url string, body []byte) ([]byte, string, error) {
+// capture sends one request and returns the answer's bytes, type and
+// status, after checking it is what the benchmark claims to measure: the
+// target patient's documents, or without auth the wsse:InvalidSecurity
+// refusal.
+func capture(url string, body []byte, auth bool) ([]byte, string, int, error) {
 	resp, err := http.Post(url, harness.ContentTypeSOAP, bytes.NewReader(body))
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	ct := resp.Header.Get("Content-Type")
 	msg, err := harness.ParseMessage(ct, b)
 	if err != nil {
-		return nil, "", fmt.Errorf("answer is not SOAP: %w", err)
+		return nil, "", 0, fmt.Errorf("answer is not SOAP: %w", err)
 	}
-	if f := msg.Fault(); f != nil {
-		return nil, "", fmt.Errorf("answer is a fault: %s", f)
-	}
-	if n := msg.Contents().Documents; n != targetEntries || !strings.HasSuffix(msg.Status(), ":Success") {
-		return nil, "", fmt.Errorf("answer has status %s and %d documents, want Success and %d", msg.Status(), n, targetEntries)
+	f := msg.Fault()
+	switch {
+	case !auth && (f == nil || f.Subcode != "wsse:InvalidSecurity"):
+		return nil, "", 0, fmt.Errorf("answer without credentials is %v, want a wsse:InvalidSecurity fault", f)
+	case auth && f != nil:
+		return nil, "", 0, fmt.Errorf("answer is a fault: %s", f)
+	case auth:
+		if n := msg.Contents().Documents; n != targetEntries || !strings.HasSuffix(msg.Status(), ":Success") {
+			return nil, "", 0, fmt.Errorf("answer has status %s and %d documents, want Success and %d", msg.Status(), n, targetEntries)
+		}
 	}
 	if xsd.Available() {
 		if err := harness.CheckMessage(msg); err != nil {
-			return nil, "", err
+			return nil, "", 0, err
 		}
 	}
-	return b, ct, nil
+	return b, ct, resp.StatusCode, nil
 }
 
-// bareServer answers every request with body: the floor of what any Go
-// HTTP server costs on this machine for this response.
-func bareServer(body []byte, contentType string) (string, func(), error) {
+// bareServer answers every request with status and body: the floor of
+// what any Go HTTP server costs on this machine for this response.
+func bareServer(body []byte, contentType string, status int) (string, func(), error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
@@ -147,6 +160,7 @@ func bareServer(body []byte, contentType string) (string, func(), error) {
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body) // read the request, as kjdd must
 			w.Header().Set("Content-Type", contentType)
+			w.WriteHeader(status)
 			_, _ = w.Write(body)
 		}),
 	}
@@ -160,53 +174,72 @@ func bareServer(body []byte, contentType string) (string, func(), error) {
 }
 
 // startKJDD launches kjdd on dir's store (ihe profile: the load's
-// metadata is generic IHE, the cost of a query does not depend on it).
-func startKJDD(bin, dir string) (*harness.Process, error) {
-	return harness.Launch(bin, harness.Options{Dir: dir, Env: map[string]string{
-		"KJDD_METADATA_PROFILE": "ihe",
-	}, ReadyTimeout: 2 * time.Minute})
+// metadata is generic IHE, the cost of a query does not depend on it),
+// trusting id.
+func startKJDD(bin, dir string, id *identity) (*harness.Process, error) {
+	env := id.env()
+	env["KJDD_METADATA_PROFILE"] = "ihe"
+	return harness.Launch(bin, harness.Options{Dir: dir, Env: env, ReadyTimeout: 2 * time.Minute})
+}
+
+// measured is one kjdd measurement with the answer it gave, for the bare
+// server to repeat.
+type measured struct {
+	result
+	request, answer []byte
+	contentType     string
+	status          int
 }
 
 // measureKJDD seeds n entries, starts kjdd and loads it.
-func measureKJDD(c config, bin, dir string, n int, logf func(string, ...any)) (result, []byte, string, error) {
+func measureKJDD(c config, bin, dir string, n int, id *identity, logf func(string, ...any)) (measured, error) {
 	if _, err := seedStore(dir, n, logf); err != nil {
-		return result{}, nil, "", err
+		return measured{}, err
 	}
-	p, err := startKJDD(bin, dir)
+	p, err := startKJDD(bin, dir, id)
 	if err != nil {
-		return result{}, nil, "", err
+		return measured{}, err
 	}
+	sec, err := id.security(targetPatient)
+	if err != nil {
+		_ = p.Stop()
+		return measured{}, err
+	}
+	m := measured{request: findDocuments(sec)}
 	url := p.URL + harness.PathXCA
-	req := findDocuments()
-	resp, ct, err := capture(url, req)
+	m.answer, m.contentType, m.status, err = capture(url, m.request, c.auth)
 	if err == nil {
-		var r result
+		what := "XUA SAML verified per request"
+		if !c.auth {
+			what = "no credentials, refused"
+		}
 		logf("loading kjdd (%d entries) with %d workers for %s", n, c.workers, c.duration)
-		r, err = load(c, fmt.Sprintf("kjdd ITI-38 FindDocuments, LeafClass, %d of %d entries", targetEntries, n), url, req)
+		m.result, err = load(c, fmt.Sprintf("kjdd ITI-38 FindDocuments, LeafClass, %d of %d entries, %s", targetEntries, n, what), url, m.request, m.status)
 		if stopErr := p.Stop(); err == nil && stopErr != nil {
 			err = stopErr
 		}
 		if err != nil {
-			return result{}, nil, "", fmt.Errorf("%w\nkjdd output:\n%s", err, p.Logs())
+			return measured{}, fmt.Errorf("%w\nkjdd output:\n%s", err, p.Logs())
 		}
-		return r, resp, ct, nil
+		return m, nil
 	}
 	_ = p.Stop()
-	return result{}, nil, "", fmt.Errorf("%w\nkjdd output:\n%s", err, p.Logs())
+	return measured{}, fmt.Errorf("%w\nkjdd output:\n%s", err, p.Logs())
 }
 
-func throughput(c config, bin, dir string, out io.Writer, logf func(string, ...any)) error {
-	kr, resp, ct, err := measureKJDD(c, bin, dir, c.entries, logf)
+func throughput(c config, bin, dir string, id *identity, out io.Writer, logf func(string, ...any)) error {
+	m, err := measureKJDD(c, bin, dir, c.entries, id, logf)
 	if err != nil {
 		return err
 	}
-	url, stop, err := bareServer(resp, ct)
+	kr := m.result
+	url, stop, err := bareServer(m.answer, m.contentType, m.status)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	logf("loading the bare net/http server with the same %d-byte answer", len(resp))
-	br, err := load(c, fmt.Sprintf("bare Go net/http, same %d response bytes", len(resp)), url, findDocuments())
+	logf("loading the bare net/http server with the same %d-byte request and answer", len(m.answer))
+	br, err := load(c, fmt.Sprintf("bare Go net/http, same %d request and %d response bytes", len(m.request), len(m.answer)), url, m.request, m.status)
 	if err != nil {
 		return err
 	}
@@ -215,15 +248,15 @@ func throughput(c config, bin, dir string, out io.Writer, logf func(string, ...a
 	return nil
 }
 
-func scale(c config, bin, dir string, out io.Writer, logf func(string, ...any)) error {
+func scale(c config, bin, dir string, id *identity, out io.Writer, logf func(string, ...any)) error {
 	sizes := []int{1_000, 1_000_000}
 	var rs []result
 	for _, n := range sizes {
-		r, _, _, err := measureKJDD(c, bin, dir, n, logf)
+		m, err := measureKJDD(c, bin, dir, n, id, logf)
 		if err != nil {
 			return err
 		}
-		rs = append(rs, r)
+		rs = append(rs, m.result)
 	}
 	printTable(out, c, rs)
 	if rs[0].p50 <= 0 {

@@ -48,6 +48,12 @@ type Options struct {
 	Dir string
 	// ReadyTimeout bounds the wait for GET /readyz (default 30s).
 	ReadyTimeout time.Duration
+	// Identity is the fake HelseID Start configures kjdd to trust; a fresh
+	// one when nil. Pass one Identity to several servers to make them
+	// instances of one deployment. Launch ignores it (see Identity.Env).
+	Identity *Identity
+	// Auth is what credentials Start's Server attaches (default AuthAuto).
+	Auth Auth
 }
 
 // Process is a running `kjdd serve`.

@@ -20,8 +20,10 @@ type Server struct {
 	// Client is the HTTP client used for requests (keep-alive, loopback).
 	Client *http.Client
 
-	t    testing.TB
-	opts Options
+	t        testing.TB
+	opts     Options
+	identity *Identity
+	auth     Auth
 }
 
 // Start builds kjdd if needed and starts it for t with opts.
@@ -35,16 +37,28 @@ func Start(t testing.TB, opts Options) *Server {
 	if opts.Dir == "" {
 		opts.Dir = t.TempDir()
 	}
+	// kjdd refuses every request without HelseID credentials: trust a fake
+	// issuer over loopback unless the test configures another.
+	if opts.Identity == nil {
+		opts.Identity = NewIdentity(t)
+	}
+	env := opts.Identity.Env()
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	opts.Env = env
 	p, err := Launch(bin, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &Server{
-		Process: p,
-		Headers: opts.Headers.Clone(),
-		Client:  &http.Client{Timeout: 2 * time.Minute},
-		t:       t,
-		opts:    opts,
+		Process:  p,
+		Headers:  opts.Headers.Clone(),
+		Client:   &http.Client{Timeout: 2 * time.Minute},
+		t:        t,
+		opts:     opts,
+		identity: opts.Identity,
+		auth:     opts.Auth,
 	}
 	t.Cleanup(func() {
 		if err := s.Process.Stop(); err != nil {
@@ -71,19 +85,29 @@ func (s *Server) Stop(t testing.TB) {
 // SOAP or SOAPStream so that they are schema-validated.
 func (s *Server) Post(t testing.TB, path, contentType string, body io.Reader, header http.Header) *http.Response {
 	t.Helper()
+	hdr := http.Header{}
+	for k, vs := range s.Headers {
+		hdr[k] = append([]string(nil), vs...)
+	}
+	for k, vs := range header {
+		hdr[k] = append([]string(nil), vs...)
+	}
+	if contentType != "" {
+		hdr.Set("Content-Type", contentType)
+	}
+	// Credentials depend on the body (action, patient); the request is
+	// made once they are attached.
+	probe, err := http.NewRequest(http.MethodPost, s.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe.Header = hdr
+	body = s.attach(t, probe, path, contentType, body)
 	req, err := http.NewRequest(http.MethodPost, s.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, vs := range s.Headers {
-		req.Header[k] = append([]string(nil), vs...)
-	}
-	for k, vs := range header {
-		req.Header[k] = append([]string(nil), vs...)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
+	req.Header = hdr
 	resp, err := s.Client.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", path, err)
@@ -101,6 +125,7 @@ func (s *Server) Get(t testing.TB, path string) (int, []byte) {
 	for k, vs := range s.Headers {
 		req.Header[k] = append([]string(nil), vs...)
 	}
+	s.attach(t, req, path, "", nil)
 	resp, err := s.Client.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
