@@ -70,6 +70,11 @@ type Policy interface {
 	// the caller may see, in their order. An error means deny: the caller
 	// must treat it as "nothing may be shown", never as "show everything".
 	Visible(ctx context.Context, c *Caller, entries []*xds.DocumentEntry) ([]*xds.DocumentEntry, error)
+	// PatientHidden reports whether nothing at all of the patient may be
+	// shown with the caller (patient- or practitioner-level sperring, or
+	// another patient than the credential's): then not even the patient's
+	// SubmissionSets and Folders are listed. An error means deny.
+	PatientHidden(ctx context.Context, c *Caller, patientID string) (bool, error)
 }
 
 // Gate authenticates callers and decides what they may see.
@@ -103,6 +108,9 @@ type ShowAll struct{}
 func (ShowAll) Visible(_ context.Context, _ *Caller, entries []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {
 	return entries, nil
 }
+
+// PatientHidden hides no patient.
+func (ShowAll) PatientHidden(context.Context, *Caller, string) (bool, error) { return false, nil }
 
 // Interface guards.
 var (

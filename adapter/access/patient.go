@@ -34,6 +34,15 @@ func (p PatientBound) Visible(ctx context.Context, c *Caller, entries []*xds.Doc
 	return p.Next.Visible(ctx, c, entries)
 }
 
+// PatientHidden implements Policy.
+func (p PatientBound) PatientHidden(ctx context.Context, c *Caller, patientID string) (bool, error) {
+	if c != nil && c.Principal != nil && c.Principal.PatientID != "" &&
+		patientKey(c.Principal.PatientID) != patientKey(patientID) {
+		return true, nil
+	}
+	return p.Next.PatientHidden(ctx, c, patientID)
+}
+
 // patientKey reduces a CX patient id (or a bare number) to id and
 // assigning authority, so "id^^^&oid&ISO" and "id^^^&urn:oid:oid&ISO"
 // compare equal while ids of different authorities do not.

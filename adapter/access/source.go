@@ -38,22 +38,51 @@ func (g GuardedSource) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*xd
 
 // SubmissionSetsByPatient implements xds.Source.
 func (g GuardedSource) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.SubmissionSet, error) {
-	return g.Source.SubmissionSetsByPatient(ctx, patientID, statuses)
+	sets, err := g.Source.SubmissionSetsByPatient(ctx, patientID, statuses)
+	return visiblePackages(ctx, g, sets, err, func(s *xds.SubmissionSet) string { return s.PatientID })
 }
 
 // FoldersByPatient implements xds.Source.
 func (g GuardedSource) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.Folder, error) {
-	return g.Source.FoldersByPatient(ctx, patientID, statuses)
+	folders, err := g.Source.FoldersByPatient(ctx, patientID, statuses)
+	return visiblePackages(ctx, g, folders, err, func(f *xds.Folder) string { return f.PatientID })
 }
 
 // SubmissionSets implements xds.Source.
 func (g GuardedSource) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*xds.SubmissionSet, error) {
-	return g.Source.SubmissionSets(ctx, l)
+	sets, err := g.Source.SubmissionSets(ctx, l)
+	return visiblePackages(ctx, g, sets, err, func(s *xds.SubmissionSet) string { return s.PatientID })
 }
 
 // Folders implements xds.Source.
 func (g GuardedSource) Folders(ctx context.Context, l xds.Lookup) ([]*xds.Folder, error) {
-	return g.Source.Folders(ctx, l)
+	folders, err := g.Source.Folders(ctx, l)
+	return visiblePackages(ctx, g, folders, err, func(f *xds.Folder) string { return f.PatientID })
+}
+
+// visiblePackages drops the SubmissionSets or Folders of patients the
+// caller may see nothing of: a patient who blocked everything is not even
+// shown to have submissions.
+func visiblePackages[T any](ctx context.Context, g GuardedSource, objs []T, err error, patient func(T) string) ([]T, error) {
+	if err != nil || len(objs) == 0 {
+		return objs, err
+	}
+	hidden := map[string]bool{}
+	kept := objs[:0:0]
+	for _, o := range objs {
+		p := patient(o)
+		h, seen := hidden[p]
+		if !seen {
+			if h, err = g.Gate.PatientHidden(ctx, g.Caller, p); err != nil {
+				return nil, err
+			}
+			hidden[p] = h
+		}
+		if !h {
+			kept = append(kept, o)
+		}
+	}
+	return kept, nil
 }
 
 // AssociationsOf implements xds.Source. An association whose end is a

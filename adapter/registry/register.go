@@ -74,6 +74,9 @@ func (r *Registry) Register(ctx context.Context, sub *xds.Submission, tx xds.Tra
 	}
 	err = r.store.Register(ctx, func(stx *store.Tx) error { return reg.run(ctx, stx) })
 	if err == nil {
+		if r.opts.OnRegistered != nil {
+			r.opts.OnRegistered(ctx, submissionPatients(sub))
+		}
 		return warnings, nil
 	}
 	if list, ok := xds.AsRegistryErrors(err); ok {

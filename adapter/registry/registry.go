@@ -25,6 +25,11 @@ type Options struct {
 	MaxResults         int
 	NewUUID            func() string
 	Now                func() time.Time
+	// OnRegistered, when set, is called after every successful
+	// registration with the patient ids (CX) the submission was about, so
+	// that what depends on a patient's documents (the sperring caches) can
+	// take the change at once.
+	OnRegistered func(ctx context.Context, patientIDs []string)
 }
 
 // Registry is the XDS.b registry and repository and the XCA responding
@@ -97,6 +102,10 @@ type refuseAll struct{}
 
 func (refuseAll) Authenticate(context.Context, access.Credentials) (*access.Caller, error) {
 	return nil, errors.New("registry: no access gate configured")
+}
+
+func (refuseAll) PatientHidden(context.Context, *access.Caller, string) (bool, error) {
+	return true, errors.New("registry: no access gate configured")
 }
 
 func (refuseAll) Visible(context.Context, *access.Caller, []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {

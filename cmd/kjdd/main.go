@@ -33,6 +33,8 @@ const usage = `kjdd shares a hospital's EPJ documents with kjernejournal (IHE XC
 
 Usage:
   kjdd serve [--dev] [--listen ADDR] [--store DSN] [...]   run (flags override KJDD_* variables)
+  kjdd dev token [--client] [--scope S]... [...]            print an access token of serve --dev's issuer
+  kjdd dev saml --patient FNR [...]                         print a signed XUA assertion of serve --dev's signer
   kjdd version                                             print the version
 `
 
@@ -52,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "dev":
+		return devCommand(args[1:], os.Getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "kjdd", version)
 		return 0
@@ -120,6 +124,7 @@ func serve(args []string, stderr io.Writer) error {
 		RepositoryUniqueID: cfg.RepositoryUniqueID,
 		Validation:         validation,
 		MaxResults:         cfg.MaxResults,
+		OnRegistered:       spr.onRegistered,
 	}, epjClient, access.Compose(auth.authenticator, spr.policy))
 
 	if cfg.Dev {
@@ -135,6 +140,7 @@ func serve(args []string, stderr io.Writer) error {
 		Ready:      readiness(st.Ping, auth.ready, spr.ready),
 		DevHelseID: auth.devHandler,
 		Sperring:   spr.service,
+		Collectors: spr.collectors,
 	})
 	srv := &http.Server{
 		Handler:           handler,
