@@ -66,6 +66,44 @@ func newEnvelope(action, relatesTo string, extra func(h *etree.Element)) (*etree
 	return doc, env.CreateElement("env:Body")
 }
 
+// AppendEnvelope appends to dst the SOAP 1.2 answer envelope that
+// NewEnvelope(action, relatesTo, body) serialises to, byte for byte, where
+// appendBody appends the body element's serialisation (it must declare the
+// namespaces it uses, and add exactly one element); nil leaves the Body
+// empty. It is the fast path for large answers: nothing is built as a tree.
+func AppendEnvelope(dst []byte, action, relatesTo string, appendBody func(dst []byte) []byte) []byte {
+	return appendEnvelope(dst, action, NewMessageID(), relatesTo, appendBody)
+}
+
+// appendEnvelope is AppendEnvelope with the message id given.
+func appendEnvelope(dst []byte, action, messageID, relatesTo string, appendBody func(dst []byte) []byte) []byte {
+	w := rimWriter{b: dst}
+	w.b = append(w.b, `<?xml version="1.0" encoding="UTF-8"?>`...)
+	w.start("env:Envelope")
+	w.attr("xmlns:env", NSSOAP12)
+	w.attr("xmlns:wsa", NSWSA)
+	w.start("env:Header")
+	w.start("wsa:Action")
+	w.attr("env:mustUnderstand", "true")
+	w.setText("wsa:Action", action)
+	w.start("wsa:MessageID")
+	w.setText("wsa:MessageID", messageID)
+	if relatesTo != "" {
+		w.start("wsa:RelatesTo")
+		w.setText("wsa:RelatesTo", relatesTo)
+	}
+	w.end("env:Header")
+	w.start("env:Body")
+	if appendBody != nil {
+		w.b = append(w.b, '>')
+		w.open = false
+		w.b = appendBody(w.b)
+	}
+	w.end("env:Body")
+	w.end("env:Envelope")
+	return w.b
+}
+
 // NewMessageID returns a fresh WS-Addressing message id: a random (version
 // 4) UUID as a urn:uuid: URI.
 func NewMessageID() string {

@@ -55,7 +55,9 @@ func RenderRegistryResponse(errs RegistryErrors) *etree.Element {
 // responding gateway) every returned object carries home="urn:oid:<home>";
 // otherwise an object's own Home, if any. Status is Success without
 // error-severity entries in errs, PartialSuccess with results and errors,
-// Failure with errors only.
+// Failure with errors only. AppendAdhocQueryResponse writes the same answer
+// as bytes without building the tree (the hot path); this tree is its
+// reference.
 func RenderAdhocQueryResponse(res *QueryResult, returnType, home string, errs RegistryErrors) *etree.Element {
 	if res == nil {
 		res = &QueryResult{}

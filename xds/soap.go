@@ -130,15 +130,22 @@ func parseEnvelope(data []byte, parts map[string]*Part, lim Limits) (*Message, e
 	if err != nil {
 		return nil, err
 	}
+	// One pass: the guard checks each token and builds the tree from it.
 	scan, err := guardXML(data, lim)
 	if err != nil {
 		return nil, err
 	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.MaxDepth = lim.MaxDepth + 1
-	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, malformedXML(err)
+	doc := scan.doc
+	if doc == nil {
+		// The guard passed the envelope but did not build it (see
+		// maxTreeAttributes): etree reads it, as it reads any envelope.
+		doc = etree.NewDocument()
+		doc.ReadSettings.MaxDepth = lim.MaxDepth + 1
+		if err := doc.ReadFromBytes(data); err != nil {
+			return nil, malformedXML(err)
+		}
 	}
+	doc.ReadSettings.MaxDepth = lim.MaxDepth + 1
 	m := &Message{Doc: doc, MTOM: parts != nil, EncodingRepaired: repaired, parts: parts}
 	for _, href := range scan.includes {
 		if parts == nil {

@@ -9,13 +9,16 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/beevik/etree"
 )
 
-// The XML guard is a streaming pass over an envelope before it is built into
-// a tree. It refuses what the tree builder would either accept silently or
-// pay for in memory: DTDs and entity declarations, nesting and element counts
-// beyond the limits, undeclared namespace prefixes, duplicate attributes,
-// mismatched tags, and character encodings other than UTF-8.
+// The XML guard is a streaming pass over an envelope that builds its tree
+// token by token, each token only after it passed. It refuses what a tree
+// builder would either accept silently or pay for in memory: DTDs and entity
+// declarations, nesting and element counts beyond the limits, undeclared
+// namespace prefixes, duplicate attributes, mismatched tags, and character
+// encodings other than UTF-8.
 //
 // Character encoding (xds.md §6.5): SOAP 1.2 over HTTP is UTF-8 (WS-I Basic
 // Profile allows UTF-16 too, which no IHE peer sends). An encoding
@@ -36,6 +39,10 @@ type xmlScan struct {
 	// includes are the href values of the xop:Include elements, in
 	// document order.
 	includes []string
+	// doc is the envelope's tree, built from the same tokens the guard
+	// checked (see treeBuilder), or nil when the guard gave up building
+	// it.
+	doc *etree.Document
 }
 
 // maxAttributes bounds the attributes of one element. Real messages have
@@ -84,7 +91,10 @@ func (s *nsScope) resolve(prefix string) (string, bool) {
 }
 
 // guardXML scans data and returns a *Fault for anything the guard refuses.
-// data must already be UTF-8 (see repairUTF8).
+// data must already be UTF-8 (see repairUTF8). It also builds the tree of
+// the envelope from the same tokens (xmlScan.doc), so that the envelope is
+// tokenised once: every token is checked before it is added to the tree,
+// and a refused envelope's partial tree is dropped.
 func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 	var unsupported string
 	dec := xml.NewDecoder(bytes.NewReader(data))
@@ -98,15 +108,18 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 	}
 
 	scan := &xmlScan{}
+	// Room for the nesting of real messages (ten levels) up front.
 	var (
-		names    []string // open elements, as written (prefix:local)
-		scope    = nsScope{uris: make(map[string][]string)}
+		names    = make([]xml.Name, 0, 16) // open elements, as written (prefix, local)
+		scope    = nsScope{uris: make(map[string][]string, 8), declared: make([][]string, 0, 16)}
 		elements int
 		rootSeen bool
 		// declOK: only whitespace so far, so an XML declaration may
 		// still come (strictly it must be first; some stacks put a
 		// newline before it, which is harmless).
 		declOK = true
+		// tree is nil once the builder gave up (maxTreeAttributes).
+		tree = newTreeBuilder()
 	)
 	for {
 		tok, err := dec.RawToken()
@@ -175,16 +188,25 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 			if uri == NSXOP && t.Name.Local == "Include" {
 				scan.includes = append(scan.includes, rawAttrValue(t.Attr, "href"))
 			}
-			names = append(names, rawName(t.Name))
+			names = append(names, t.Name)
+			if tree != nil && !tree.start(t) {
+				tree = nil
+			}
 		case xml.EndElement:
-			if len(names) == 0 || names[len(names)-1] != rawName(t.Name) {
+			if len(names) == 0 || names[len(names)-1] != t.Name {
 				return nil, refuse("the request is not well-formed XML", "mismatched end tag "+rawName(t.Name))
 			}
 			names = names[:len(names)-1]
 			scope.pop()
+			if tree != nil {
+				tree.end()
+			}
 		case xml.CharData:
 			if len(names) == 0 && len(bytes.TrimSpace(t)) > 0 {
 				return nil, refuse("the request is not well-formed XML", "text outside the root element")
+			}
+			if tree != nil {
+				tree.text(t)
 			}
 		case xml.Directive:
 			// <!DOCTYPE ...>, and with it any internal or external entity
@@ -194,6 +216,13 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 			if t.Target == "xml" && !wasDeclOK {
 				return nil, refuse("the request is not well-formed XML", "XML declaration not at the start")
 			}
+			if tree != nil {
+				tree.top().CreateProcInst(t.Target, string(t.Inst))
+			}
+		case xml.Comment:
+			if tree != nil {
+				tree.top().CreateComment(string(t))
+			}
 		}
 	}
 	if !rootSeen {
@@ -202,6 +231,9 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 	if len(names) != 0 {
 		return nil, refuse("the request is not well-formed XML", "unexpected end of input")
 	}
+	if tree != nil {
+		scan.doc = tree.doc
+	}
 	return scan, nil
 }
 
@@ -209,6 +241,17 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 // the tree builder would silently keep the last).
 func duplicateAttr(attrs []xml.Attr) (xml.Name, bool) {
 	if len(attrs) < 2 {
+		return xml.Name{}, false
+	}
+	if len(attrs) <= 8 {
+		// Cheaper than a map for the few attributes real elements have.
+		for i := 1; i < len(attrs); i++ {
+			for j := range i {
+				if attrs[i].Name == attrs[j].Name {
+					return attrs[i].Name, true
+				}
+			}
+		}
 		return xml.Name{}, false
 	}
 	seen := make(map[xml.Name]bool, len(attrs))
@@ -237,6 +280,66 @@ func rawAttrValue(attrs []xml.Attr, local string) string {
 		}
 	}
 	return ""
+}
+
+// maxTreeAttributes is the most attributes an element may have for the
+// guard to build it. etree offers no way to add an attribute without
+// searching the element's others, so a request of thousands of elements
+// with hundreds of attributes each would cost quadratic time here; such a
+// request (no real one comes near) is built by etree's own reader instead,
+// after the guard has passed it.
+const maxTreeAttributes = 32
+
+// treeBuilder builds an etree document from raw tokens exactly as etree's
+// own reader (Document.ReadFrom without PreserveCData or
+// PreserveDuplicateAttrs) would from the same tokens: same elements,
+// attributes in the same order with the same prefix and key, text with
+// the same whitespace flag, comments and processing instructions in place.
+// xmlparse_test.go holds it to that.
+type treeBuilder struct {
+	doc   *etree.Document
+	stack []*etree.Element
+}
+
+func newTreeBuilder() *treeBuilder {
+	doc := etree.NewDocument()
+	stack := make([]*etree.Element, 1, 16)
+	stack[0] = &doc.Element
+	return &treeBuilder{doc: doc, stack: stack}
+}
+
+// top is the element tokens are added to.
+func (b *treeBuilder) top() *etree.Element { return b.stack[len(b.stack)-1] }
+
+// start adds an element; false means the builder gives up (see
+// maxTreeAttributes).
+func (b *treeBuilder) start(t xml.StartElement) bool {
+	if len(t.Attr) > maxTreeAttributes {
+		return false
+	}
+	e := &etree.Element{Space: t.Name.Space, Tag: t.Name.Local}
+	if len(t.Attr) > 0 {
+		e.Attr = make([]etree.Attr, 0, len(t.Attr))
+	}
+	for _, a := range t.Attr {
+		// CreateAttr would split the key at its first colon, which for
+		// names like ":a" or "a:" (kept whole by the decoder) differs
+		// from the decoder's split that etree's reader uses: add under
+		// an empty key, which no decoded attribute has, then name it.
+		at := e.CreateAttr("", a.Value)
+		at.Space, at.Key = a.Name.Space, a.Name.Local
+	}
+	b.top().AddChild(e)
+	b.stack = append(b.stack, e)
+	return true
+}
+
+// end closes the current element.
+func (b *treeBuilder) end() { b.stack = b.stack[:len(b.stack)-1] }
+
+// text adds character data, flagged as whitespace when it is only that.
+func (b *treeBuilder) text(t xml.CharData) {
+	b.top().CreateText("").SetData(string(t))
 }
 
 // isASCIILabel reports whether an encoding label names UTF-8 or US-ASCII,

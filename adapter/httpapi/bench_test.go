@@ -98,3 +98,53 @@ func BenchmarkITI38FindDocuments20(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkITI38FindDocuments20Cold is BenchmarkITI38FindDocuments20 without
+// the help of the caches: 400 patients of 20 entries are asked in turn,
+// more than the renderer's fragment cache holds, so every answer is
+// rendered anew (a cyclic pattern is the worst case of an LRU); with the
+// store's object cache disabled every entry is also decoded anew.
+func BenchmarkITI38FindDocuments20Cold(b *testing.B) {
+	const patients = 400
+	for name, opts := range map[string][]store.Option{
+		"decoded objects cached": nil,
+		"nothing cached":         {store.WithObjectCache(0)},
+	} {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			st, err := store.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"), opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			var entries []*xds.DocumentEntry
+			bodies := make([]string, patients)
+			for p := range patients {
+				fnr := fmt.Sprintf("%011d", 20_000_000_000+p)
+				for i := range 20 {
+					entries = append(entries, benchEntry(p*20+i, fnr+"^^^&2.16.578.1.12.4.1.4.1&ISO"))
+				}
+				bodies[p] = strings.Replace(benchFindDocuments, "13116900216", fnr, 1)
+			}
+			if err := st.BulkInsertDocumentEntries(ctx, entries); err != nil {
+				b.Fatal(err)
+			}
+			reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
+				nil, access.Compose(access.Open{}, access.ShowAll{}))
+			h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			b.ReportAllocs()
+			b.ResetTimer()
+			n := 0
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/xca", strings.NewReader(bodies[n%patients]))
+				n++
+				req.Header.Set("Content-Type", "application/soap+xml; charset=UTF-8")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), "<ExtrinsicObject ") != 20 {
+					b.Fatalf("status %d, body %.300s", rec.Code, rec.Body.String())
+				}
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -91,6 +92,11 @@ func (s *Server) readyz(c *gin.Context) {
 // Never the query string or body, which may carry national ids.
 func (s *Server) accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if !s.log.Enabled(c.Request.Context(), slog.LevelDebug) {
+			// The usual case: no attributes to build per request.
+			c.Next()
+			return
+		}
 		start := time.Now()
 		c.Next()
 		s.log.Debug("request", "method", c.Request.Method, "route", c.FullPath(),
@@ -102,11 +108,48 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	// The children of the vectors by label values, so that counting a
+	// request does not hash its labels every time.
+	mu        sync.RWMutex
+	counters  map[[2]string]prometheus.Counter
+	durations map[string]prometheus.Observer
+}
+
+// request counts one request of transaction tx with outcome.
+func (m *metrics) request(tx, outcome string) {
+	k := [2]string{tx, outcome}
+	m.mu.RLock()
+	c, ok := m.counters[k]
+	m.mu.RUnlock()
+	if !ok {
+		c = m.requests.WithLabelValues(tx, outcome)
+		m.mu.Lock()
+		m.counters[k] = c
+		m.mu.Unlock()
+	}
+	c.Inc()
+}
+
+// observe records the duration of one request of transaction tx.
+func (m *metrics) observe(tx string, d time.Duration) {
+	m.mu.RLock()
+	o, ok := m.durations[tx]
+	m.mu.RUnlock()
+	if !ok {
+		o = m.duration.WithLabelValues(tx)
+		m.mu.Lock()
+		m.durations[tx] = o
+		m.mu.Unlock()
+	}
+	o.Observe(d.Seconds())
 }
 
 func newMetrics() *metrics {
 	m := &metrics{
-		registry: prometheus.NewRegistry(),
+		counters:  make(map[[2]string]prometheus.Counter),
+		durations: make(map[string]prometheus.Observer),
+		registry:  prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kjdd_requests_total", Help: "Requests by IHE transaction and outcome.",
 		}, []string{"transaction", "outcome"}),

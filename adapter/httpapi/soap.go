@@ -3,6 +3,8 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -80,13 +82,13 @@ func (s *Server) soap(ops map[string]soapOp) gin.HandlerFunc {
 		if err != nil {
 			s.renderError(c, op, m, err)
 		}
-		s.metrics.duration.WithLabelValues(string(op.tx)).Observe(time.Since(start).Seconds())
+		s.metrics.observe(string(op.tx), time.Since(start))
 	}
 }
 
 // outcome counts a request by transaction and outcome.
 func (s *Server) outcome(tx access.Transaction, outcome string) {
-	s.metrics.requests.WithLabelValues(string(tx), outcome).Inc()
+	s.metrics.request(string(tx), outcome)
 }
 
 // renderError is the one place a failed SOAP request is answered: a SOAP
@@ -143,6 +145,37 @@ func (s *Server) renderFault(c *gin.Context, err error, relatesTo string, tx acc
 	c.Status(status)
 	if _, err := doc.WriteTo(c.Writer); err != nil {
 		s.log.Debug("fault not delivered", "err", err)
+	}
+}
+
+// answerBuffers recycles the buffers plain SOAP answers are rendered into
+// (an ITI-38 answer of twenty entries is about 100 KB), so that the hot path
+// does not grow a fresh one for every request.
+var answerBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 128<<10)
+	return &b
+}}
+
+// maxPooledAnswer bounds the buffers kept for reuse: one huge answer must
+// not stay pinned in the pool.
+const maxPooledAnswer = 4 << 20
+
+// writeRenderedAnswer writes a plain SOAP answer (never MTOM) whose body
+// appendBody appends as bytes. It is writeAnswer without the tree: the
+// envelope, headers and status are the same.
+func (s *Server) writeRenderedAnswer(c *gin.Context, op soapOp, m *xds.Message, appendBody func(dst []byte) []byte) {
+	bp := answerBuffers.Get().(*[]byte)
+	buf := xds.AppendEnvelope((*bp)[:0], op.responseAction, m.MessageID, appendBody)
+	h := c.Writer.Header()
+	h.Set("Content-Type", xds.SOAPContentType(op.responseAction))
+	h.Set("Content-Length", strconv.Itoa(len(buf)))
+	c.Status(http.StatusOK)
+	if _, err := c.Writer.Write(buf); err != nil {
+		s.log.Debug("answer not delivered", "err", err)
+	}
+	if cap(buf) <= maxPooledAnswer {
+		*bp = buf[:0]
+		answerBuffers.Put(bp)
 	}
 }
 

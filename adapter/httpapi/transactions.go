@@ -37,7 +37,15 @@ func (s *Server) serveQuery(c *gin.Context, op soapOp, m *xds.Message, cred acce
 		home = s.reg.HomeCommunityID()
 	}
 	s.outcome(cred.Transaction, "success")
-	s.writeAnswer(c, op, m, xds.RenderAdhocQueryResponse(res, q.ReturnType, home, nil), nil)
+	if op.mtom {
+		s.writeAnswer(c, op, m, xds.RenderAdhocQueryResponse(res, q.ReturnType, home, nil), nil)
+		return nil
+	}
+	// The hot path: the answer is rendered straight into bytes, the same
+	// bytes as RenderAdhocQueryResponse's tree (see xds/rim_write.go).
+	s.writeRenderedAnswer(c, op, m, func(dst []byte) []byte {
+		return xds.AppendAdhocQueryResponse(dst, res, q.ReturnType, home, nil)
+	})
 	return nil
 }
 

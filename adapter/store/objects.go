@@ -35,18 +35,19 @@ type registryObject interface {
 
 // byPatient returns a patient's objects of one table in registration order,
 // optionally restricted to statuses.
-func byPatient[T registryObject](ctx context.Context, d dialect, q querier, table, patientID string, statuses []string) ([]*T, error) {
+func byPatient[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table, patientID string, statuses []string) ([]*T, error) {
 	args := []any{patientID}
 	for _, st := range statuses {
 		args = append(args, st)
 	}
-	return selectObjects[T](ctx, d, q, table, byPatientQuery(table, len(statuses)), args...)
+	return selectObjects[T](ctx, d, q, c, table, byPatientQuery(table, len(statuses)), args...)
 }
 
-// byPatientQuery selects a patient's objects, with nStatuses status
-// values (none: every status). It uses the (patient_id, status) index.
+// byPatientQuery selects the keys of a patient's objects, with nStatuses
+// status values (none: every status). It uses the (patient_id, status)
+// index; for DocumentEntries the index covers the keys (migration 0003).
 func byPatientQuery(table string, nStatuses int) string {
-	query := "SELECT object FROM " + table + " WHERE patient_id = ?"
+	query := "SELECT " + keyColumns + " FROM " + table + " WHERE patient_id = ?"
 	if nStatuses > 0 {
 		query += " AND status IN (" + placeholders(nStatuses) + ")"
 	}
@@ -55,22 +56,22 @@ func byPatientQuery(table string, nStatuses int) string {
 
 // lookup returns the objects with the entryUUIDs or uniqueIds of l, in
 // registration order.
-func lookup[T registryObject](ctx context.Context, d dialect, q querier, table string, l xds.Lookup) ([]*T, error) {
+func lookup[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table string, l xds.Lookup) ([]*T, error) {
 	if len(l.EntryUUIDs) > 0 && len(l.UniqueIDs) == 0 {
-		return byColumn[T](ctx, d, q, table, "entry_uuid", l.EntryUUIDs)
+		return byColumn[T](ctx, d, q, c, table, "entry_uuid", l.EntryUUIDs)
 	}
 	if len(l.UniqueIDs) > 0 && len(l.EntryUUIDs) == 0 {
-		return byColumn[T](ctx, d, q, table, "unique_id", l.UniqueIDs)
+		return byColumn[T](ctx, d, q, c, table, "unique_id", l.UniqueIDs)
 	}
 	if len(l.EntryUUIDs) == 0 {
 		return nil, nil
 	}
 	// Both lists: the union, each object once.
-	a, err := byColumn[T](ctx, d, q, table, "entry_uuid", l.EntryUUIDs)
+	a, err := byColumn[T](ctx, d, q, c, table, "entry_uuid", l.EntryUUIDs)
 	if err != nil {
 		return nil, err
 	}
-	b, err := byColumn[T](ctx, d, q, table, "unique_id", l.UniqueIDs)
+	b, err := byColumn[T](ctx, d, q, c, table, "unique_id", l.UniqueIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -88,10 +89,10 @@ func lookup[T registryObject](ctx context.Context, d dialect, q querier, table s
 
 // byColumn returns the objects whose column (entry_uuid, unique_id, …)
 // has one of values, in registration order within each batch of values.
-func byColumn[T registryObject](ctx context.Context, d dialect, q querier, table, column string, values []string) ([]*T, error) {
+func byColumn[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table, column string, values []string) ([]*T, error) {
 	var out []*T
 	for _, batch := range batches(dedupe(values)) {
-		got, err := selectObjects[T](ctx, d, q, table, byColumnQuery(table, column, len(batch)), anys(batch)...)
+		got, err := selectObjects[T](ctx, d, q, c, table, byColumnQuery(table, column, len(batch)), anys(batch)...)
 		if err != nil {
 			return nil, err
 		}
@@ -100,21 +101,27 @@ func byColumn[T registryObject](ctx context.Context, d dialect, q querier, table
 	return out, nil
 }
 
-// byColumnQuery selects objects by n values of an indexed column.
+// byColumnQuery selects the keys of objects by n values of an indexed
+// column.
 func byColumnQuery(table, column string, n int) string {
-	return "SELECT object FROM " + table + " WHERE " + column + " IN (" + placeholders(n) + ") ORDER BY seq"
+	return "SELECT " + keyColumns + " FROM " + table + " WHERE " + column + " IN (" + placeholders(n) + ") ORDER BY seq"
+}
+
+// bySeqQuery selects n objects whole by their seq (primary key).
+func bySeqQuery(table string, n int) string {
+	return "SELECT " + objectColumns + " FROM " + table + " WHERE seq IN (" + placeholders(n) + ")"
 }
 
 // associationsOf returns the associations with an end (source or target)
 // in uuids, each once, in registration order per query.
-func associationsOf(ctx context.Context, d dialect, q querier, uuids []string) ([]*xds.Association, error) {
+func associationsOf(ctx context.Context, d dialect, q querier, c *objectCache, uuids []string) ([]*xds.Association, error) {
 	// Two index lookups instead of "source IN … OR target IN …", which
 	// not every planner turns into an index union.
-	bySource, err := byColumn[xds.Association](ctx, d, q, tableAssociations, "source", uuids)
+	bySource, err := byColumn[xds.Association](ctx, d, q, c, tableAssociations, "source", uuids)
 	if err != nil {
 		return nil, err
 	}
-	byTarget, err := byColumn[xds.Association](ctx, d, q, tableAssociations, "target", uuids)
+	byTarget, err := byColumn[xds.Association](ctx, d, q, c, tableAssociations, "target", uuids)
 	if err != nil {
 		return nil, err
 	}
@@ -131,8 +138,145 @@ func associationsOf(ctx context.Context, d dialect, q querier, uuids []string) (
 	return out, nil
 }
 
-// selectObjects runs query, whose single column is the JSON object.
-func selectObjects[T registryObject](ctx context.Context, d dialect, q querier, table, query string, args ...any) ([]*T, error) {
+// Object reads name each row by its cache key (seq, row_version; see
+// cache.go). keyColumns are what a query for objects selects first;
+// objectColumns add the JSON object.
+const (
+	keyColumns    = "seq, row_version"
+	objectColumns = keyColumns + ", object"
+)
+
+// maxKeyedAttempts is how often selectObjects runs a keyed read whose rows
+// change between its two statements before it reads them in one.
+const maxKeyedAttempts = 3
+
+// selectObjects runs keyQuery, a query for the keyColumns of objects (see
+// byPatientQuery, byColumnQuery), and returns its objects in its order.
+//
+// With a cache it reads in two statements: the keys, then, for the rows
+// whose key is not cached, the objects by seq. Only those are transferred
+// and decoded. An object whose row version changed in between (a
+// concurrent SetStatus, which may also have moved it out of the keys'
+// WHERE) means the result would mix two moments: the read starts over, and
+// after maxKeyedAttempts it is made in one statement. Without a cache
+// (transactions) it is one statement.
+//
+// Each returned object is the caller's own shallow copy; see cache.go for
+// why its slices must not be modified.
+func selectObjects[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table, keyQuery string, args ...any) ([]*T, error) {
+	if c != nil {
+		for range maxKeyedAttempts {
+			out, ok, err := selectKeyed[T](ctx, d, q, c, table, keyQuery, args...)
+			if err != nil || ok {
+				return out, err
+			}
+		}
+	}
+	return selectWhole[T](ctx, d, q, c, table, withObjects(keyQuery), args...)
+}
+
+// withObjects turns a query for keyColumns into the same query for
+// objectColumns.
+func withObjects(keyQuery string) string {
+	return strings.Replace(keyQuery, "SELECT "+keyColumns+" ", "SELECT "+objectColumns+" ", 1)
+}
+
+// selectKeyed is one two-statement read of selectObjects; ok is false when
+// a row changed between the statements.
+func selectKeyed[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table, keyQuery string, args ...any) (out []*T, ok bool, err error) {
+	keys, err := selectKeys(ctx, d, q, table, keyQuery, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	out = make([]*T, len(keys))
+	var missing []int // indexes into keys
+	for i, k := range keys {
+		if cached, hit := c.get(k); hit {
+			o := new(T)
+			*o = *cached.(*T)
+			out[i] = o
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	for len(missing) > 0 {
+		batch := missing[:min(len(missing), maxInList)]
+		missing = missing[len(batch):]
+		if ok, err := fetchMissing(ctx, d, q, c, table, keys, batch, out); !ok || err != nil {
+			return nil, false, err
+		}
+	}
+	return out, true, nil
+}
+
+// selectKeys runs a query for keyColumns.
+func selectKeys(ctx context.Context, d dialect, q querier, table, query string, args ...any) ([]cacheKey, error) {
+	rows, err := q.QueryContext(ctx, d.rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", table, d.classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	var keys []cacheKey
+	for rows.Next() {
+		k := cacheKey{table: table}
+		if err := rows.Scan(&k.seq, &k.version); err != nil {
+			return nil, fmt.Errorf("store: read %s: %w", table, err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", table, d.classify(err))
+	}
+	return keys, nil
+}
+
+// fetchMissing reads and decodes the objects of keys[batch] into out and
+// the cache. ok is false when one of them is no longer at its key's
+// version.
+func fetchMissing[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table string, keys []cacheKey, batch []int, out []*T) (ok bool, err error) {
+	index := make(map[int64]int, len(batch)) // seq -> index into keys
+	args := make([]any, len(batch))
+	for j, i := range batch {
+		index[keys[i].seq] = i
+		args[j] = keys[i].seq
+	}
+	rows, err := q.QueryContext(ctx, d.rebind(bySeqQuery(table, len(batch))), args...)
+	if err != nil {
+		return false, fmt.Errorf("store: read %s: %w", table, d.classify(err))
+	}
+	defer func() { _ = rows.Close() }()
+	found := 0
+	for rows.Next() {
+		var (
+			k   = cacheKey{table: table}
+			raw sql.RawBytes // only valid until Next
+		)
+		if err := rows.Scan(&k.seq, &k.version, &raw); err != nil {
+			return false, fmt.Errorf("store: read %s: %w", table, err)
+		}
+		i, want := index[k.seq]
+		if !want {
+			continue
+		}
+		if k != keys[i] {
+			return false, nil
+		}
+		o, err := decodeObject[T](c, k, raw)
+		if err != nil {
+			return false, fmt.Errorf("store: decode %s row: %w", table, err)
+		}
+		out[i] = o
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("store: read %s: %w", table, d.classify(err))
+	}
+	return found == len(batch), nil
+}
+
+// selectWhole runs query, whose columns are objectColumns, and decodes each
+// row's object unless c has it.
+func selectWhole[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table, query string, args ...any) ([]*T, error) {
 	rows, err := q.QueryContext(ctx, d.rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", table, d.classify(err))
@@ -140,12 +284,17 @@ func selectObjects[T registryObject](ctx context.Context, d dialect, q querier, 
 	defer func() { _ = rows.Close() }()
 	var out []*T
 	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
+		var (
+			k   = cacheKey{table: table}
+			raw sql.RawBytes // only valid until Next
+		)
+		if err := rows.Scan(&k.seq, &k.version, &raw); err != nil {
 			return nil, fmt.Errorf("store: read %s: %w", table, err)
 		}
 		o := new(T)
-		if err := json.Unmarshal(raw, o); err != nil {
+		if cached, hit := c.get(k); hit {
+			*o = *cached.(*T)
+		} else if o, err = decodeObject[T](c, k, raw); err != nil {
 			return nil, fmt.Errorf("store: decode %s row: %w", table, err)
 		}
 		out = append(out, o)
@@ -154,6 +303,21 @@ func selectObjects[T registryObject](ctx context.Context, d dialect, q querier, 
 		return nil, fmt.Errorf("store: read %s: %w", table, d.classify(err))
 	}
 	return out, nil
+}
+
+// decodeObject decodes a row's JSON object and caches it under k (when c
+// is not nil). The cache keeps its own shallow copy.
+func decodeObject[T registryObject](c *objectCache, k cacheKey, raw []byte) (*T, error) {
+	o := new(T)
+	if err := json.Unmarshal(raw, o); err != nil {
+		return nil, err
+	}
+	if c != nil {
+		shared := new(T)
+		*shared = *o
+		c.put(k, shared)
+	}
+	return o, nil
 }
 
 func entryUUIDOf[T registryObject](o *T) string {
@@ -170,50 +334,51 @@ func entryUUIDOf[T registryObject](o *T) string {
 	return ""
 }
 
-// Row builders: the indexed columns and the JSON of one object. They are
-// shared by single inserts and the bulk path so both store the same thing.
+// Row builders: the indexed columns, the JSON of one object and a fresh row
+// version. They are shared by single inserts and the bulk path so both
+// store the same thing.
 
 func documentEntryRow(e *xds.DocumentEntry) ([]any, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode document entry: %w", err)
 	}
-	return []any{e.EntryUUID, e.UniqueID, nonEmpty(e.LogicalID, e.EntryUUID), nonEmpty(e.Version, "1"), e.PatientID, e.Status, string(b)}, nil
+	return []any{e.EntryUUID, e.UniqueID, nonEmpty(e.LogicalID, e.EntryUUID), nonEmpty(e.Version, "1"), e.PatientID, e.Status, string(b), newRowVersion()}, nil
 }
 
-const insertDocumentEntry = "INSERT INTO document_entries (entry_uuid, unique_id, lid, version, patient_id, status, object) VALUES "
+const insertDocumentEntry = "INSERT INTO document_entries (entry_uuid, unique_id, lid, version, patient_id, status, object, row_version) VALUES "
 
-const documentEntryColumns = 7
+const documentEntryColumns = 8
 
 func submissionSetRow(s *xds.SubmissionSet) ([]any, error) {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode submission set: %w", err)
 	}
-	return []any{s.EntryUUID, s.UniqueID, nonEmpty(s.LogicalID, s.EntryUUID), s.PatientID, s.Status, string(b)}, nil
+	return []any{s.EntryUUID, s.UniqueID, nonEmpty(s.LogicalID, s.EntryUUID), s.PatientID, s.Status, string(b), newRowVersion()}, nil
 }
 
-const insertSubmissionSet = "INSERT INTO submission_sets (entry_uuid, unique_id, lid, patient_id, status, object) VALUES "
+const insertSubmissionSet = "INSERT INTO submission_sets (entry_uuid, unique_id, lid, patient_id, status, object, row_version) VALUES "
 
 func folderRow(f *xds.Folder) ([]any, error) {
 	b, err := json.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode folder: %w", err)
 	}
-	return []any{f.EntryUUID, f.UniqueID, nonEmpty(f.LogicalID, f.EntryUUID), "1", f.PatientID, f.Status, string(b)}, nil
+	return []any{f.EntryUUID, f.UniqueID, nonEmpty(f.LogicalID, f.EntryUUID), "1", f.PatientID, f.Status, string(b), newRowVersion()}, nil
 }
 
-const insertFolder = "INSERT INTO folders (entry_uuid, unique_id, lid, version, patient_id, status, object) VALUES "
+const insertFolder = "INSERT INTO folders (entry_uuid, unique_id, lid, version, patient_id, status, object, row_version) VALUES "
 
 func associationRow(a *xds.Association) ([]any, error) {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode association: %w", err)
 	}
-	return []any{a.EntryUUID, a.Type, a.Source, a.Target, a.Status, string(b)}, nil
+	return []any{a.EntryUUID, a.Type, a.Source, a.Target, a.Status, string(b), newRowVersion()}, nil
 }
 
-const insertAssociation = "INSERT INTO associations (entry_uuid, type, source, target, status, object) VALUES "
+const insertAssociation = "INSERT INTO associations (entry_uuid, type, source, target, status, object, row_version) VALUES "
 
 // insertRow inserts one row built by a row builder.
 func insertRow(ctx context.Context, d dialect, q querier, insert string, row []any) error {
@@ -227,7 +392,8 @@ func insertRow(ctx context.Context, d dialect, q querier, insert string, row []a
 
 // setJSONField sets one top-level field of an object's JSON, and the column
 // of the same name when column is not empty, in whichever object table holds
-// entryUUID.
+// entryUUID. The row gets a new row_version, which retires every cached
+// decoding of it (cache.go).
 func setJSONField(ctx context.Context, d dialect, q querier, entryUUID, field, column, value string) error {
 	for _, table := range objectTables {
 		var raw []byte
@@ -248,8 +414,8 @@ func setJSONField(ctx context.Context, d dialect, q querier, entryUUID, field, c
 		if err != nil {
 			return fmt.Errorf("store: encode %s row: %w", table, err)
 		}
-		query := "UPDATE " + table + " SET object = ?"
-		args := []any{string(b)}
+		query := "UPDATE " + table + " SET object = ?, row_version = ?"
+		args := []any{string(b), newRowVersion()}
 		if column != "" {
 			query += ", " + column + " = ?"
 			args = append(args, value)

@@ -25,6 +25,11 @@ type Store struct {
 	// PostgreSQL and memory databases it is db itself.
 	db *sql.DB
 	w  *sql.DB
+	// reads is db with the object queries prepared (cache.go).
+	reads *preparedReads
+	// objects caches decoded registry objects for reads outside
+	// transactions (cache.go); nil when disabled.
+	objects *objectCache
 }
 
 // maxConns bounds each connection pool.
@@ -38,8 +43,13 @@ type querier interface {
 }
 
 // Open connects to the store named by dsn (sqlite:PATH, sqlite::memory:,
-// postgres://…) and applies pending migrations.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+// postgres://…) and applies pending migrations. Without options the Store
+// caches DefaultObjectCacheSize decoded objects.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	o := options{cacheSize: DefaultObjectCacheSize}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	loc, err := parseDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -48,7 +58,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", loc.dialect.name(), err)
 	}
-	s := &Store{d: loc.dialect, db: db, w: db}
+	s := &Store{d: loc.dialect, db: db, w: db, reads: newPreparedReads(db), objects: newObjectCache(o.cacheSize)}
 	// Bounded pools: several instances share one PostgreSQL, whose
 	// max_connections (default 100) must not run out; SQLite connections
 	// each carry their own page cache.
@@ -92,7 +102,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
-	err := s.db.Close()
+	err := errors.Join(s.reads.Close(), s.db.Close())
 	if s.w != s.db {
 		err = errors.Join(err, s.w.Close())
 	}
@@ -131,42 +141,42 @@ func (s *Store) Register(ctx context.Context, fn func(tx *Tx) error) (err error)
 
 // DocumentEntriesByPatient implements xds.Source.
 func (s *Store) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.DocumentEntry, error) {
-	return byPatient[xds.DocumentEntry](ctx, s.d, s.db, tableDocumentEntries, patientID, statuses)
+	return byPatient[xds.DocumentEntry](ctx, s.d, s.reads, s.objects, tableDocumentEntries, patientID, statuses)
 }
 
 // SubmissionSetsByPatient implements xds.Source.
 func (s *Store) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.SubmissionSet, error) {
-	return byPatient[xds.SubmissionSet](ctx, s.d, s.db, tableSubmissionSets, patientID, statuses)
+	return byPatient[xds.SubmissionSet](ctx, s.d, s.reads, s.objects, tableSubmissionSets, patientID, statuses)
 }
 
 // FoldersByPatient implements xds.Source.
 func (s *Store) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.Folder, error) {
-	return byPatient[xds.Folder](ctx, s.d, s.db, tableFolders, patientID, statuses)
+	return byPatient[xds.Folder](ctx, s.d, s.reads, s.objects, tableFolders, patientID, statuses)
 }
 
 // DocumentEntries implements xds.Source.
 func (s *Store) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*xds.DocumentEntry, error) {
-	return lookup[xds.DocumentEntry](ctx, s.d, s.db, tableDocumentEntries, l)
+	return lookup[xds.DocumentEntry](ctx, s.d, s.reads, s.objects, tableDocumentEntries, l)
 }
 
 // SubmissionSets implements xds.Source.
 func (s *Store) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*xds.SubmissionSet, error) {
-	return lookup[xds.SubmissionSet](ctx, s.d, s.db, tableSubmissionSets, l)
+	return lookup[xds.SubmissionSet](ctx, s.d, s.reads, s.objects, tableSubmissionSets, l)
 }
 
 // Folders implements xds.Source.
 func (s *Store) Folders(ctx context.Context, l xds.Lookup) ([]*xds.Folder, error) {
-	return lookup[xds.Folder](ctx, s.d, s.db, tableFolders, l)
+	return lookup[xds.Folder](ctx, s.d, s.reads, s.objects, tableFolders, l)
 }
 
 // AssociationsOf implements xds.Source.
 func (s *Store) AssociationsOf(ctx context.Context, uuids []string) ([]*xds.Association, error) {
-	return associationsOf(ctx, s.d, s.db, uuids)
+	return associationsOf(ctx, s.d, s.reads, s.objects, uuids)
 }
 
 // Associations returns the associations with the given entryUUIDs.
 func (s *Store) Associations(ctx context.Context, uuids []string) ([]*xds.Association, error) {
-	return byColumn[xds.Association](ctx, s.d, s.db, tableAssociations, "entry_uuid", uuids)
+	return byColumn[xds.Association](ctx, s.d, s.reads, s.objects, tableAssociations, "entry_uuid", uuids)
 }
 
 // CountDocumentEntries returns the number of DocumentEntries of every

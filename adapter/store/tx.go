@@ -10,7 +10,9 @@ import (
 )
 
 // Tx is one registration transaction (see Store.Register). Reads through a
-// Tx see its own writes.
+// Tx see its own writes; they bypass the decoded-object cache, which must
+// never hold what a rolled-back transaction saw, and the objects they
+// return are the caller's to modify.
 type Tx struct {
 	d  dialect
 	tx *sql.Tx
@@ -30,28 +32,28 @@ func (t *Tx) LockPatient(ctx context.Context, patientID string) error {
 
 // DocumentEntries returns the DocumentEntries of l, of every status.
 func (t *Tx) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*xds.DocumentEntry, error) {
-	return lookup[xds.DocumentEntry](ctx, t.d, t.tx, tableDocumentEntries, l)
+	return lookup[xds.DocumentEntry](ctx, t.d, t.tx, nil, tableDocumentEntries, l)
 }
 
 // SubmissionSets returns the SubmissionSets of l, of every status.
 func (t *Tx) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*xds.SubmissionSet, error) {
-	return lookup[xds.SubmissionSet](ctx, t.d, t.tx, tableSubmissionSets, l)
+	return lookup[xds.SubmissionSet](ctx, t.d, t.tx, nil, tableSubmissionSets, l)
 }
 
 // Folders returns the Folders of l, of every status.
 func (t *Tx) Folders(ctx context.Context, l xds.Lookup) ([]*xds.Folder, error) {
-	return lookup[xds.Folder](ctx, t.d, t.tx, tableFolders, l)
+	return lookup[xds.Folder](ctx, t.d, t.tx, nil, tableFolders, l)
 }
 
 // Associations returns the associations with the given entryUUIDs.
 func (t *Tx) Associations(ctx context.Context, uuids []string) ([]*xds.Association, error) {
-	return byColumn[xds.Association](ctx, t.d, t.tx, tableAssociations, "entry_uuid", uuids)
+	return byColumn[xds.Association](ctx, t.d, t.tx, nil, tableAssociations, "entry_uuid", uuids)
 }
 
 // AssociationsOf returns the associations whose source or target is one of
 // uuids.
 func (t *Tx) AssociationsOf(ctx context.Context, uuids []string) ([]*xds.Association, error) {
-	return associationsOf(ctx, t.d, t.tx, uuids)
+	return associationsOf(ctx, t.d, t.tx, nil, uuids)
 }
 
 // InsertSubmissionSet stores a SubmissionSet as given. A taken entryUUID or

@@ -1,0 +1,101 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"kjdd/adapter/access"
+	"kjdd/adapter/registry"
+	"kjdd/adapter/store"
+	"kjdd/xds"
+)
+
+var messageIDElement = regexp.MustCompile(`<wsa:MessageID>[^<]*</wsa:MessageID>`)
+
+// TestQueryAnswerIsTheTreeRenderersBytes answers ITI-38 and ITI-18 queries
+// through the handler's streaming path and wants, byte for byte (but for
+// the fresh message id), what the etree renderer and NewEnvelope give for
+// the same result, with the same headers. Each query is asked twice, the
+// second time from the store's and the renderer's caches.
+func TestQueryAnswerIsTheTreeRenderersBytes(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "answer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var entries []*xds.DocumentEntry
+	for i := range 5 {
+		e := benchEntry(i, benchPatient)
+		e.Title = fmt.Sprintf("Epikrise & <vurdering> \"%d\" 'før'", i)
+		entries = append(entries, e)
+	}
+	if err := st.BulkInsertDocumentEntries(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
+		nil, access.Compose(access.Open{}, access.ShowAll{}))
+	h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+
+	iti18 := strings.Replace(benchFindDocuments, xds.ActionCrossGatewayQuery, xds.ActionRegistryStoredQuery, 1)
+	tests := map[string]struct {
+		path, body, action string
+		tx                 access.Transaction
+		home               string
+	}{
+		"ITI-38 LeafClass":  {"/xca", benchFindDocuments, xds.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
+		"ITI-38 ObjectRef":  {"/xca", strings.Replace(benchFindDocuments, `returnType="LeafClass"`, `returnType="ObjectRef"`, 1), xds.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
+		"ITI-18 LeafClass":  {"/xds/registry", iti18, xds.ActionRegistryStoredQueryResponse, access.ITI18, ""},
+		"ITI-38 no results": {"/xca", strings.Replace(benchFindDocuments, "13116900216", "12119000465", 1), xds.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			m, err := xds.ReadMessage(strings.NewReader(tc.body), xds.ContentTypeSOAP, xds.DefaultLimits())
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := xds.ParseAdhocQueryRequest(m.BodyRoot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := reg.Query(ctx, access.Credentials{Transaction: tc.tx}, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := xds.NewEnvelope(tc.action, m.MessageID, xds.RenderAdhocQueryResponse(res, q.ReturnType, tc.home, nil)).WriteToBytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for round := range 2 {
+				req := httptest.NewRequest(http.MethodPost, tc.path, strings.NewReader(tc.body))
+				req.Header.Set("Content-Type", "application/soap+xml; charset=UTF-8")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				got := rec.Body.Bytes()
+				if rec.Code != http.StatusOK {
+					t.Fatalf("round %d: status %d: %s", round, rec.Code, got)
+				}
+				if ct := rec.Header().Get("Content-Type"); ct != xds.SOAPContentType(tc.action) {
+					t.Errorf("round %d: Content-Type %q", round, ct)
+				}
+				if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(got)) {
+					t.Errorf("round %d: Content-Length %q for %d bytes", round, cl, len(got))
+				}
+				norm := func(b []byte) []byte { return messageIDElement.ReplaceAll(b, []byte("<wsa:MessageID/>")) }
+				if !bytes.Equal(norm(got), norm(want)) {
+					t.Fatalf("round %d: answer differs from the tree renderer's:\n got %s\nwant %s", round, got, want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,544 @@
+package xds
+
+import (
+	"crypto/sha1"
+	"strconv"
+	"unicode/utf8"
+)
+
+// The streaming renderer. RenderAdhocQueryResponse builds an etree tree,
+// which is convenient to inspect and to embed, but an ITI-38 answer of
+// twenty DocumentEntries has thousands of nodes that are built only to be
+// serialised once. AppendAdhocQueryResponse writes the same answer straight
+// into a byte slice (copying objects it rendered before from the fragment
+// cache, rim_write_cache.go): byte for byte what etree writes for the tree (default
+// WriteSettings: "<a/>" for an element without children, attribute values
+// in double quotes, &amp; &lt; &gt; &apos; &quot; escaped, characters that
+// XML 1.0 does not allow replaced with U+FFFD). rim_write_test.go holds
+// the two renderers to that, on the golden cases and on randomised models.
+
+// AppendAdhocQueryResponse appends to dst the query:AdhocQueryResponse that
+// RenderAdhocQueryResponse(res, returnType, home, errs) renders, serialised
+// as etree serialises it, and returns the extended slice.
+func AppendAdhocQueryResponse(dst []byte, res *QueryResult, returnType, home string, errs RegistryErrors) []byte {
+	if res == nil {
+		res = &QueryResult{}
+	}
+	w := rimWriter{b: dst}
+	w.start("query:AdhocQueryResponse")
+	w.attr("xmlns:query", NSQuery)
+	w.attr("xmlns:rs", NSRS)
+	w.attr("status", responseStatus(res.Count() > 0, errs))
+	w.errorList(errs)
+
+	w.start("RegistryObjectList")
+	w.attr("xmlns", NSRIM)
+	w.home = normHome(home)
+	if returnType == ReturnObjectRef {
+		for _, d := range res.DocumentEntries {
+			w.objectRef(d.EntryUUID, d.Home)
+		}
+		for _, s := range res.SubmissionSets {
+			w.objectRef(s.EntryUUID, s.Home)
+		}
+		for _, f := range res.Folders {
+			w.objectRef(f.EntryUUID, f.Home)
+		}
+		for _, a := range res.Associations {
+			w.objectRef(a.EntryUUID, a.Home)
+		}
+	} else {
+		for _, d := range res.DocumentEntries {
+			w.documentEntryCached(d)
+		}
+		for _, s := range res.SubmissionSets {
+			w.submissionSetCached(s)
+		}
+		for _, f := range res.Folders {
+			w.folderCached(f)
+		}
+		for _, a := range res.Associations {
+			w.associationCached(a)
+		}
+	}
+	for _, o := range res.ObjectRefs {
+		w.objectRef(o.ID, o.Home)
+	}
+	w.end("RegistryObjectList")
+	w.end("query:AdhocQueryResponse")
+	return w.b
+}
+
+// rimWriter appends XML to b. Like etree it writes "<a/>" for an element
+// that got no child, so a start tag stays open until the element's first
+// child, text or end.
+type rimWriter struct {
+	b []byte
+	// open: the innermost start tag still lacks its '>'.
+	open bool
+	home string   // as rimRenderer.home
+	sub  int      // as rimRenderer.sub
+	ns   [16]byte // the current owner's namespace (derivedNamespace)
+}
+
+// start opens the element tag (prefix:local as written).
+func (w *rimWriter) start(tag string) {
+	if w.open {
+		w.b = append(w.b, '>')
+	}
+	w.b = append(w.b, '<')
+	w.b = append(w.b, tag...)
+	w.open = true
+}
+
+// attr writes an attribute of the element just started.
+func (w *rimWriter) attr(key, value string) {
+	w.b = append(w.b, ' ')
+	w.b = append(w.b, key...)
+	w.b = append(w.b, '=', '"')
+	w.b = appendEscaped(w.b, value)
+	w.b = append(w.b, '"')
+}
+
+// text writes character data into the current element. Even empty text
+// counts as a child, as an empty etree CharData does.
+func (w *rimWriter) text(s string) {
+	if w.open {
+		w.b = append(w.b, '>')
+		w.open = false
+	}
+	w.b = appendEscaped(w.b, s)
+}
+
+// end closes the element tag.
+func (w *rimWriter) end(tag string) {
+	if w.open {
+		w.b = append(w.b, '/', '>')
+		w.open = false
+		return
+	}
+	w.b = append(w.b, '<', '/')
+	w.b = append(w.b, tag...)
+	w.b = append(w.b, '>')
+}
+
+// setText writes text into the element tag just started and ends it, as
+// etree's SetText on an empty element: no text means no child ("<tag/>").
+func (w *rimWriter) setText(tag, text string) {
+	if text != "" {
+		w.text(text)
+	}
+	w.end(tag)
+}
+
+// textElem writes <tag>text</tag>, as rimBuilder.textElem.
+func (w *rimWriter) textElem(tag, text string) {
+	w.start(tag)
+	w.text(text)
+	w.end(tag)
+}
+
+// errorList writes an rs:RegistryErrorList, as rimBuilder.errorList.
+func (w *rimWriter) errorList(errs RegistryErrors) {
+	if len(errs) == 0 {
+		return
+	}
+	highest := SeverityWarning
+	for _, e := range errs {
+		if e != nil && e.Severity != SeverityWarning {
+			highest = SeverityError
+		}
+	}
+	w.start("rs:RegistryErrorList")
+	w.attr("highestSeverity", highest)
+	for _, e := range errs {
+		if e == nil {
+			continue
+		}
+		severity := e.Severity
+		if severity == "" {
+			severity = SeverityError
+		}
+		w.start("rs:RegistryError")
+		w.attr("errorCode", string(e.Code))
+		w.attr("codeContext", RedactNationalIDs(e.Context))
+		w.attr("severity", severity)
+		if e.Location != "" {
+			w.attr("location", e.Location)
+		}
+		w.end("rs:RegistryError")
+	}
+	w.end("rs:RegistryErrorList")
+}
+
+// homeOf is rimRenderer.homeOf.
+func (w *rimWriter) homeOf(own string) string {
+	if w.home != "" {
+		return w.home
+	}
+	return normHome(own)
+}
+
+// objectAttrs is rimRenderer.objectAttrs.
+func (w *rimWriter) objectAttrs(id, lid, objectType, status, home string) {
+	w.attr("id", id)
+	if lid != "" {
+		w.attr("lid", lid)
+	}
+	if objectType != "" {
+		w.attr("objectType", objectType)
+	}
+	if status != "" {
+		w.attr("status", status)
+	}
+	if h := w.homeOf(home); h != "" {
+		w.attr("home", h)
+	}
+}
+
+func (w *rimWriter) objectRef(id, home string) {
+	w.start("ObjectRef")
+	w.attr("id", id)
+	if h := w.homeOf(home); h != "" {
+		w.attr("home", h)
+	}
+	w.end("ObjectRef")
+}
+
+// slot writes a rim:Slot with its values.
+func (w *rimWriter) slot(name string, values ...string) {
+	w.start("Slot")
+	w.attr("name", name)
+	w.start("ValueList")
+	for _, v := range values {
+		w.textElem("Value", v)
+	}
+	w.end("ValueList")
+	w.end("Slot")
+}
+
+func (w *rimWriter) slotIf(name, v string) {
+	if v != "" {
+		w.slot(name, v)
+	}
+}
+
+func (w *rimWriter) slotsIf(name string, vs []string) {
+	if len(vs) > 0 {
+		w.slot(name, vs...)
+	}
+}
+
+func (w *rimWriter) extraSlots(slots []Slot) {
+	for _, s := range slots {
+		w.slot(s.Name, s.Values...)
+	}
+}
+
+// localized writes a Name or Description with one LocalizedString.
+func (w *rimWriter) localized(tag, value string) {
+	if value == "" {
+		return
+	}
+	w.start(tag)
+	w.start("LocalizedString")
+	w.attr("value", value)
+	w.end("LocalizedString")
+	w.end(tag)
+}
+
+func (w *rimWriter) versionInfo(version string) {
+	if version == "" {
+		return
+	}
+	w.start("VersionInfo")
+	w.attr("versionName", version)
+	w.end("VersionInfo")
+}
+
+// owner starts the composed objects of the RegistryObject id: their derived
+// ids count from zero under id's namespace.
+func (w *rimWriter) owner(id string) {
+	w.sub = 0
+	w.ns = derivedNamespace(id)
+}
+
+// derivedID writes the attribute id of the next composed object:
+// derivedUUID(owner, n) without building the string.
+func (w *rimWriter) derivedID() {
+	w.b = append(w.b, ` id="`...)
+	w.b = appendURNUUID(w.b, derivedUUIDBytes(w.ns, w.sub))
+	w.b = append(w.b, '"')
+	w.sub++
+}
+
+// classification starts a Classification, as rimRenderer.classification.
+func (w *rimWriter) classification(owner, scheme string) {
+	w.start("Classification")
+	w.derivedID()
+	w.attr("objectType", ObjectTypeClassification)
+	w.attr("classificationScheme", scheme)
+	w.attr("classifiedObject", owner)
+}
+
+func (w *rimWriter) code(owner, scheme string, c Code) {
+	w.classification(owner, scheme)
+	w.attr("nodeRepresentation", c.Code)
+	w.slotIf(slotCodingScheme, c.Scheme)
+	w.localized("Name", c.Display)
+	w.end("Classification")
+}
+
+func (w *rimWriter) codeIf(owner, scheme string, c Code) {
+	if c != (Code{}) {
+		w.code(owner, scheme, c)
+	}
+}
+
+func (w *rimWriter) author(owner, scheme string, a Author) {
+	w.classification(owner, scheme)
+	w.attr("nodeRepresentation", "")
+	w.slotIf(slotAuthorPerson, a.Person)
+	w.slotsIf(slotAuthorInstitution, a.Institutions)
+	w.slotsIf(slotAuthorRole, a.Roles)
+	w.slotsIf(slotAuthorSpecialty, a.Specialties)
+	w.slotsIf(slotAuthorTelecom, a.Telecommunications)
+	w.extraSlots(a.ExtraSlots)
+	w.end("Classification")
+}
+
+func (w *rimWriter) nodeClassification(owner, node string) {
+	w.start("Classification")
+	w.derivedID()
+	w.attr("objectType", ObjectTypeClassification)
+	w.attr("classificationNode", node)
+	w.attr("classifiedObject", owner)
+	w.end("Classification")
+}
+
+func (w *rimWriter) externalID(owner, scheme, name, value string) {
+	if value == "" {
+		return
+	}
+	w.start("ExternalIdentifier")
+	w.derivedID()
+	w.attr("objectType", ObjectTypeExternalIdentifier)
+	w.attr("identificationScheme", scheme)
+	w.attr("registryObject", owner)
+	w.attr("value", value)
+	w.localized("Name", name)
+	w.end("ExternalIdentifier")
+}
+
+// documentEntry is rimRenderer.documentEntry.
+func (w *rimWriter) documentEntry(d *DocumentEntry) {
+	w.start("ExtrinsicObject")
+	w.objectAttrs(d.EntryUUID, d.LogicalID, d.ObjectType, d.Status, d.Home)
+	if d.MimeType != "" {
+		w.attr("mimeType", d.MimeType)
+	}
+	id := d.EntryUUID
+	w.owner(id)
+
+	w.slotIf(slotCreationTime, d.CreationTime)
+	w.slotIf(slotLanguageCode, d.LanguageCode)
+	w.slotIf(slotServiceStartTime, d.ServiceStartTime)
+	w.slotIf(slotServiceStopTime, d.ServiceStopTime)
+	w.slotIf(slotSourcePatientID, d.SourcePatientID)
+	w.slotsIf(slotSourcePatientInfo, d.SourcePatientInfo)
+	w.slotIf(slotLegalAuthenticator, d.LegalAuthenticator)
+	w.slotIf(slotHash, d.Hash)
+	if d.HasSize || d.Size != 0 {
+		var num [20]byte
+		w.slot(slotSize, string(strconv.AppendInt(num[:0], d.Size, 10)))
+	}
+	w.slotIf(slotRepositoryUniqueID, d.RepositoryUniqueID)
+	w.slotsIf(slotReferenceIDList, d.ReferenceIDs)
+	w.slotIf(slotDocumentAvailability, d.DocumentAvailability)
+	w.slotIf(slotURI, d.URI)
+	w.extraSlots(d.ExtraSlots)
+
+	w.localized("Name", d.Title)
+	w.localized("Description", d.Comments)
+	w.versionInfo(d.Version)
+
+	for _, a := range d.Authors {
+		w.author(id, DocumentEntryAuthor, a)
+	}
+	w.codeIf(id, DocumentEntryClassCode, d.ClassCode)
+	for _, c := range d.ConfidentialityCodes {
+		w.code(id, DocumentEntryConfidentialityCode, c)
+	}
+	for _, c := range d.EventCodes {
+		w.code(id, DocumentEntryEventCodeList, c)
+	}
+	w.codeIf(id, DocumentEntryFormatCode, d.FormatCode)
+	w.codeIf(id, DocumentEntryHealthcareFacilityTypeCode, d.HealthcareFacilityTypeCode)
+	w.codeIf(id, DocumentEntryPracticeSettingCode, d.PracticeSettingCode)
+	w.codeIf(id, DocumentEntryTypeCode, d.TypeCode)
+
+	w.externalID(id, DocumentEntryPatientID, "XDSDocumentEntry.patientId", d.PatientID)
+	w.externalID(id, DocumentEntryUniqueID, "XDSDocumentEntry.uniqueId", d.UniqueID)
+	w.end("ExtrinsicObject")
+}
+
+// submissionSet is rimRenderer.submissionSet.
+func (w *rimWriter) submissionSet(s *SubmissionSet) {
+	w.start("RegistryPackage")
+	w.objectAttrs(s.EntryUUID, s.LogicalID, ObjectTypeRegistryPackage, s.Status, s.Home)
+	id := s.EntryUUID
+	w.owner(id)
+
+	w.slotIf(slotSubmissionTime, s.SubmissionTime)
+	w.slotsIf(slotIntendedRecipient, s.IntendedRecipients)
+	w.extraSlots(s.ExtraSlots)
+	w.localized("Name", s.Title)
+	w.localized("Description", s.Comments)
+
+	w.nodeClassification(id, SubmissionSetClassificationNode)
+	for _, a := range s.Authors {
+		w.author(id, SubmissionSetAuthor, a)
+	}
+	w.codeIf(id, SubmissionSetContentTypeCode, s.ContentTypeCode)
+
+	w.externalID(id, SubmissionSetUniqueID, "XDSSubmissionSet.uniqueId", s.UniqueID)
+	w.externalID(id, SubmissionSetSourceID, "XDSSubmissionSet.sourceId", s.SourceID)
+	w.externalID(id, SubmissionSetPatientID, "XDSSubmissionSet.patientId", s.PatientID)
+	w.end("RegistryPackage")
+}
+
+// folder is rimRenderer.folder.
+func (w *rimWriter) folder(f *Folder) {
+	w.start("RegistryPackage")
+	w.objectAttrs(f.EntryUUID, f.LogicalID, ObjectTypeRegistryPackage, f.Status, f.Home)
+	id := f.EntryUUID
+	w.owner(id)
+
+	w.slotIf(slotLastUpdateTime, f.LastUpdateTime)
+	w.extraSlots(f.ExtraSlots)
+	w.localized("Name", f.Title)
+	w.localized("Description", f.Comments)
+
+	w.nodeClassification(id, FolderClassificationNode)
+	for _, c := range f.CodeList {
+		w.code(id, FolderCodeList, c)
+	}
+
+	w.externalID(id, FolderPatientID, "XDSFolder.patientId", f.PatientID)
+	w.externalID(id, FolderUniqueID, "XDSFolder.uniqueId", f.UniqueID)
+	w.end("RegistryPackage")
+}
+
+// association is rimRenderer.association.
+func (w *rimWriter) association(a *Association) {
+	w.start("Association")
+	w.objectAttrs(a.EntryUUID, "", ObjectTypeAssociation, a.Status, a.Home)
+	w.attr("associationType", a.Type)
+	w.attr("sourceObject", a.Source)
+	w.attr("targetObject", a.Target)
+	w.slotIf(slotSubmissionSetStatus, a.SubmissionSetStatus)
+	w.extraSlots(a.ExtraSlots)
+	w.end("Association")
+}
+
+// derivedNamespace is the namespace derivedUUID uses for parent.
+func derivedNamespace(parent string) [16]byte {
+	ns, ok := parseURNUUID(parent)
+	if !ok {
+		sum := sha1.Sum([]byte(parent))
+		copy(ns[:], sum[:])
+	}
+	return ns
+}
+
+// derivedUUIDBytes is derivedUUID(parent, n), unformatted, for the parent
+// whose namespace is ns.
+func derivedUUIDBytes(ns [16]byte, n int) [16]byte {
+	var in [20]byte
+	copy(in[:], ns[:])
+	in[16], in[17], in[18], in[19] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+	sum := sha1.Sum(in[:])
+	var b [16]byte
+	copy(b[:], sum[:])
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return b
+}
+
+// appendURNUUID appends formatURNUUID(b).
+func appendURNUUID(dst []byte, b [16]byte) []byte {
+	dst = append(dst, urnUUIDPrefix...)
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexDigits[x>>4], hexDigits[x&0x0f])
+	}
+	return dst
+}
+
+// xmlEscapes maps each ASCII byte to its escape in etree's normal mode:
+// the five predefined entities, U+FFFD for control characters XML 1.0
+// does not allow, "" for bytes written as they are. xmlPlain marks the
+// bytes written as they are; bytes from 0x80 are never plain (they start a
+// multi-byte character that needs checking).
+var (
+	xmlEscapes [utf8.RuneSelf]string
+	xmlPlain   [256]bool
+)
+
+func init() {
+	for c := range byte(0x20) {
+		if c != '\t' && c != '\n' && c != '\r' {
+			xmlEscapes[c] = "\uFFFD"
+		}
+	}
+	xmlEscapes['&'], xmlEscapes['<'], xmlEscapes['>'] = "&amp;", "&lt;", "&gt;"
+	xmlEscapes['\''], xmlEscapes['"'] = "&apos;", "&quot;"
+	for c := range utf8.RuneSelf {
+		xmlPlain[c] = xmlEscapes[c] == ""
+	}
+}
+
+// appendEscaped appends s escaped for an attribute value or text, exactly
+// as etree's escapeString in normal mode: bytes that are not UTF-8 and
+// characters outside the XML 1.0 Char production become U+FFFD.
+func appendEscaped(dst []byte, s string) []byte {
+	i := 0
+	for i < len(s) && xmlPlain[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		// Nearly every value: ids, codes, dates, plain text.
+		return append(dst, s...)
+	}
+	last := 0
+	for i < len(s) {
+		c := s[i]
+		if xmlPlain[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, s[last:i]...)
+			dst = append(dst, xmlEscapes[c]...)
+			i++
+			last = i
+			continue
+		}
+		r, width := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && width == 1 || !isXMLChar(r) {
+			dst = append(dst, s[last:i]...)
+			dst = append(dst, "\uFFFD"...)
+			last = i + width
+		}
+		i += width
+	}
+	return append(dst, s[last:]...)
+}
+
+// isXMLChar reports whether r is in XML 1.0's Char production (for runes
+// from U+0080 up; ASCII is handled by xmlEscapes).
+func isXMLChar(r rune) bool {
+	return r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+}
