@@ -170,7 +170,7 @@ func FaultEnvelope(f *Fault, relatesTo string) *etree.Document {
 	}
 	t := fault.CreateElement("env:Reason").CreateElement("env:Text")
 	t.CreateAttr("xml:lang", "en")
-	t.SetText(maskNationalIDs(reason))
+	t.SetText(RedactNationalIDs(reason))
 	return doc
 }
 
@@ -186,29 +186,4 @@ func defaultReason(code FaultCode) string {
 	default:
 		return "internal error"
 	}
-}
-
-// maskNationalIDs replaces every run of exactly eleven digits (the shape
-// of a Norwegian fødselsnummer or D-number) with asterisks.
-func maskNationalIDs(s string) string {
-	var b strings.Builder
-	run := 0
-	flush := func(end int) {
-		if run == 11 {
-			b.WriteString("***********")
-		} else {
-			b.WriteString(s[end-run : end])
-		}
-		run = 0
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			run++
-			continue
-		}
-		flush(i)
-		b.WriteByte(s[i])
-	}
-	flush(len(s))
-	return b.String()
 }

@@ -319,8 +319,8 @@ func TestMaskDigits(t *testing.T) {
 			if got := maskDigits(tc.in); got != tc.mask {
 				t.Errorf("maskDigits = %q, want %q", got, tc.mask)
 			}
-			if got := maskNationalIDs(tc.in); got != tc.nid {
-				t.Errorf("maskNationalIDs = %q, want %q", got, tc.nid)
+			if got := RedactNationalIDs(tc.in); got != tc.nid {
+				t.Errorf("RedactNationalIDs = %q, want %q", got, tc.nid)
 			}
 		})
 	}
