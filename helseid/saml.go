@@ -3,6 +3,7 @@ package helseid
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -96,7 +97,8 @@ func (c *SAMLConfig) Validate() error {
 // SAMLValidator authenticates the XUA SAML assertion in a SOAP request's
 // wsse:Security header.
 type SAMLValidator struct {
-	cfg SAMLConfig
+	cfg      SAMLConfig
+	verified *verifiedCache
 }
 
 // NewSAMLValidator validates cfg and returns a validator.
@@ -104,7 +106,7 @@ func NewSAMLValidator(cfg SAMLConfig) (*SAMLValidator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &SAMLValidator{cfg: cfg}, nil
+	return &SAMLValidator{cfg: cfg, verified: newVerifiedCache(verifiedCacheSize)}, nil
 }
 
 // Authenticate establishes the caller from the wsse:Security element of a
@@ -114,16 +116,36 @@ func NewSAMLValidator(cfg SAMLConfig) (*SAMLValidator, error) {
 // value is then read from the signed content only, never from the
 // surrounding document. The patient rule (resource-id equals the queried
 // patient) is Principal.CheckPatient, applied once the query is parsed.
+//
+// An assertion whose exact bytes were verified before, under the same set of
+// trusted certificates, is not verified again (see verifiedCache): its
+// lifetime, issuer, audience and subject confirmation are still checked on
+// every request.
 func (v *SAMLValidator) Authenticate(ctx context.Context, security *etree.Element) (*Principal, error) {
 	assertion, err := soleAssertion(security)
 	if err != nil {
 		return nil, err
 	}
-	signed, err := v.verify(ctx, assertion)
+	raw, err := v.serialise(assertion)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := v.trusted(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := v.cfg.Now()
+	key := verifiedKey(raw, certs)
+	if hit, ok := v.verified.get(key, now); ok {
+		if err := v.checkConditions(hit.signed, now); err != nil {
+			return nil, err
+		}
+		return hit.principal.clone(), nil
+	}
+	signed, err := v.verify(raw, certs)
+	if err != nil {
+		return nil, err
+	}
 	if err := v.checkConditions(signed, now); err != nil {
 		return nil, err
 	}
@@ -140,6 +162,7 @@ func (v *SAMLValidator) Authenticate(ctx context.Context, security *etree.Elemen
 	if p.Purpose.IsZero() {
 		return nil, authErr(Forbidden, "assertion states no purpose of use")
 	}
+	v.verified.put(key, verifiedAssertion{signed: signed, principal: p.clone(), until: v.reuseUntil(signed, certs)})
 	return p, nil
 }
 
@@ -185,11 +208,10 @@ func soleAssertion(security *etree.Element) (*etree.Element, error) {
 	return a, nil
 }
 
-// verify serialises the assertion with its in-scope namespaces, checks the
-// bytes survive an encoding/xml round trip, re-parses them, checks the
-// signature's shape and verifies it. It returns the element the signature
-// covers, as goxmldsig rebuilt it from the canonical bytes it digested.
-func (v *SAMLValidator) verify(ctx context.Context, assertion *etree.Element) (*etree.Element, error) {
+// serialise detaches the assertion with its in-scope namespaces and
+// serialises it: these bytes are what is verified, and what identifies the
+// assertion in the cache of verified ones.
+func (v *SAMLValidator) serialise(assertion *etree.Element) ([]byte, error) {
 	nsCtx, err := etreeutils.NSBuildParentContext(assertion)
 	if err != nil {
 		return nil, authErr(InvalidSecurity, "assertion namespaces")
@@ -207,6 +229,26 @@ func (v *SAMLValidator) verify(ctx context.Context, assertion *etree.Element) (*
 	if len(raw) > v.cfg.MaxAssertionBytes {
 		return nil, authErr(InvalidSecurity, "assertion too large")
 	}
+	return raw, nil
+}
+
+// trusted returns the certificates that may sign assertions now.
+func (v *SAMLValidator) trusted(ctx context.Context) ([]*x509.Certificate, error) {
+	certs, err := v.cfg.Trust.Certificates(ctx)
+	if err != nil {
+		return nil, authErrWrap(Unavailable, "trusted SAML certificates", err)
+	}
+	if len(certs) == 0 {
+		return nil, authErr(FailedAuthentication, "no trusted SAML certificate configured")
+	}
+	return certs, nil
+}
+
+// verify checks that the serialised assertion survives an encoding/xml
+// round trip, re-parses it, checks the signature's shape and verifies it
+// with certs. It returns the element the signature covers, as goxmldsig
+// rebuilt it from the canonical bytes it digested.
+func (v *SAMLValidator) verify(raw []byte, certs []*x509.Certificate) (*etree.Element, error) {
 	if err := xrv.Validate(bytes.NewReader(raw)); err != nil {
 		return nil, authErr(FailedAuthentication, "assertion does not survive an XML round trip")
 	}
@@ -217,13 +259,6 @@ func (v *SAMLValidator) verify(ctx context.Context, assertion *etree.Element) (*
 	root := parsed.Root()
 	if err := checkSignatureShape(root); err != nil {
 		return nil, authErr(FailedAuthentication, "signature: "+err.Error())
-	}
-	certs, err := v.cfg.Trust.Certificates(ctx)
-	if err != nil {
-		return nil, authErrWrap(Unavailable, "trusted SAML certificates", err)
-	}
-	if len(certs) == 0 {
-		return nil, authErr(FailedAuthentication, "no trusted SAML certificate configured")
 	}
 	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: certs})
 	vc.IdAttribute = "ID"

@@ -271,7 +271,15 @@ func TestSAMLSignatureCheckAloneRefusesWrapping(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			first := securityOf(t, signer.Security(tc.opt)).SelectElement("saml:Assertion")
-			_, err := v.verify(testCtx, first)
+			raw, err := v.serialise(first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			certs, err := v.trusted(testCtx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.verify(raw, certs)
 			wantKind(t, err, FailedAuthentication, tc.reason)
 		})
 	}
