@@ -57,7 +57,7 @@ func TestSmoke(t *testing.T) {
 	}{
 		"throughput": {
 			args: []string{"-duration", "1s", "-entries", "500", "-workers", "2"},
-			want: []string{"| kjdd ITI-38 FindDocuments", "XUA SAML verified per request", "| bare Go net/http", "ratio"},
+			want: []string{"| kjdd ITI-38 FindDocuments", "one XUA assertion, its checks on every request", "| bare Go net/http", "ratio"},
 		},
 		"throughput refused without credentials": {
 			args: []string{"-duration", "1s", "-entries", "500", "-workers", "2", "-auth=false"},

@@ -209,7 +209,7 @@ func measureKJDD(c config, bin, dir string, n int, id *identity, logf func(strin
 	url := p.URL + harness.PathXCA
 	m.answer, m.contentType, m.status, err = capture(url, m.request, c.auth)
 	if err == nil {
-		what := "XUA SAML verified per request"
+		what := "one XUA assertion, its checks on every request"
 		if !c.auth {
 			what = "no credentials, refused"
 		}
