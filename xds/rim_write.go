@@ -49,16 +49,16 @@ func AppendAdhocQueryResponse(dst []byte, res *QueryResult, returnType, home str
 		}
 	} else {
 		for _, d := range res.DocumentEntries {
-			w.documentEntryCached(d)
+			writeCached(&w, fragmentDocumentEntry, d.EntryUUID, d, equalDocumentEntry, cloneDocumentEntry, w.documentEntry)
 		}
 		for _, s := range res.SubmissionSets {
-			w.submissionSetCached(s)
+			writeCached(&w, fragmentSubmissionSet, s.EntryUUID, s, equalSubmissionSet, cloneSubmissionSet, w.submissionSet)
 		}
 		for _, f := range res.Folders {
-			w.folderCached(f)
+			writeCached(&w, fragmentFolder, f.EntryUUID, f, equalFolder, cloneFolder, w.folder)
 		}
 		for _, a := range res.Associations {
-			w.associationCached(a)
+			writeCached(&w, fragmentAssociation, a.EntryUUID, a, equalAssociation, cloneAssociation, w.association)
 		}
 	}
 	for _, o := range res.ObjectRefs {

@@ -137,57 +137,23 @@ func (w *rimWriter) flush() {
 	}
 }
 
-// documentEntryCached writes d from the fragment cache or renders (and
-// caches) it.
-func (w *rimWriter) documentEntryCached(d *DocumentEntry) {
+// writeCached writes obj from the fragment cache, or renders it with render
+// and caches the result. A cached fragment is used only for an object equal
+// to the one it was rendered from, field by field; the cache keeps a copy
+// that shares nothing with obj.
+func writeCached[T any](w *rimWriter, kind fragmentKind, id string, obj T,
+	equal func(a, b T) bool, clone func(T) T, render func(T)) {
 	w.flush()
-	k := fragmentKey{kind: fragmentDocumentEntry, id: d.EntryUUID, home: w.home}
-	if obj, xml, ok := renderedObjects.get(k); ok && equalDocumentEntry(obj.(*DocumentEntry), d) {
-		w.b = append(w.b, xml...)
-		return
+	k := fragmentKey{kind: kind, id: id, home: w.home}
+	if cached, xml, ok := renderedObjects.get(k); ok {
+		if c, ok := cached.(T); ok && equal(c, obj) {
+			w.b = append(w.b, xml...)
+			return
+		}
 	}
 	start := len(w.b)
-	w.documentEntry(d)
-	renderedObjects.put(k, cloneDocumentEntry(d), w.b[start:])
-}
-
-// submissionSetCached is documentEntryCached for a SubmissionSet.
-func (w *rimWriter) submissionSetCached(s *SubmissionSet) {
-	w.flush()
-	k := fragmentKey{kind: fragmentSubmissionSet, id: s.EntryUUID, home: w.home}
-	if obj, xml, ok := renderedObjects.get(k); ok && equalSubmissionSet(obj.(*SubmissionSet), s) {
-		w.b = append(w.b, xml...)
-		return
-	}
-	start := len(w.b)
-	w.submissionSet(s)
-	renderedObjects.put(k, cloneSubmissionSet(s), w.b[start:])
-}
-
-// folderCached is documentEntryCached for a Folder.
-func (w *rimWriter) folderCached(f *Folder) {
-	w.flush()
-	k := fragmentKey{kind: fragmentFolder, id: f.EntryUUID, home: w.home}
-	if obj, xml, ok := renderedObjects.get(k); ok && equalFolder(obj.(*Folder), f) {
-		w.b = append(w.b, xml...)
-		return
-	}
-	start := len(w.b)
-	w.folder(f)
-	renderedObjects.put(k, cloneFolder(f), w.b[start:])
-}
-
-// associationCached is documentEntryCached for an Association.
-func (w *rimWriter) associationCached(a *Association) {
-	w.flush()
-	k := fragmentKey{kind: fragmentAssociation, id: a.EntryUUID, home: w.home}
-	if obj, xml, ok := renderedObjects.get(k); ok && equalAssociation(obj.(*Association), a) {
-		w.b = append(w.b, xml...)
-		return
-	}
-	start := len(w.b)
-	w.association(a)
-	renderedObjects.put(k, cloneAssociation(a), w.b[start:])
+	render(obj)
+	renderedObjects.put(k, clone(obj), w.b[start:])
 }
 
 // Equality of model objects as far as rendering can tell: every field, with
