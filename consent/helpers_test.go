@@ -5,8 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"kjdd/internal/paths"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,24 +21,15 @@ const (
 	patientB = "17855599120"
 )
 
-// sharedDir returns /work/shared found from the module root (the directory
-// holding go.mod), so tests never copy shared data into the project.
+// sharedDir returns the shared project directory (../shared beside the
+// module root), so tests never copy shared data into the project.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	p, err := paths.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
+	return p
 }
 
 // recordStore is the test's RecordStore: the port's contract (versions that

@@ -2,10 +2,9 @@ package helseid
 
 import (
 	"context"
+	"kjdd/internal/paths"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,24 +15,15 @@ import (
 	"kjdd/helseid/helseidtest"
 )
 
-// sharedPath returns /work/shared/rel, found as ../shared next to the
-// directory holding go.mod.
+// sharedPath returns rel below the shared project directory (../shared
+// beside the module root).
 func sharedPath(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	p, err := paths.Shared(rel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", rel)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return p
 }
 
 // clock is a settable test clock.

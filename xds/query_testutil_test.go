@@ -2,6 +2,7 @@ package xds
 
 import (
 	"context"
+	"kjdd/xds/internal/xsdtest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,24 +13,11 @@ import (
 	"github.com/beevik/etree"
 )
 
-// sqSharedDir returns /work/shared (the directory "shared" next to the
-// module root), found by walking up to go.mod.
+// sqSharedDir returns the shared project directory (../shared beside the
+// module root).
 func sqSharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return xsdtest.SharedDir(t)
 }
 
 // sqReadShared reads a file below the shared directory.

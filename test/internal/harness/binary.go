@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"kjdd/test/internal/paths"
+	"kjdd/internal/paths"
 )
 
 var (

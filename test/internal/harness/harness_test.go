@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"kjdd/test/internal/paths"
-	"kjdd/test/internal/xsd"
+	"kjdd/internal/paths"
+	"kjdd/internal/xsd"
 )
 
 func TestMain(m *testing.M) { os.Exit(Run(m)) }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/test/internal/paths"
-	"kjdd/test/internal/xsd"
+	"kjdd/internal/paths"
+	"kjdd/internal/xsd"
 )
 
 func testsDir(t testing.TB) string {

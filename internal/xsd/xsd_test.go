@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"kjdd/test/internal/paths"
+	"kjdd/internal/paths"
 )
 
 func sample(t *testing.T, name string) []byte {

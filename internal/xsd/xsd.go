@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"kjdd/test/internal/paths"
+	"kjdd/internal/paths"
 )
 
 // ErrNoXmllint is returned when the xmllint program is not installed.
@@ -109,4 +109,14 @@ func complaints(out, tmp string) string {
 		keep = append(keep[:limit], fmt.Sprintf("... %d more lines", len(keep)-limit))
 	}
 	return strings.Join(keep, "\n")
+}
+
+// Check fails t unless doc is valid against xds-all.xsd; without xmllint it
+// behaves as Require.
+func Check(t testing.TB, doc []byte) {
+	t.Helper()
+	Require(t)
+	if err := Validate(doc); err != nil {
+		t.Fatalf("not valid against xds-all.xsd: %v", err)
+	}
 }
