@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"kjdd/internal/paths"
+	"kjdd/test/testkit/paths"
 	"slices"
 	"sync"
 	"sync/atomic"

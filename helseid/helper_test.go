@@ -2,7 +2,7 @@ package helseid
 
 import (
 	"context"
-	"kjdd/internal/paths"
+	"kjdd/test/testkit/paths"
 	"net/http"
 	"net/http/httptest"
 	"strings"

@@ -1,7 +1,7 @@
 package epj
 
 import (
-	"kjdd/internal/xsd"
+	"kjdd/test/testkit/xsd"
 	"testing"
 )
 

@@ -3,7 +3,7 @@ package helseidtest
 import (
 	"testing"
 
-	"kjdd/internal/xsd"
+	"kjdd/test/testkit/xsd"
 )
 
 // TestEnvelopesAreSchemaValid validates the fake's ITI-38 requests, in

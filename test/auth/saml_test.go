@@ -9,8 +9,8 @@ import (
 	"github.com/beevik/etree"
 
 	"kjdd/helseid/helseidtest"
-	"kjdd/internal/paths"
 	"kjdd/test/internal/harness"
+	"kjdd/test/testkit/paths"
 )
 
 // TestAssertionRefused sends ITI-38 FindDocuments for a patient with

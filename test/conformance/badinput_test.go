@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"kjdd/adapter/store"
-	"kjdd/internal/paths"
 	"kjdd/test/internal/harness"
 	"kjdd/test/internal/nistkit"
+	"kjdd/test/testkit/paths"
 )
 
 // maxBody is KJDD_MAX_BODY_BYTES of the bad-input server.

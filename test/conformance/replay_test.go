@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"kjdd/internal/paths"
 	"kjdd/test/internal/harness"
 	"kjdd/test/internal/nistkit"
+	"kjdd/test/testkit/paths"
 )
 
 func TestMain(m *testing.M) { os.Exit(harness.Run(m)) }

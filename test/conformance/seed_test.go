@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"kjdd/internal/paths"
 	"kjdd/test/internal/harness"
 	"kjdd/test/internal/nistkit"
+	"kjdd/test/testkit/paths"
 )
 
 // fnr is the CX of a Norwegian fødselsnummer.

@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"kjdd/internal/xsd"
 	"kjdd/test/internal/harness"
+	"kjdd/test/testkit/xsd"
 )
 
 // findDocuments is the ITI-38 request of the throughput scenario, with

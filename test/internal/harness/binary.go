@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"kjdd/internal/paths"
+	"kjdd/test/testkit/paths"
 )
 
 var (

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"kjdd/internal/paths"
-	"kjdd/internal/xsd"
+	"kjdd/test/testkit/paths"
+	"kjdd/test/testkit/xsd"
 )
 
 func TestMain(m *testing.M) { os.Exit(Run(m)) }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"kjdd/internal/xsd"
+	"kjdd/test/testkit/xsd"
 )
 
 // Server is a kjdd process owned by one test: stopped by t.Cleanup, its

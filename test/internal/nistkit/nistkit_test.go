@@ -9,8 +9,8 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/internal/paths"
-	"kjdd/internal/xsd"
+	"kjdd/test/testkit/paths"
+	"kjdd/test/testkit/xsd"
 )
 
 func testsDir(t testing.TB) string {

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"kjdd/internal/paths"
 	"kjdd/test/internal/harness"
+	"kjdd/test/testkit/paths"
 )
 
 // SOAP actions of the steps the runner sends.

@@ -1,14 +1,14 @@
 // Package xsdtest gives package xds's tests the shared conformance corpus
 // and its schema check, as helpers that fail the test. It is a thin layer
-// over kjdd/internal/paths and kjdd/internal/xsd, which the rest of the
+// over kjdd/test/testkit/paths and kjdd/internal/xsd, which the rest of the
 // module uses directly.
 package xsdtest
 
 import (
 	"testing"
 
-	"kjdd/internal/paths"
-	"kjdd/internal/xsd"
+	"kjdd/test/testkit/paths"
+	"kjdd/test/testkit/xsd"
 )
 
 // SharedDir returns the shared project directory (../shared beside the

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"kjdd/internal/paths"
+	"kjdd/test/testkit/paths"
 )
 
 func sample(t *testing.T, name string) []byte {

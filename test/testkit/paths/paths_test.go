@@ -15,7 +15,7 @@ func TestLocations(t *testing.T) {
 		"shared holds DESIGN.md":      {get: func() (string, error) { return Shared() }, want: "DESIGN.md"},
 		"conformance holds schemas":   {get: func() (string, error) { return Conformance("schema") }, want: "xds-all.xsd"},
 		"conformance holds samples":   {get: func() (string, error) { return Conformance() }, want: "SOURCES.md"},
-		"repo joins its elements too": {get: func() (string, error) { return Repo("internal") }, want: "paths"},
+		"repo joins its elements too": {get: func() (string, error) { return Repo("test", "testkit") }, want: "paths"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

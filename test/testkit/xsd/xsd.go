@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"kjdd/internal/paths"
+	"kjdd/test/testkit/paths"
 )
 
 // ErrNoXmllint is returned when the xmllint program is not installed.
