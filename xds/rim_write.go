@@ -537,8 +537,8 @@ func appendEscaped(dst []byte, s string) []byte {
 	return append(dst, s[last:]...)
 }
 
-// isXMLChar reports whether r is in XML 1.0's Char production (for runes
-// from U+0080 up; ASCII is handled by xmlEscapes).
+// isXMLChar reports whether r is in XML 1.0's Char production.
 func isXMLChar(r rune) bool {
-	return r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }

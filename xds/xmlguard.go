@@ -2,10 +2,8 @@ package xds
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -96,21 +94,11 @@ func (s *nsScope) resolve(prefix string) (string, bool) {
 // tokenised once: every token is checked before it is added to the tree,
 // and a refused envelope's partial tree is dropped.
 func guardXML(data []byte, lim Limits) (*xmlScan, error) {
-	var unsupported string
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	dec.Strict = true
-	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		if isASCIILabel(label) {
-			return in, nil
-		}
-		unsupported = label
-		return nil, errors.New("unsupported encoding")
-	}
-
+	sc := newXMLScanner(data)
 	scan := &xmlScan{}
 	// Room for the nesting of real messages (ten levels) up front.
 	var (
-		names    = make([]xml.Name, 0, 16) // open elements, as written (prefix, local)
+		names    = make([]scanName, 0, 16) // open elements, as written (prefix, local)
 		scope    = nsScope{uris: make(map[string][]string, 8), declared: make([][]string, 0, 16)}
 		elements int
 		rootSeen bool
@@ -120,24 +108,25 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 		declOK = true
 		// tree is nil once the builder gave up (maxTreeAttributes).
 		tree = newTreeBuilder()
+		t    scanToken
 	)
 	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if unsupported != "" {
-				return nil, encodingFault(unsupported)
+		if err := sc.next(&t); err != nil {
+			var enc *declaredEncoding
+			if errors.As(err, &enc) {
+				return nil, encodingFault(enc.label)
 			}
 			return nil, malformedXML(err)
 		}
+		if t.kind == scanEOF {
+			break
+		}
 		wasDeclOK := declOK
-		if cd, ok := tok.(xml.CharData); !ok || len(bytes.TrimSpace(cd)) > 0 {
+		if t.kind != scanText || len(bytes.TrimSpace(t.data)) > 0 {
 			declOK = false
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch t.kind {
+		case scanStart:
 			if len(names) == 0 {
 				if rootSeen {
 					return nil, refuse("the XML has more than one root element", "")
@@ -153,75 +142,83 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 				return nil, &Fault{Code: FaultSender, HTTPStatus: 413,
 					Reason: "the XML nests elements deeper than " + strconv.Itoa(lim.MaxDepth) + " levels"}
 			}
-			if len(t.Attr) > maxAttributes {
+			if len(t.attrs) > maxAttributes {
 				return nil, &Fault{Code: FaultSender, HTTPStatus: 413,
 					Reason: "an XML element has more than " + strconv.Itoa(maxAttributes) + " attributes"}
 			}
-			if dup, ok := duplicateAttr(t.Attr); ok {
-				return nil, refuse("an XML element has a duplicate attribute", "attribute "+rawName(dup))
+			if dup, ok := duplicateAttr(t.attrs); ok {
+				return nil, refuse("an XML element has a duplicate attribute", "attribute "+dup.String())
 			}
 			var prefixes, uris []string
-			for _, a := range t.Attr {
+			for _, a := range t.attrs {
 				switch {
-				case a.Name.Space == "xmlns":
-					if a.Value == "" {
-						return nil, refuse("an XML namespace prefix is bound to an empty URI", "prefix "+a.Name.Local)
+				case a.name.prefix == "xmlns":
+					if a.value == "" {
+						return nil, refuse("an XML namespace prefix is bound to an empty URI", "prefix "+a.name.local)
 					}
-					prefixes, uris = append(prefixes, a.Name.Local), append(uris, a.Value)
-				case a.Name.Space == "" && a.Name.Local == "xmlns":
-					prefixes, uris = append(prefixes, ""), append(uris, a.Value)
+					prefixes, uris = append(prefixes, a.name.local), append(uris, a.value)
+				case a.name.prefix == "" && a.name.local == "xmlns":
+					prefixes, uris = append(prefixes, ""), append(uris, a.value)
 				}
 			}
 			scope.push(prefixes, uris)
-			uri, ok := scope.resolve(t.Name.Space)
+			uri, ok := scope.resolve(t.name.prefix)
 			if !ok {
-				return nil, refuse("the XML uses an undeclared namespace prefix", "prefix "+t.Name.Space)
+				return nil, refuse("the XML uses an undeclared namespace prefix", "prefix "+t.name.prefix)
 			}
-			for _, a := range t.Attr {
-				if a.Name.Space == "" || a.Name.Space == "xmlns" {
+			for _, a := range t.attrs {
+				if a.name.prefix == "" || a.name.prefix == "xmlns" {
 					continue
 				}
-				if _, ok := scope.resolve(a.Name.Space); !ok {
-					return nil, refuse("the XML uses an undeclared namespace prefix", "prefix "+a.Name.Space)
+				if _, ok := scope.resolve(a.name.prefix); !ok {
+					return nil, refuse("the XML uses an undeclared namespace prefix", "prefix "+a.name.prefix)
 				}
 			}
-			if uri == NSXOP && t.Name.Local == "Include" {
-				scan.includes = append(scan.includes, rawAttrValue(t.Attr, "href"))
+			if uri == NSXOP && t.name.local == "Include" {
+				scan.includes = append(scan.includes, rawAttrValue(t.attrs, "href"))
 			}
-			names = append(names, t.Name)
-			if tree != nil && !tree.start(t) {
+			if tree != nil && !tree.start(t.name, t.attrs) {
 				tree = nil
 			}
-		case xml.EndElement:
-			if len(names) == 0 || names[len(names)-1] != t.Name {
-				return nil, refuse("the request is not well-formed XML", "mismatched end tag "+rawName(t.Name))
+			if t.empty {
+				// <a/> opens and closes: as the decoder's two tokens.
+				scope.pop()
+				if tree != nil {
+					tree.end()
+				}
+				continue
+			}
+			names = append(names, t.name)
+		case scanEnd:
+			if len(names) == 0 || names[len(names)-1] != t.name {
+				return nil, refuse("the request is not well-formed XML", "mismatched end tag "+t.name.String())
 			}
 			names = names[:len(names)-1]
 			scope.pop()
 			if tree != nil {
 				tree.end()
 			}
-		case xml.CharData:
-			if len(names) == 0 && len(bytes.TrimSpace(t)) > 0 {
+		case scanText:
+			if len(names) == 0 && len(bytes.TrimSpace(t.data)) > 0 {
 				return nil, refuse("the request is not well-formed XML", "text outside the root element")
 			}
 			if tree != nil {
-				tree.text(t)
+				tree.text(t.data)
 			}
-		case xml.Directive:
+		case scanDirective:
 			// <!DOCTYPE ...>, and with it any internal or external entity
 			// declaration, is never legitimate in SOAP (SOAP 1.2 Part 1 §5).
 			return nil, refuse("DTDs and entity declarations are not allowed", "")
-		case xml.ProcInst:
-			if t.Target == "xml" && !wasDeclOK {
+		case scanProcInst:
+			if t.name.local == "xml" && !wasDeclOK {
 				return nil, refuse("the request is not well-formed XML", "XML declaration not at the start")
 			}
 			if tree != nil {
-				tree.top().CreateProcInst(t.Target, string(t.Inst))
+				tree.top().CreateProcInst(t.name.local, string(t.data))
 			}
-		case xml.Comment:
+		case scanComment:
 			if tree != nil {
-				tree.top().CreateComment(string(t))
+				tree.top().CreateComment(string(t.data))
 			}
 		}
 	}
@@ -237,46 +234,46 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 	return scan, nil
 }
 
-// duplicateAttr finds an attribute written twice (the decoder keeps both;
-// the tree builder would silently keep the last).
-func duplicateAttr(attrs []xml.Attr) (xml.Name, bool) {
+// duplicateAttr finds an attribute written twice (the tree builder would
+// silently keep the last).
+func duplicateAttr(attrs []scanAttr) (scanName, bool) {
 	if len(attrs) < 2 {
-		return xml.Name{}, false
+		return scanName{}, false
 	}
 	if len(attrs) <= 8 {
 		// Cheaper than a map for the few attributes real elements have.
 		for i := 1; i < len(attrs); i++ {
 			for j := range i {
-				if attrs[i].Name == attrs[j].Name {
-					return attrs[i].Name, true
+				if attrs[i].name == attrs[j].name {
+					return attrs[i].name, true
 				}
 			}
 		}
-		return xml.Name{}, false
+		return scanName{}, false
 	}
-	seen := make(map[xml.Name]bool, len(attrs))
+	seen := make(map[scanName]bool, len(attrs))
 	for _, a := range attrs {
-		if seen[a.Name] {
-			return a.Name, true
+		if seen[a.name] {
+			return a.name, true
 		}
-		seen[a.Name] = true
+		seen[a.name] = true
 	}
-	return xml.Name{}, false
+	return scanName{}, false
 }
 
-// rawName renders a raw (unresolved) name as written.
-func rawName(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
+// String renders a name as written.
+func (n scanName) String() string {
+	if n.prefix == "" {
+		return n.local
 	}
-	return n.Space + ":" + n.Local
+	return n.prefix + ":" + n.local
 }
 
 // rawAttrValue returns the value of the unprefixed attribute local.
-func rawAttrValue(attrs []xml.Attr, local string) string {
+func rawAttrValue(attrs []scanAttr, local string) string {
 	for _, a := range attrs {
-		if a.Name.Space == "" && a.Name.Local == local {
-			return a.Value
+		if a.name.prefix == "" && a.name.local == local {
+			return a.value
 		}
 	}
 	return ""
@@ -296,10 +293,29 @@ const maxTreeAttributes = 32
 // attributes in the same order with the same prefix and key, text with
 // the same whitespace flag, comments and processing instructions in place.
 // xmlparse_test.go holds it to that.
+//
+// Its tokens come from slabs, a few allocations per message instead of a
+// few per token. A slab is never grown, only replaced when full, so a
+// token's address never changes; slices handed to an element (its
+// attributes, room for its first children) are capped at their length, so
+// an append past them copies instead of overwriting a neighbour.
 type treeBuilder struct {
 	doc   *etree.Document
 	stack []*etree.Element
+
+	elements []etree.Element
+	texts    []etree.CharData
+	attrs    []etree.Attr
+	children []etree.Token
 }
+
+// slabSize is how many tokens of a kind one slab holds: a real request has
+// a few hundred.
+const slabSize = 128
+
+// childRoom is the number of children an element has room for before its
+// list is copied into a slice of its own.
+const childRoom = 4
 
 func newTreeBuilder() *treeBuilder {
 	doc := etree.NewDocument()
@@ -311,23 +327,36 @@ func newTreeBuilder() *treeBuilder {
 // top is the element tokens are added to.
 func (b *treeBuilder) top() *etree.Element { return b.stack[len(b.stack)-1] }
 
+// take returns the next n items of *slab (of fresh slabs of size when it is
+// full), capped at n.
+func take[T any](slab *[]T, n, size int) []T {
+	if len(*slab)+n > cap(*slab) {
+		*slab = make([]T, 0, max(size, n))
+	}
+	start := len(*slab)
+	*slab = (*slab)[:start+n]
+	return (*slab)[start : start+n : start+n]
+}
+
 // start adds an element; false means the builder gives up (see
 // maxTreeAttributes).
-func (b *treeBuilder) start(t xml.StartElement) bool {
-	if len(t.Attr) > maxTreeAttributes {
+func (b *treeBuilder) start(name scanName, attrs []scanAttr) bool {
+	if len(attrs) > maxTreeAttributes {
 		return false
 	}
-	e := &etree.Element{Space: t.Name.Space, Tag: t.Name.Local}
-	if len(t.Attr) > 0 {
-		e.Attr = make([]etree.Attr, 0, len(t.Attr))
+	e := &take(&b.elements, 1, slabSize)[0]
+	e.Space, e.Tag = name.prefix, name.local
+	e.Child = take(&b.children, childRoom, slabSize*childRoom)[:0]
+	if len(attrs) > 0 {
+		e.Attr = take(&b.attrs, len(attrs), slabSize)[:0]
 	}
-	for _, a := range t.Attr {
+	for _, a := range attrs {
 		// CreateAttr would split the key at its first colon, which for
 		// names like ":a" or "a:" (kept whole by the decoder) differs
 		// from the decoder's split that etree's reader uses: add under
 		// an empty key, which no decoded attribute has, then name it.
-		at := e.CreateAttr("", a.Value)
-		at.Space, at.Key = a.Name.Space, a.Name.Local
+		at := e.CreateAttr("", a.value)
+		at.Space, at.Key = a.name.prefix, a.name.local
 	}
 	b.top().AddChild(e)
 	b.stack = append(b.stack, e)
@@ -338,8 +367,10 @@ func (b *treeBuilder) start(t xml.StartElement) bool {
 func (b *treeBuilder) end() { b.stack = b.stack[:len(b.stack)-1] }
 
 // text adds character data, flagged as whitespace when it is only that.
-func (b *treeBuilder) text(t xml.CharData) {
-	b.top().CreateText("").SetData(string(t))
+func (b *treeBuilder) text(t []byte) {
+	c := &take(&b.texts, 1, slabSize)[0]
+	c.SetData(string(t))
+	b.top().AddChild(c)
 }
 
 // isASCIILabel reports whether an encoding label names UTF-8 or US-ASCII,

@@ -185,3 +185,115 @@ func FuzzGuardTree(f *testing.F) {
 		checkBuiltTree(t, data, lim)
 	})
 }
+
+// checkGuardsAgree holds guardXML (the scanner) to guardXMLDecoder (the
+// same rules over encoding/xml): both accept or both refuse, with the same
+// fault, and what they accept they build into the same tree with the same
+// xop:Include references. A directive is refused by the scanner before it
+// is read to its end, so an unterminated one is refused for a different
+// reason, and the decoder's messages differ from the scanner's in detail.
+func checkGuardsAgree(t *testing.T, data []byte, lim Limits) {
+	t.Helper()
+	got, gerr := guardXML(data, lim)
+	want, werr := guardXMLDecoder(data, lim)
+	if (gerr == nil) != (werr == nil) {
+		t.Fatalf("scanner: %v; decoder: %v\ninput %q", gerr, werr, data)
+	}
+	if gerr != nil {
+		g, w := gerr.(*Fault), werr.(*Fault)
+		const dtd = "DTDs and entity declarations are not allowed"
+		if g.HTTPStatus != w.HTTPStatus || g.Reason != w.Reason && g.Reason != dtd && w.Reason != dtd {
+			t.Fatalf("scanner refuses with %d %q (%s), decoder with %d %q (%s)\ninput %q",
+				g.HTTPStatus, g.Reason, g.Detail, w.HTTPStatus, w.Reason, w.Detail, data)
+		}
+		return
+	}
+	if strings.Join(got.includes, "\n") != strings.Join(want.includes, "\n") {
+		t.Fatalf("includes %q, decoder %q", got.includes, want.includes)
+	}
+	if (got.doc == nil) != (want.doc == nil) {
+		t.Fatalf("scanner built a tree: %v, decoder: %v", got.doc != nil, want.doc != nil)
+	}
+	if got.doc != nil {
+		if d := treeDiff("", &got.doc.Element, &want.doc.Element); d != "" {
+			t.Fatalf("scanner's tree differs from the decoder's: %s\ninput %q", d, data)
+		}
+	}
+}
+
+// scannerEdgeCases are inputs at the edges of what encoding/xml accepts.
+var scannerEdgeCases = []string{
+	`<a/>`, `<a></a>`, `<a/ >`, `<a / >`, `<a  />`, `< a/>`, `<a></ a>`, `<a></a >`, `<a></a`, `<a>`, `<`, `<a`, `<a b`,
+	`<a b="1"c="2"/>`, `<a b = '1' />`, `<a b=1/>`, `<a b/>`, `<a b=/>`, `<a b="<"/>`, `<a b="]]>"/>`, `<a b="x`,
+	`<a>]]></a>`, `<a>]]&gt;</a>`, `<a>]&#93;></a>`, `<a>x]]</a>`,
+	`<a>&lt;&gt;&amp;&apos;&quot;</a>`, `<a>&lt</a>`, `<a>&lt </a>`, `<a>&ltx;</a>`, `<a>&;</a>`, `<a>&#;</a>`, `<a>&#x;</a>`,
+	`<a>&#65;&#x41;&#X41;</a>`, `<a>&#0;</a>`, `<a>&#9;&#10;&#13;</a>`, `<a>&#xD800;</a>`, `<a>&#xFFFE;</a>`, `<a>&#x10FFFF;</a>`,
+	`<a>&#x110000;</a>`, `<a>&#99999999999999999999;</a>`, `<a>&#0065;</a>`, `<a>&#x00041;</a>`, `<a>&é;</a>`, `<a>&`, `<a>&amp`,
+	"<a>\r\n\r\r\n\n</a>", "<a b=\"\r\n\t\"/>", "<a>&#13;\n</a>", "<a>\r&amp;\n</a>", "<a><![CDATA[\r\n]]></a>",
+	"<a>\x01</a>", "<a b=\"\x01\"/>", "<a><![CDATA[\x01]]></a>", "<a><!--\x01--></a>", "<a>\uFFFE</a>", "<a>\u0085\u00a0</a>",
+	`<a><![CDATA[]]></a>`, `<a><![CDATA[]]]></a>`, `<a><![CDATA[x]]]]></a>`, `<a><![CDATA[x</a>`, `<a><![CDAT[x]]></a>`, `<a><![cdata[x]]></a>`,
+	`<a><!----></a>`, `<a><!-- - --></a>`, `<a><!-- -- --></a>`, `<a><!-- ---></a>`, `<a><!---></a>`, `<a><!- x --></a>`, `<a><!--x`,
+	`<a><?p?></a>`, `<a><?p x?></a>`, `<a><?p??></a>`, `<a><?p:q:r x?></a>`, `<a><? p?></a>`, `<a><?p`, `<a><?p x`, `<a><?1p?></a>`,
+	`<?xml version="1.0"?><a/>`, `<?xml version="1.1"?><a/>`, `<?xml version='1.0' encoding='UTF-8'?><a/>`,
+	`<?xml version="1.0" encoding="latin1"?><a/>`, `<?xml version="1.0" encoding="utf8"?><a/>`, `<?xml version="1.0" encoding=" ASCII "?><a/>`,
+	`<?xml encoding=latin1 encoding="x"?><a/>`, `<?xml version=1.1 version="1.0"?><a/>`, `<?xml version="1.0`, " \n<?xml version=\"1.0\"?><a/>",
+	`<a/><?xml version="1.0"?>`, `<?xml?><a/>`, `<?xmlx?><a/>`, `<?XML version="9"?><a/>`,
+	`<!DOCTYPE a><a/>`, `<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>`, `<a><!DOCTYPE</a>`, `<!`, `<!x`,
+	`<a:b xmlns:a="u"/>`, `<a:b:c xmlns:a="u"/>`, `<:a/>`, `<a:/>`, `<:/>`, `<a b:c:d="1"/>`, `<a :b="1" b:="2"/>`,
+	`<1a/>`, `<-a/>`, `<.a/>`, `<_a/>`, `<a1.-_/>`, `<é/>`, `<aé/>`, `<a·/>`, `<·a/>`, `<a b·="1"/>`, "<a\u00a0/>", `<ĳ:b xmlns:ĳ="u"/>`,
+	`<a></b>`, `<a><b></a></b>`, `<a/><b/>`, `x<a/>`, `<a/>x`, `<a/> `, ` <a/>`, `<a/>]]>`, `&amp;<a/>`,
+	`<a xmlns:p=""/>`, `<p:a/>`, `<a p:b="1"/>`, `<a xmlns="" b="1"/>`, `<a b="1" b="2"/>`, `<a xmlns:b="u" xmlns:c="u" b:x="1" c:x="2"/>`,
+	`<a xml:lang="nb"/>`, `<xml:a/>`, `<xmlns:a/>`,
+	`<a xmlns:xop="http://www.w3.org/2004/08/xop/include"><xop:Include href="cid:x"/><xop:Include/></a>`,
+}
+
+func TestScannerMatchesDecoder(t *testing.T) {
+	lim := DefaultLimits()
+	for _, in := range scannerEdgeCases {
+		t.Run(in, func(t *testing.T) {
+			data, _, err := prepareXML([]byte(in))
+			if err != nil {
+				return
+			}
+			checkGuardsAgree(t, data, lim)
+		})
+	}
+	for name := range plainSamples {
+		t.Run(name, func(t *testing.T) {
+			data, _, err := prepareXML(readSample(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGuardsAgree(t, data, lim)
+		})
+	}
+	for name, tc := range soapBadInputs {
+		t.Run("bad input "+name, func(t *testing.T) {
+			lim := DefaultLimits()
+			if tc.limits != nil {
+				tc.limits(&lim)
+			}
+			if data, _, err := prepareXML([]byte(tc.body)); err == nil {
+				checkGuardsAgree(t, data, lim.orDefaults())
+			}
+		})
+	}
+}
+
+// FuzzScannerMatchesDecoder holds the scanner to encoding/xml on arbitrary
+// input.
+func FuzzScannerMatchesDecoder(f *testing.F) {
+	for _, in := range scannerEdgeCases {
+		f.Add([]byte(in))
+	}
+	for name := range plainSamples {
+		f.Add(readSample(f, name))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		data, _, err := prepareXML(data)
+		if err != nil {
+			return
+		}
+		checkGuardsAgree(t, data, Limits{MaxDepth: 64, MaxElements: 20000}.orDefaults())
+	})
+}
