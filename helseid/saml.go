@@ -126,21 +126,21 @@ func (v *SAMLValidator) Authenticate(ctx context.Context, security *etree.Elemen
 	if err != nil {
 		return nil, err
 	}
-	raw, err := v.serialise(assertion)
-	if err != nil {
-		return nil, err
-	}
 	certs, err := v.trusted(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := v.cfg.Now()
-	key := verifiedKey(raw, certs)
+	key := assertionKey(assertion, certs)
 	if hit, ok := v.verified.get(key, now); ok {
 		if err := v.checkConditions(hit.signed, now); err != nil {
 			return nil, err
 		}
 		return hit.principal.clone(), nil
+	}
+	raw, err := v.serialise(assertion)
+	if err != nil {
+		return nil, err
 	}
 	signed, err := v.verify(raw, certs)
 	if err != nil {
@@ -187,8 +187,10 @@ func soleAssertion(security *etree.Element) (*etree.Element, error) {
 		if e.Tag == "Assertion" || e.Tag == "EncryptedAssertion" {
 			found = append(found, e)
 		}
-		for _, c := range e.ChildElements() {
-			walk(c)
+		for _, c := range e.Child {
+			if c, ok := c.(*etree.Element); ok {
+				walk(c)
+			}
 		}
 	}
 	walk(root)
@@ -301,7 +303,7 @@ func checkSignatureShape(a *etree.Element) error {
 				idUses++
 			}
 		}
-		for _, c := range e.ChildElements() {
+		for c := range e.ChildElementsSeq() {
 			walk(c)
 		}
 	}
@@ -357,7 +359,7 @@ func checkSignatureShape(a *etree.Element) error {
 
 func dsigChildren(e *etree.Element, tag string) []*etree.Element {
 	var out []*etree.Element
-	for _, c := range e.ChildElements() {
+	for c := range e.ChildElementsSeq() {
 		if c.Tag == tag && c.NamespaceURI() == nsDSig {
 			out = append(out, c)
 		}

@@ -240,7 +240,7 @@ func (a attributes) decisionRef() DecisionRef {
 		return DecisionRef{}
 	}
 	var d DecisionRef
-	for _, c := range v.hl7.ChildElements() {
+	for c := range v.hl7.ChildElementsSeq() {
 		val := c.SelectAttrValue("value", "")
 		switch strings.ToLower(c.Tag) {
 		case "id":
@@ -282,7 +282,7 @@ func (a attributes) patient() (string, error) {
 // assertion namespace.
 func samlChildren(e *etree.Element, tag string) []*etree.Element {
 	var out []*etree.Element
-	for _, c := range e.ChildElements() {
+	for c := range e.ChildElementsSeq() {
 		if c.Tag == tag && c.NamespaceURI() == nsSAML2 {
 			out = append(out, c)
 		}

@@ -3,7 +3,9 @@ package helseid
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,8 +21,8 @@ const verifiedCacheSize = 10_000
 const verifiedReuse = 15 * time.Minute
 
 // verifiedCache remembers assertions whose signature verified, keyed by
-// their exact serialised bytes and the trusted certificates they verified
-// under. XUA assertions are bearer tokens reused for the requests of a
+// what determines their exact serialised bytes (assertionKey) and the
+// trusted certificates they verified under. XUA assertions are bearer tokens reused for the requests of a
 // session; verifying the same bytes with the same certificates again can
 // only give the same answer, so the expensive part (round-trip guard,
 // canonicalisation, RSA) is done once per assertion. A changed byte, a
@@ -44,17 +46,105 @@ func newVerifiedCache(max int) *verifiedCache {
 	return &verifiedCache{max: max, entries: map[[sha256.Size]byte]verifiedAssertion{}}
 }
 
-// verifiedKey identifies an assertion's bytes under a trust set.
-func verifiedKey(raw []byte, certs []*x509.Certificate) [sha256.Size]byte {
-	h := sha256.New()
-	h.Write(raw)
+// digestBuffers holds the encodings assertionKey hashes, a few kilobytes
+// each, between requests.
+var digestBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// assertionKey identifies an assertion as it stands in the parsed envelope,
+// under a trust set: its subtree, the namespace bindings it inherits from
+// its ancestors, and the trusted certificates. serialise is a function of
+// exactly the first two, so equal keys mean equal serialised bytes, and a
+// verification of those bytes can be reused without serialising the
+// assertion again (which cost more than the rest of a reused check). The
+// encoding is length-prefixed throughout, so that distinct trees cannot
+// run together into the same bytes.
+func assertionKey(a *etree.Element, certs []*x509.Certificate) [sha256.Size]byte {
+	bp := digestBuffers.Get().(*[]byte)
+	b := (*bp)[:0]
+	b = appendInherited(b, a)
+	b = appendNode(b, a)
 	for _, c := range certs {
 		sum := sha256.Sum256(c.Raw)
-		h.Write(sum[:])
+		b = append(b, 'C')
+		b = append(b, sum[:]...)
 	}
-	var k [sha256.Size]byte
-	h.Sum(k[:0])
+	k := sha256.Sum256(b)
+	if cap(b) <= 256<<10 {
+		*bp = b
+		digestBuffers.Put(bp)
+	}
 	return k
+}
+
+// appendInherited encodes the namespace declarations in scope at a from its
+// ancestors (the nearest declaration of each prefix), sorted by prefix.
+func appendInherited(b []byte, a *etree.Element) []byte {
+	var decls [][2]string
+	seen := map[string]bool{}
+	for e := a.Parent(); e != nil; e = e.Parent() {
+		for _, at := range e.Attr {
+			prefix, ok := "", false
+			switch {
+			case at.Space == "xmlns":
+				prefix, ok = at.Key, true
+			case at.Space == "" && at.Key == "xmlns":
+				ok = true
+			}
+			if ok && !seen[prefix] {
+				seen[prefix] = true
+				decls = append(decls, [2]string{prefix, at.Value})
+			}
+		}
+	}
+	slices.SortFunc(decls, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
+	for _, d := range decls {
+		b = appendField(append(b, 'N'), d[0])
+		b = appendField(b, d[1])
+	}
+	return b
+}
+
+// appendNode encodes one token of the tree and, for an element, its
+// attributes and children.
+func appendNode(b []byte, t etree.Token) []byte {
+	switch t := t.(type) {
+	case *etree.Element:
+		b = appendField(append(b, 'E'), t.Space)
+		b = appendField(b, t.Tag)
+		b = binary.AppendUvarint(b, uint64(len(t.Attr)))
+		for _, at := range t.Attr {
+			b = appendField(b, at.Space)
+			b = appendField(b, at.Key)
+			b = appendField(b, at.Value)
+		}
+		b = binary.AppendUvarint(b, uint64(len(t.Child)))
+		for _, c := range t.Child {
+			b = appendNode(b, c)
+		}
+	case *etree.CharData:
+		kind := byte('T')
+		if t.IsCData() {
+			kind = 'D'
+		}
+		b = appendField(append(b, kind), t.Data)
+	case *etree.Comment:
+		b = appendField(append(b, 'c'), t.Data)
+	case *etree.ProcInst:
+		b = appendField(append(b, 'P'), t.Target)
+		b = appendField(b, t.Inst)
+	case *etree.Directive:
+		b = appendField(append(b, 'd'), t.Data)
+	default:
+		// No other token exists; should one appear, it must not be
+		// confused with nothing.
+		b = append(b, '?')
+	}
+	return b
+}
+
+func appendField(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 func (c *verifiedCache) get(k [sha256.Size]byte, now time.Time) (verifiedAssertion, bool) {

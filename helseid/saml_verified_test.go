@@ -1,8 +1,11 @@
 package helseid
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,14 +96,95 @@ func TestVerifiedCacheBounded(t *testing.T) {
 	c := newVerifiedCache(3)
 	until := time.Now().Add(time.Hour)
 	for i := range 10 {
-		c.put(verifiedKey([]byte{byte(i)}, nil), verifiedAssertion{principal: &Principal{}, until: until})
+		c.put(sha256.Sum256([]byte{byte(i)}), verifiedAssertion{principal: &Principal{}, until: until})
 		if len(c.entries) > 3 {
 			t.Fatalf("cache holds %d entries, bound 3", len(c.entries))
 		}
 	}
-	k := verifiedKey([]byte("expired"), nil)
+	k := sha256.Sum256([]byte("expired"))
 	c.put(k, verifiedAssertion{principal: &Principal{}, until: time.Now().Add(-time.Second)})
 	if _, ok := c.get(k, time.Now()); ok {
 		t.Fatal("an expired verification was reused")
+	}
+}
+
+// TestAssertionKey: the key that lets a verification be reused is equal
+// exactly when the bytes serialise produces (the bytes that are verified)
+// are equal: it sees a changed byte anywhere in the assertion, a changed
+// namespace binding the assertion inherits, and a changed trust set, and
+// ignores what lies outside the assertion.
+func TestAssertionKey(t *testing.T) {
+	signer := helseidtest.NewSAMLSigner(t)
+	other := helseidtest.NewSAMLSigner(t)
+	v := newSAMLValidator(t, &switchableTrust{certs: trusting(t, signer)}, nil)
+	sec := string(signer.Security())
+	in := func(outer, security string) string {
+		return `<o:Outer xmlns:o="urn:kjdd:test:outer"` + outer + `>` + security + `<o:After/></o:Outer>`
+	}
+	assertion := func(sec string) string {
+		i, j := strings.Index(sec, "<saml:Assertion"), strings.Index(sec, "</saml:Assertion>")
+		if i < 0 || j < 0 {
+			t.Fatal("no saml:Assertion in the signer's header")
+		}
+		return sec[i : j+len("</saml:Assertion>")]
+	}
+	a := assertion(sec)
+	// An assertion that leaves the prefix it uses for its own elements to
+	// an ancestor.
+	inherits := strings.Replace(a, ` xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"`, "", 1)
+	if inherits == a {
+		t.Fatal("the signer's assertion does not declare saml: itself")
+	}
+	wsse := `<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">`
+	cases := map[string]string{
+		"as signed":                        in("", sec),
+		"as signed, other surroundings":    in(` o:k="v"`, "<o:Before/>"+sec) + "\n",
+		"a byte changed in the assertion":  in("", strings.Replace(sec, "ID=\"", "ID=\"x", 1)),
+		"text changed in the assertion":    in("", strings.Replace(sec, "<saml:Issuer>", "<saml:Issuer> ", 1)),
+		"a comment added to the assertion": in("", strings.Replace(sec, "<saml:Issuer>", "<!--c--><saml:Issuer>", 1)),
+		"prefix bound by an ancestor":      in(` xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"`, wsse+inherits+`</wsse:Security>`),
+		"prefix bound elsewhere":           in(` xmlns:saml="urn:kjdd:test:not-saml"`, wsse+inherits+`</wsse:Security>`),
+		"an unused ancestor binding added": in(` xmlns:q="urn:kjdd:test:q"`, sec),
+		"default namespace of an ancestor": in(` xmlns="urn:kjdd:test:default"`, sec),
+	}
+	type keyed struct {
+		name string
+		key  [sha256.Size]byte
+		raw  []byte
+	}
+	var all []keyed
+	for name, msg := range cases {
+		// Found by name: whether its namespace makes it an assertion is
+		// soleAssertion's to decide, not the key's.
+		a := securityOf(t, []byte(msg)).SelectElement("Assertion")
+		if a == nil {
+			t.Fatalf("%s: no Assertion", name)
+		}
+		raw, err := v.serialise(a)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		all = append(all, keyed{name, assertionKey(a, trusting(t, signer)), raw})
+		if assertionKey(a, trusting(t, signer)) == assertionKey(a, trusting(t, other)) {
+			t.Errorf("%s: the key does not depend on the trust set", name)
+		}
+	}
+	for i := range all {
+		for j := range i {
+			x, y := all[i], all[j]
+			if (x.key == y.key) != bytes.Equal(x.raw, y.raw) {
+				t.Errorf("%q and %q: equal keys %v, equal serialised bytes %v", x.name, y.name, x.key == y.key, bytes.Equal(x.raw, y.raw))
+			}
+		}
+	}
+	byName := map[string][sha256.Size]byte{}
+	for _, k := range all {
+		byName[k.name] = k.key
+	}
+	if byName["as signed"] != byName["as signed, other surroundings"] {
+		t.Error("what lies outside the assertion changed its key")
+	}
+	if byName["prefix bound by an ancestor"] == byName["prefix bound elsewhere"] {
+		t.Error("an inherited namespace binding does not change the key")
 	}
 }
