@@ -67,19 +67,33 @@ func ValidOID(s string) bool {
 	if s == "" || len(s) > maxOIDLength {
 		return false
 	}
-	arcs := strings.Split(s, ".")
-	if len(arcs) < 2 {
-		return false
-	}
-	for _, arc := range arcs {
+	// Walked arc by arc without splitting: this runs for every entry a
+	// query returns.
+	arcs := 0
+	var first, second string
+	for rest := s; ; arcs++ {
+		arc, tail, more := strings.Cut(rest, ".")
 		if arc == "" || !allDigits(arc) || (len(arc) > 1 && arc[0] == '0') {
 			return false
 		}
+		switch arcs {
+		case 0:
+			first = arc
+		case 1:
+			second = arc
+		}
+		if !more {
+			break
+		}
+		rest = tail
 	}
-	switch arcs[0] {
+	if arcs < 1 { // fewer than two arcs
+		return false
+	}
+	switch first {
 	case "0", "1":
-		second, err := strconv.Atoi(arcs[1])
-		return err == nil && second <= 39
+		n, err := strconv.Atoi(second)
+		return err == nil && n <= 39
 	case "2":
 		return true
 	}

@@ -21,8 +21,14 @@ func (p PatientBound) Visible(ctx context.Context, c *Caller, entries []*xds.Doc
 	if c != nil && c.Principal != nil && c.Principal.PatientID != "" {
 		bound := patientKey(c.Principal.PatientID)
 		kept := make([]*xds.DocumentEntry, 0, len(entries))
-		for _, e := range entries {
-			if patientKey(e.PatientID) == bound {
+		// A patient's entries carry the same id string: parse it once.
+		var last string
+		same := false
+		for i, e := range entries {
+			if i == 0 || e.PatientID != last {
+				last, same = e.PatientID, patientKey(e.PatientID) == bound
+			}
+			if same {
 				kept = append(kept, e)
 			}
 		}

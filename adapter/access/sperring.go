@@ -69,17 +69,23 @@ func (s Sperring) Visible(ctx context.Context, c *Caller, entries []*xds.Documen
 	items := make([]consent.Item, len(entries))
 	var patients []string
 	groups := map[string][]int{}
+	// A query's entries are one patient's: normalise each distinct id once.
+	var lastRaw, p string
+	normalised := false
 	for i, e := range entries {
 		items[i].Entry = e
 		if e == nil {
 			items[i].Reason = consent.ReasonInvalidEntry
 			continue
 		}
-		// Unkeyed entries form the group "", which no identity number
-		// can collide with.
-		p, err := consent.NormalizePatient(e.PatientID)
-		if err != nil {
-			p = ""
+		if !normalised || e.PatientID != lastRaw {
+			var err error
+			// Unkeyed entries form the group "", which no identity
+			// number can collide with.
+			if p, err = consent.NormalizePatient(e.PatientID); err != nil {
+				p = ""
+			}
+			lastRaw, normalised = e.PatientID, true
 		}
 		if _, ok := groups[p]; !ok {
 			patients = append(patients, p)
