@@ -318,7 +318,7 @@ func parseResponseOption(el *etree.Element) (string, error) {
 // queryChild returns the one child element space:tag of el.
 func queryChild(el *etree.Element, space, tag string) (*etree.Element, error) {
 	var found *etree.Element
-	for _, c := range el.ChildElements() {
+	for c := range el.ChildElementsSeq() {
 		if c.Tag != tag || c.NamespaceURI() != space {
 			continue
 		}
@@ -347,17 +347,17 @@ func queryAttr(el *etree.Element, key string) string {
 // AdhocQuery, by slot name, one entry per occurrence of the slot.
 func collectQuerySlots(adhoc *etree.Element) map[string][][]string {
 	slots := map[string][][]string{}
-	for _, s := range adhoc.ChildElements() {
+	for s := range adhoc.ChildElementsSeq() {
 		if s.Tag != "Slot" || s.NamespaceURI() != NSRIM {
 			continue
 		}
 		name := strings.TrimSpace(queryAttr(s, "name"))
 		var values []string
-		for _, vl := range s.ChildElements() {
+		for vl := range s.ChildElementsSeq() {
 			if vl.Tag != "ValueList" || vl.NamespaceURI() != NSRIM {
 				continue
 			}
-			for _, v := range vl.ChildElements() {
+			for v := range vl.ChildElementsSeq() {
 				if v.Tag == "Value" && v.NamespaceURI() == NSRIM {
 					values = append(values, v.Text())
 				}

@@ -75,7 +75,7 @@ func ParseSubmitObjectsRequest(el *etree.Element) (*Submission, error) {
 		return nil, metadataError("request", "expected lcm:SubmitObjectsRequest")
 	}
 	var list *etree.Element
-	for _, c := range el.ChildElements() {
+	for c := range el.ChildElementsSeq() {
 		switch {
 		case isElement(c, NSRS, "RequestSlotList"):
 			// Request slots carry no XDS metadata.
@@ -110,7 +110,7 @@ func ParseRegistryObjectList(list *etree.Element) (*Submission, error) {
 		looseIDs                     []rimExternalID
 		sub                          = &Submission{}
 	)
-	for _, c := range list.ChildElements() {
+	for c := range list.ChildElementsSeq() {
 		if c.NamespaceURI() != NSRIM {
 			return nil, metadataError("RegistryObjectList", "unexpected element "+c.Tag)
 		}
@@ -217,7 +217,7 @@ func ParseProvideAndRegister(el *etree.Element, blob func(*etree.Element) (Blob,
 	}
 	var sub *Submission
 	var docs []Document
-	for _, c := range el.ChildElements() {
+	for c := range el.ChildElementsSeq() {
 		switch {
 		case isElement(c, NSLCM, "SubmitObjectsRequest"):
 			if sub != nil {
@@ -261,13 +261,13 @@ func ParseRetrieveDocumentSetRequest(el *etree.Element) ([]DocumentRequest, erro
 		return nil, bad("expected xds-b:RetrieveDocumentSetRequest")
 	}
 	var reqs []DocumentRequest
-	for _, c := range el.ChildElements() {
+	for c := range el.ChildElementsSeq() {
 		if !isElement(c, NSXDSB, "DocumentRequest") {
 			return nil, bad("unexpected element " + c.Tag)
 		}
 		var r DocumentRequest
 		seen := 0
-		for _, f := range c.ChildElements() {
+		for f := range c.ChildElementsSeq() {
 			var dst *string
 			var bit int
 			switch {
@@ -374,7 +374,7 @@ func readObject(el *etree.Element) (*rimObject, error) {
 		o.target = attr(el, "targetObject")
 	}
 	var seenName, seenDesc, seenVersion bool
-	for _, c := range el.ChildElements() {
+	for c := range el.ChildElementsSeq() {
 		if c.NamespaceURI() != NSRIM {
 			return nil, metadataError(ctx, "unexpected element "+c.Tag)
 		}
@@ -437,14 +437,14 @@ func readSlot(el *etree.Element, ctx string) (Slot, error) {
 	}
 	s := Slot{Name: strings.TrimSpace(name)}
 	lists := 0
-	for _, vl := range el.ChildElements() {
+	for vl := range el.ChildElementsSeq() {
 		if !isElement(vl, NSRIM, "ValueList") {
 			return Slot{}, metadataError(ctx, "unexpected element "+vl.Tag+" in Slot "+s.Name)
 		}
 		if lists++; lists > 1 {
 			return Slot{}, metadataError(ctx, "more than one ValueList in Slot "+s.Name)
 		}
-		for _, v := range vl.ChildElements() {
+		for v := range vl.ChildElementsSeq() {
 			if !isElement(v, NSRIM, "Value") {
 				return Slot{}, metadataError(ctx, "unexpected element "+v.Tag+" in Slot "+s.Name)
 			}
@@ -460,7 +460,7 @@ func readSlot(el *etree.Element, ctx string) (Slot, error) {
 func readInternationalString(el *etree.Element, ctx string) (string, error) {
 	var val string
 	n := 0
-	for _, ls := range el.ChildElements() {
+	for ls := range el.ChildElementsSeq() {
 		if !isElement(ls, NSRIM, "LocalizedString") {
 			return "", metadataError(ctx, "unexpected element "+ls.Tag+" in "+el.Tag)
 		}
@@ -486,7 +486,7 @@ func readClassification(el *etree.Element) (rimClassification, error) {
 	if (c.scheme == "") == (c.node == "") {
 		return c, metadataError(ctx, "needs exactly one of classificationScheme and classificationNode")
 	}
-	for _, ch := range el.ChildElements() {
+	for ch := range el.ChildElementsSeq() {
 		if ch.NamespaceURI() != NSRIM {
 			return c, metadataError(ctx, "unexpected element "+ch.Tag)
 		}
@@ -524,7 +524,7 @@ func readExternalID(el *etree.Element) (rimExternalID, error) {
 	if e.scheme == "" {
 		return e, metadataError(ctx, "missing identificationScheme")
 	}
-	for _, ch := range el.ChildElements() {
+	for ch := range el.ChildElementsSeq() {
 		if !isElement(ch, NSRIM, "Name") && !isElement(ch, NSRIM, "Description") && !isElement(ch, NSRIM, "VersionInfo") {
 			return e, metadataError(ctx, "unsupported element "+ch.Tag)
 		}

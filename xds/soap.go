@@ -196,7 +196,7 @@ func (m *Message) bindEnvelope() error {
 	if i+1 < len(children) {
 		return refuse("the SOAP envelope has elements after the Body", "")
 	}
-	for _, el := range m.Body.ChildElements() {
+	for el := range m.Body.ChildElementsSeq() {
 		m.BodyRoot = el
 		break
 	}
@@ -211,7 +211,7 @@ func (m *Message) bindEnvelope() error {
 func (m *Message) bindHeaders() error {
 	var haveAction bool
 	if m.Header != nil {
-		for _, h := range m.Header.ChildElements() {
+		for h := range m.Header.ChildElementsSeq() {
 			mu, err := mustUnderstand(h)
 			if err != nil {
 				return err
@@ -262,7 +262,7 @@ func (m *Message) bindAddressing(h *etree.Element, haveAction *bool) error {
 			return invalidAddressing("the message has more than one wsa:ReplyTo header")
 		}
 		m.ReplyTo = wsaAnonymous
-		for _, a := range h.ChildElements() {
+		for a := range h.ChildElementsSeq() {
 			if a.Tag == "Address" && a.NamespaceURI() == NSWSA {
 				m.ReplyTo = strings.TrimSpace(a.Text())
 			}

@@ -59,7 +59,7 @@ func findDocument(m *xds.Message, repositoryUniqueID, documentUniqueID string) (
 		status string
 		codes  []string
 	)
-	for _, el := range root.ChildElements() {
+	for el := range root.ChildElementsSeq() {
 		switch {
 		case el.Tag == "RegistryResponse" && el.NamespaceURI() == xds.NSRS:
 			status = el.SelectAttrValue("status", "")
@@ -100,7 +100,7 @@ type rawDocumentResponse struct {
 // namespace and local name.
 func readDocumentResponse(el *etree.Element) rawDocumentResponse {
 	var dr rawDocumentResponse
-	for _, c := range el.ChildElements() {
+	for c := range el.ChildElementsSeq() {
 		if c.NamespaceURI() != xds.NSXDSB {
 			continue
 		}
@@ -122,11 +122,11 @@ func readDocumentResponse(el *etree.Element) rawDocumentResponse {
 // RegistryResponse.
 func errorCodes(rr *etree.Element) []string {
 	var codes []string
-	for _, list := range rr.ChildElements() {
+	for list := range rr.ChildElementsSeq() {
 		if list.Tag != "RegistryErrorList" || list.NamespaceURI() != xds.NSRS {
 			continue
 		}
-		for _, e := range list.ChildElements() {
+		for e := range list.ChildElementsSeq() {
 			if e.Tag == "RegistryError" && e.NamespaceURI() == xds.NSRS {
 				codes = append(codes, e.SelectAttrValue("errorCode", ""))
 			}
