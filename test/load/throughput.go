@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -179,6 +180,10 @@ func bareServer(body []byte, contentType string, status int) (string, func(), er
 func startKJDD(bin, dir string, id *identity) (*harness.Process, error) {
 	env := id.env()
 	env["KJDD_METADATA_PROFILE"] = "ihe"
+	// A binary built with -tags pprof serves profiles here (cmd/kjdd/pprof.go).
+	if addr := os.Getenv("KJDD_PPROF_ADDR"); addr != "" {
+		env["KJDD_PPROF_ADDR"] = addr
+	}
 	return harness.Launch(bin, harness.Options{Dir: dir, Env: env, ReadyTimeout: 2 * time.Minute})
 }
 
