@@ -81,7 +81,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		w.SetMaxOpenConns(1)
 		s.w = w
 	}
-	if err := s.Ping(ctx); err != nil {
+	if err := s.firstPing(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
@@ -91,6 +91,29 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	return s, nil
 }
+
+// firstPing is the first Ping of a new Store, retried while SQLite reports
+// the database busy: instances that start together on a new file race to
+// switch it to WAL, which needs the database to themselves and fails at
+// once rather than waiting out the busy timeout. Bounded by ctx and
+// openBusyWait.
+func (s *Store) firstPing(ctx context.Context) error {
+	deadline := time.Now().Add(openBusyWait)
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
+		err := s.Ping(ctx)
+		if err == nil || s.d.name() != "sqlite" || !errors.Is(s.d.classify(err), ErrBusy) || time.Now().Add(delay).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
+}
+
+// openBusyWait bounds how long Open waits for a busy SQLite database.
+const openBusyWait = 10 * time.Second
 
 // Ping checks that the database answers (readiness).
 func (s *Store) Ping(ctx context.Context) error {
