@@ -189,12 +189,12 @@ func selectKeyed[T registryObject](ctx context.Context, d dialect, q querier, c 
 		return nil, false, err
 	}
 	out = make([]*T, len(keys))
-	var missing []int // indexes into keys
+	copies := make([]T, len(keys)) // one allocation for every copy handed out
+	var missing []int              // indexes into keys
 	for i, k := range keys {
 		if cached, hit := c.get(k); hit {
-			o := new(T)
-			*o = *cached.(*T)
-			out[i] = o
+			copies[i] = *cached.(*T)
+			out[i] = &copies[i]
 		} else {
 			missing = append(missing, i)
 		}
