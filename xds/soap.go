@@ -7,6 +7,7 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/beevik/etree"
 )
@@ -74,7 +75,12 @@ func ReadMessage(r io.Reader, contentType string, lim Limits) (*Message, error) 
 		if err := checkCharset(params); err != nil {
 			return nil, err
 		}
-		data, err := readAtMost(r, lim.MaxBodyBytes)
+		// The body is read into a pooled buffer: the parsed message keeps
+		// copies of what it needs (TestMessageOwnsItsBytes), so the
+		// buffer is free again once it is parsed.
+		buf := bodyBuffers.Get().(*bytes.Buffer)
+		defer releaseBody(buf)
+		data, err := readAtMost(buf, r, lim.MaxBodyBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -90,9 +96,23 @@ func ReadMessage(r io.Reader, contentType string, lim Limits) (*Message, error) 
 	}
 }
 
-// readAtMost reads all of r, refusing more than max bytes.
-func readAtMost(r io.Reader, max int64) ([]byte, error) {
-	var buf bytes.Buffer
+// bodyBuffers hold request bodies while they are parsed.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody bounds the buffers kept for reuse, so that one large
+// request does not pin its memory.
+const maxPooledBody = 256 << 10
+
+func releaseBody(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBody {
+		buf.Reset()
+		bodyBuffers.Put(buf)
+	}
+}
+
+// readAtMost reads all of r into buf, refusing more than max bytes.
+func readAtMost(buf *bytes.Buffer, r io.Reader, max int64) ([]byte, error) {
+	buf.Reset()
 	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, &Fault{Code: FaultSender, Reason: "the request body could not be read", Detail: err.Error()}

@@ -107,7 +107,7 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 		// newline before it, which is harmless).
 		declOK = true
 		// tree is nil once the builder gave up (maxTreeAttributes).
-		tree = newTreeBuilder()
+		tree = newTreeBuilder(data)
 		t    scanToken
 	)
 	for {
@@ -309,19 +309,29 @@ type treeBuilder struct {
 	children []etree.Token
 }
 
-// slabSize is how many tokens of a kind one slab holds: a real request has
-// a few hundred.
-const slabSize = 128
+// maxSlab bounds one slab, so that a large request costs memory as it is
+// read rather than all at once.
+const maxSlab = 256
 
 // childRoom is the number of children an element has room for before its
 // list is copied into a slice of its own.
-const childRoom = 4
+const childRoom = 2
 
-func newTreeBuilder() *treeBuilder {
+// newTreeBuilder returns a builder for data, its slabs sized by counting
+// "<" (at least one per element, comment, text run between elements) and
+// "=" (one per attribute), up to maxSlab.
+func newTreeBuilder(data []byte) *treeBuilder {
 	doc := etree.NewDocument()
 	stack := make([]*etree.Element, 1, 16)
 	stack[0] = &doc.Element
-	return &treeBuilder{doc: doc, stack: stack}
+	tokens := min(bytes.Count(data, []byte{'<'})+1, maxSlab)
+	attrs := min(bytes.Count(data, []byte{'='})+1, maxSlab)
+	return &treeBuilder{doc: doc, stack: stack,
+		elements: make([]etree.Element, 0, tokens),
+		texts:    make([]etree.CharData, 0, tokens),
+		attrs:    make([]etree.Attr, 0, attrs),
+		children: make([]etree.Token, 0, childRoom*tokens),
+	}
 }
 
 // top is the element tokens are added to.
@@ -344,11 +354,11 @@ func (b *treeBuilder) start(name scanName, attrs []scanAttr) bool {
 	if len(attrs) > maxTreeAttributes {
 		return false
 	}
-	e := &take(&b.elements, 1, slabSize)[0]
+	e := &take(&b.elements, 1, maxSlab)[0]
 	e.Space, e.Tag = name.prefix, name.local
-	e.Child = take(&b.children, childRoom, slabSize*childRoom)[:0]
+	e.Child = take(&b.children, childRoom, childRoom*maxSlab)[:0]
 	if len(attrs) > 0 {
-		e.Attr = take(&b.attrs, len(attrs), slabSize)[:0]
+		e.Attr = take(&b.attrs, len(attrs), maxSlab)[:0]
 	}
 	for _, a := range attrs {
 		// CreateAttr would split the key at its first colon, which for
@@ -368,7 +378,7 @@ func (b *treeBuilder) end() { b.stack = b.stack[:len(b.stack)-1] }
 
 // text adds character data, flagged as whitespace when it is only that.
 func (b *treeBuilder) text(t []byte) {
-	c := &take(&b.texts, 1, slabSize)[0]
+	c := &take(&b.texts, 1, maxSlab)[0]
 	c.SetData(string(t))
 	b.top().AddChild(c)
 }

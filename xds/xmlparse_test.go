@@ -297,3 +297,33 @@ func FuzzScannerMatchesDecoder(f *testing.F) {
 		checkGuardsAgree(t, data, Limits{MaxDepth: 64, MaxElements: 20000}.orDefaults())
 	})
 }
+
+// TestMessageOwnsItsBytes: a parsed message keeps nothing of the bytes it
+// was parsed from, so ReadMessage may reuse its body buffer: overwriting
+// them after parsing changes nothing in the message.
+func TestMessageOwnsItsBytes(t *testing.T) {
+	for name := range plainSamples {
+		t.Run(name, func(t *testing.T) {
+			data, _, err := prepareXML(readSample(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = append([]byte(nil), data...)
+			m, err := parseEnvelope(data, nil, DefaultLimits())
+			if err != nil {
+				t.Skip("refused sample:", err)
+			}
+			before, err := m.Doc.WriteToString()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range data {
+				data[i] = 'x'
+			}
+			after, _ := m.Doc.WriteToString()
+			if after != before {
+				t.Fatal("the message changed with the bytes it was parsed from")
+			}
+		})
+	}
+}
