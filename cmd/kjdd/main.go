@@ -75,6 +75,9 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	slog.SetDefault(log)
+	if gc, limit := tuneGC(os.Getenv); gc != -2 || limit != -1 {
+		log.Debug("garbage collector tuned", "gc_percent", gc, "memory_limit_bytes", limit)
+	}
 	if cfg.Dev {
 		log.Warn("DEVELOPMENT MODE (--dev): demo patients and documents are loaded; never run this with real patient data")
 	}
