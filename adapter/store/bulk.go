@@ -53,8 +53,44 @@ func (s *Store) BulkInsertDocumentEntries(ctx context.Context, entries []*xds.Do
 			return fmt.Errorf("store: bulk insert: %w", s.d.classify(err))
 		}
 	}
+	if err := raiseRegistryVersions(ctx, s.d, tx, entries); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: bulk insert: commit: %w", s.d.classify(err))
 	}
 	return nil
+}
+
+// raiseRegistryVersions raises the version of every patient of entries
+// once, bulkRows patients per statement.
+func raiseRegistryVersions(ctx context.Context, d dialect, q querier, entries []*xds.DocumentEntry) error {
+	seen := map[string]bool{}
+	var patients []any
+	flush := func() error {
+		if len(patients) == 0 {
+			return nil
+		}
+		values := strings.Repeat("(?, 1), ", len(patients)-1) + "(?, 1)"
+		_, err := q.ExecContext(ctx, d.rebind(`INSERT INTO registry_versions (patient_id, version) VALUES `+values+`
+			ON CONFLICT (patient_id) DO UPDATE SET version = registry_versions.version + 1`), patients...)
+		patients = patients[:0]
+		if err != nil {
+			return fmt.Errorf("store: bulk insert: raise registry versions: %w", d.classify(err))
+		}
+		return nil
+	}
+	for _, e := range entries {
+		if seen[e.PatientID] {
+			continue
+		}
+		seen[e.PatientID] = true
+		patients = append(patients, e.PatientID)
+		if len(patients) == bulkRows {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }

@@ -159,7 +159,7 @@ func TestKeyedReadRetriesWhenRowsChange(t *testing.T) {
 			rq := &racingQuerier{querier: s.reads, at: 1, hook: func() {
 				mustRegister(t, writer, func(tx *Tx) error { return tx.SetStatus(ctx, uuid("0de0", 1), xds.StatusDeprecated) })
 			}}
-			got, err := byPatient[xds.DocumentEntry](ctx, s.d, rq, s.objects, tableDocumentEntries, testPatient, []string{xds.StatusApproved})
+			got, err := byPatient[xds.DocumentEntry](ctx, s.d, rq, s.objects, nil, tableDocumentEntries, testPatient, []string{xds.StatusApproved})
 			if err != nil {
 				t.Fatal(err)
 			}

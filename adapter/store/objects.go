@@ -35,12 +35,28 @@ type registryObject interface {
 
 // byPatient returns a patient's objects of one table in registration order,
 // optionally restricted to statuses.
-func byPatient[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table, patientID string, statuses []string) ([]*T, error) {
+// With both caches, its keys come from lists while the patient's registry
+// version stands (keylists.go).
+func byPatient[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, lists *keyListCache, table, patientID string, statuses []string) ([]*T, error) {
 	args := []any{patientID}
 	for _, st := range statuses {
 		args = append(args, st)
 	}
-	return selectObjects[T](ctx, d, q, c, table, byPatientQuery(table, len(statuses)), args...)
+	query := byPatientQuery(table, len(statuses))
+	if c != nil && lists != nil {
+		keys, k, err := patientKeys(ctx, d, q, lists, table, patientID, statuses, query, args)
+		if err != nil {
+			return nil, err
+		}
+		out, ok, err := resolveKeys[T](ctx, d, q, c, table, keys)
+		if err != nil || ok {
+			return out, err
+		}
+		// A row changed after its key was read: forget the list and
+		// read as without it.
+		lists.drop(k)
+	}
+	return selectObjects[T](ctx, d, q, c, table, query, args...)
 }
 
 // byPatientQuery selects the keys of a patient's objects, with nStatuses
@@ -188,6 +204,13 @@ func selectKeyed[T registryObject](ctx context.Context, d dialect, q querier, c 
 	if err != nil {
 		return nil, false, err
 	}
+	return resolveKeys[T](ctx, d, q, c, table, keys)
+}
+
+// resolveKeys returns the objects of keys, in their order, from the cache
+// or by seq; ok is false when one of them is no longer at its key's
+// version. keys is only read.
+func resolveKeys[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table string, keys []cacheKey) (out []*T, ok bool, err error) {
 	out = make([]*T, len(keys))
 	copies := make([]T, len(keys)) // one allocation for every copy handed out
 	var missing []int              // indexes into keys
@@ -396,8 +419,15 @@ func insertRow(ctx context.Context, d dialect, q querier, insert string, row []a
 // decoding of it (cache.go).
 func setJSONField(ctx context.Context, d dialect, q querier, entryUUID, field, column, value string) error {
 	for _, table := range objectTables {
-		var raw []byte
-		err := q.QueryRowContext(ctx, d.rebind("SELECT object FROM "+table+" WHERE entry_uuid = ?"), entryUUID).Scan(&raw)
+		var (
+			raw     []byte
+			patient sql.NullString // associations have none
+		)
+		patientColumn := "patient_id"
+		if table == tableAssociations {
+			patientColumn = "NULL"
+		}
+		err := q.QueryRowContext(ctx, d.rebind("SELECT object, "+patientColumn+" FROM "+table+" WHERE entry_uuid = ?"), entryUUID).Scan(&raw, &patient)
 		if isNoRows(err) {
 			continue
 		}
@@ -424,6 +454,9 @@ func setJSONField(ctx context.Context, d dialect, q querier, entryUUID, field, c
 		args = append(args, entryUUID)
 		if _, err := q.ExecContext(ctx, d.rebind(query), args...); err != nil {
 			return fmt.Errorf("store: update %s: %w", table, d.classify(err))
+		}
+		if patient.Valid {
+			return raiseRegistryVersion(ctx, d, q, patient.String)
 		}
 		return nil
 	}

@@ -30,6 +30,9 @@ type Store struct {
 	// objects caches decoded registry objects for reads outside
 	// transactions (cache.go); nil when disabled.
 	objects *objectCache
+	// keyLists caches the keys of patients' objects under their registry
+	// version (keylists.go); nil when objects is.
+	keyLists *keyListCache
 }
 
 // maxConns bounds each connection pool.
@@ -59,6 +62,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", loc.dialect.name(), err)
 	}
 	s := &Store{d: loc.dialect, db: db, w: db, reads: newPreparedReads(db), objects: newObjectCache(o.cacheSize)}
+	if s.objects != nil {
+		s.keyLists = newKeyListCache()
+	}
 	// Bounded pools: several instances share one PostgreSQL, whose
 	// max_connections (default 100) must not run out; SQLite connections
 	// each carry their own page cache.
@@ -164,17 +170,17 @@ func (s *Store) Register(ctx context.Context, fn func(tx *Tx) error) (err error)
 
 // DocumentEntriesByPatient implements xds.Source.
 func (s *Store) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.DocumentEntry, error) {
-	return byPatient[xds.DocumentEntry](ctx, s.d, s.reads, s.objects, tableDocumentEntries, patientID, statuses)
+	return byPatient[xds.DocumentEntry](ctx, s.d, s.reads, s.objects, s.keyLists, tableDocumentEntries, patientID, statuses)
 }
 
 // SubmissionSetsByPatient implements xds.Source.
 func (s *Store) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.SubmissionSet, error) {
-	return byPatient[xds.SubmissionSet](ctx, s.d, s.reads, s.objects, tableSubmissionSets, patientID, statuses)
+	return byPatient[xds.SubmissionSet](ctx, s.d, s.reads, s.objects, s.keyLists, tableSubmissionSets, patientID, statuses)
 }
 
 // FoldersByPatient implements xds.Source.
 func (s *Store) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.Folder, error) {
-	return byPatient[xds.Folder](ctx, s.d, s.reads, s.objects, tableFolders, patientID, statuses)
+	return byPatient[xds.Folder](ctx, s.d, s.reads, s.objects, s.keyLists, tableFolders, patientID, statuses)
 }
 
 // DocumentEntries implements xds.Source.

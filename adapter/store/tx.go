@@ -63,7 +63,10 @@ func (t *Tx) InsertSubmissionSet(ctx context.Context, s *xds.SubmissionSet) erro
 	if err != nil {
 		return err
 	}
-	return insertRow(ctx, t.d, t.tx, insertSubmissionSet, row)
+	if err := insertRow(ctx, t.d, t.tx, insertSubmissionSet, row); err != nil {
+		return err
+	}
+	return raiseRegistryVersion(ctx, t.d, t.tx, s.PatientID)
 }
 
 // InsertDocumentEntry stores a DocumentEntry as given (lid defaults to the
@@ -74,7 +77,10 @@ func (t *Tx) InsertDocumentEntry(ctx context.Context, e *xds.DocumentEntry) erro
 	if err != nil {
 		return err
 	}
-	return insertRow(ctx, t.d, t.tx, insertDocumentEntry, row)
+	if err := insertRow(ctx, t.d, t.tx, insertDocumentEntry, row); err != nil {
+		return err
+	}
+	return raiseRegistryVersion(ctx, t.d, t.tx, e.PatientID)
 }
 
 // InsertFolder stores a Folder as given. A taken entryUUID or uniqueId gives
@@ -84,7 +90,10 @@ func (t *Tx) InsertFolder(ctx context.Context, f *xds.Folder) error {
 	if err != nil {
 		return err
 	}
-	return insertRow(ctx, t.d, t.tx, insertFolder, row)
+	if err := insertRow(ctx, t.d, t.tx, insertFolder, row); err != nil {
+		return err
+	}
+	return raiseRegistryVersion(ctx, t.d, t.tx, f.PatientID)
 }
 
 // InsertAssociation stores an Association as given.
