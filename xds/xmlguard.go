@@ -122,7 +122,7 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 			break
 		}
 		wasDeclOK := declOK
-		if t.kind != scanText || len(bytes.TrimSpace(t.data)) > 0 {
+		if declOK && (t.kind != scanText || len(bytes.TrimSpace(t.data)) > 0) {
 			declOK = false
 		}
 		switch t.kind {

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -438,16 +439,66 @@ var nameByte, nameStartByte = func() (in, start [256]bool) {
 }()
 
 // isXMLName reports whether a name with characters beyond ASCII is an XML
-// name. Such names are rare in SOAP, and encoding/xml decides them, so that
-// both agree on the Unicode tables: the run holds only name bytes and
-// multi-byte characters, so it cannot break out of the probe document, and
-// its colons become underscores, which are equally valid anywhere in a
-// name, so that the decoder does not split it.
+// name, by encoding/xml's rules, so that both agree on the Unicode tables:
+// a first character from its "first" table, the others from "first" or
+// "second". Such names are rare in SOAP, but a request could hold millions,
+// so the tables are read once into bitsets (nameRunes) rather than asked
+// per name. encoding/xml's tables hold no character beyond the BMP.
 func isXMLName(b []byte) bool {
-	probe := "<" + strings.ReplaceAll(string(b), ":", "_") + "/>"
-	dec := xml.NewDecoder(strings.NewReader(probe))
-	_, err := dec.RawToken()
-	return err == nil
+	nameRunesOnce.Do(loadNameRunes)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return false
+		}
+		var ok bool
+		switch {
+		case r < utf8.RuneSelf:
+			ok = i == 0 && nameStartByte[r] || i > 0 && nameByte[r]
+		case r <= 0xFFFF:
+			set := &nameRunes.later
+			if i == 0 {
+				set = &nameRunes.first
+			}
+			ok = set[r/64]&(1<<(r%64)) != 0
+		}
+		if !ok {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// nameRunes are, for the BMP beyond ASCII, the characters encoding/xml
+// accepts first in a name and later in one.
+var (
+	nameRunes struct {
+		first, later [0x10000 / 64]uint64
+	}
+	nameRunesOnce sync.Once
+)
+
+// loadNameRunes asks encoding/xml about every character of the BMP beyond
+// ASCII, as the first character of a name and as a later one. It runs once,
+// the first time a name with such a character is read.
+func loadNameRunes() {
+	accepts := func(doc string) bool {
+		_, err := xml.NewDecoder(strings.NewReader(doc)).RawToken()
+		return err == nil
+	}
+	for r := rune(utf8.RuneSelf); r <= 0xFFFF; r++ {
+		if !utf8.ValidRune(r) {
+			continue // surrogates: never in valid UTF-8
+		}
+		c := string(r)
+		if accepts("<" + c + "/>") {
+			nameRunes.first[r/64] |= 1 << (r % 64)
+		}
+		if accepts("<a" + c + "/>") {
+			nameRunes.later[r/64] |= 1 << (r % 64)
+		}
+	}
 }
 
 // byteClass marks the bytes decode must look at rather than copy: control
