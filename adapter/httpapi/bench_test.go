@@ -14,6 +14,7 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/adapter/registry"
 	"kjdd/adapter/store"
+	"kjdd/test/testkit/fixture"
 	"kjdd/xds"
 )
 
@@ -22,36 +23,6 @@ const (
 	benchRepo    = "2.16.578.1.12.4.5.100.1.2"
 	benchPatient = "13116900216^^^&2.16.578.1.12.4.1.4.1&ISO"
 )
-
-// benchEntry is a complete Norwegian DocumentEntry.
-func benchEntry(i int, patient string) *xds.DocumentEntry {
-	return &xds.DocumentEntry{
-		EntryUUID:                  fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i),
-		UniqueID:                   fmt.Sprintf("2.25.%d", 1_000_000_000+i),
-		PatientID:                  patient,
-		ObjectType:                 xds.ObjectTypeStable,
-		MimeType:                   "application/pdf",
-		Status:                     xds.StatusApproved,
-		Title:                      fmt.Sprintf("Epikrise %d", i),
-		ClassCode:                  xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
-		TypeCode:                   xds.Code{Code: "A03-2", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikrise"},
-		FormatCode:                 xds.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: "1.3.6.1.4.1.19376.1.2.3", Display: "mimeType Sufficient"},
-		HealthcareFacilityTypeCode: xds.Code{Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303", Display: "Alminnelige somatiske sykehus"},
-		PracticeSettingCode:        xds.Code{Code: "S03", Scheme: "2.16.578.1.12.4.1.1.8655", Display: "Indremedisin"},
-		ConfidentialityCodes:       []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25", Display: "normal"}},
-		Authors: []xds.Author{{
-			Person:       "565505933^GREVLING^KVART^^^^^^&2.16.578.1.12.4.1.4.4&ISO",
-			Institutions: []string{"Testsykehuset HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^983974880"},
-		}},
-		CreationTime:       fmt.Sprintf("2025%02d%02d120000", 1+i%12, 1+i%28),
-		LanguageCode:       "nb-NO",
-		SourcePatientID:    patient,
-		Hash:               "da39a3ee5e6b4b0d3255bfef95601890afd80709",
-		Size:               1024,
-		HasSize:            true,
-		RepositoryUniqueID: benchRepo,
-	}
-}
 
 const benchFindDocuments = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://www.w3.org/2005/08/addressing">
 <s:Header><a:Action s:mustUnderstand="1">urn:ihe:iti:2007:CrossGatewayQuery</a:Action><a:MessageID>urn:uuid:6f1e2c1a-0d4b-4c1e-9d8a-2b7c5e0f1a11</a:MessageID></s:Header>
@@ -75,10 +46,10 @@ func BenchmarkITI38FindDocuments20(b *testing.B) {
 	defer st.Close()
 	var entries []*xds.DocumentEntry
 	for i := range 20 {
-		entries = append(entries, benchEntry(i, benchPatient))
+		entries = append(entries, fixture.DocumentEntry(i, benchPatient, benchRepo))
 	}
 	for i := 20; i < 1020; i++ {
-		entries = append(entries, benchEntry(i, fmt.Sprintf("%011d^^^&2.16.578.1.12.4.1.4.1&ISO", i)))
+		entries = append(entries, fixture.DocumentEntry(i, fmt.Sprintf("%011d^^^&2.16.578.1.12.4.1.4.1&ISO", i), benchRepo))
 	}
 	if err := st.BulkInsertDocumentEntries(ctx, entries); err != nil {
 		b.Fatal(err)
@@ -122,7 +93,7 @@ func BenchmarkITI38FindDocuments20Cold(b *testing.B) {
 			for p := range patients {
 				fnr := fmt.Sprintf("%011d", 20_000_000_000+p)
 				for i := range 20 {
-					entries = append(entries, benchEntry(p*20+i, fnr+"^^^&2.16.578.1.12.4.1.4.1&ISO"))
+					entries = append(entries, fixture.DocumentEntry(p*20+i, fnr+"^^^&2.16.578.1.12.4.1.4.1&ISO", benchRepo))
 				}
 				bodies[p] = strings.Replace(benchFindDocuments, "13116900216", fnr, 1)
 			}

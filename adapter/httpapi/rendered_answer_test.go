@@ -17,6 +17,7 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/adapter/registry"
 	"kjdd/adapter/store"
+	"kjdd/test/testkit/fixture"
 	"kjdd/xds"
 )
 
@@ -36,7 +37,7 @@ func TestQueryAnswerIsTheTreeRenderersBytes(t *testing.T) {
 	defer st.Close()
 	var entries []*xds.DocumentEntry
 	for i := range 5 {
-		e := benchEntry(i, benchPatient)
+		e := fixture.DocumentEntry(i, benchPatient, benchRepo)
 		e.Title = fmt.Sprintf("Epikrise & <vurdering> \"%d\" 'før'", i)
 		entries = append(entries, e)
 	}
