@@ -43,6 +43,17 @@ type result struct {
 	errors   int
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	// cpuSelf is the CPU time of this process (the load generator, and the
+	// bare server when it is the one loaded); cpuServer that of kjdd.
+	cpuSelf, cpuServer time.Duration
+}
+
+// perRequest is d divided among the result's requests.
+func (r result) perRequest(d time.Duration) time.Duration {
+	if r.requests == 0 {
+		return 0
+	}
+	return d / time.Duration(r.requests)
 }
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
@@ -50,7 +61,7 @@ func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds()
 // load sends body to url with c.workers keep-alive workers until
 // c.duration has passed or c.maxRequests were sent. An answer with another
 // status than want counts as an error.
-func load(c config, name, url string, body []byte, want int) (result, error) {
+func load(c config, name, url string, body []byte, want int, serverPID int) (result, error) {
 	tr := &http.Transport{
 		MaxIdleConns: c.workers, MaxIdleConnsPerHost: c.workers, MaxConnsPerHost: c.workers,
 		DisableCompression: true, IdleConnTimeout: time.Minute,
@@ -63,6 +74,7 @@ func load(c config, name, url string, body []byte, want int) (result, error) {
 	lat := make([][]time.Duration, c.workers)
 	perWorker := c.maxRequests/c.workers + 1
 	var wg sync.WaitGroup
+	cpu := startCPU(serverPID)
 	start := time.Now()
 	for w := 0; w < c.workers; w++ {
 		wg.Add(1)
@@ -82,6 +94,7 @@ func load(c config, name, url string, body []byte, want int) (result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpuSelf, cpuServer := cpu.stop()
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
@@ -93,6 +106,7 @@ func load(c config, name, url string, body []byte, want int) (result, error) {
 	return result{
 		name: name, requests: len(all), errors: int(failed.Load()), elapsed: elapsed,
 		p50: all[len(all)*50/100], p99: all[min(len(all)-1, len(all)*99/100)],
+		cpuSelf: cpuSelf, cpuServer: cpuServer,
 	}, nil
 }
 
@@ -219,7 +233,7 @@ func measureKJDD(c config, bin, dir string, n int, id *identity, logf func(strin
 			what = "no credentials, refused"
 		}
 		logf("loading kjdd (%d entries) with %d workers for %s", n, c.workers, c.duration)
-		m.result, err = load(c, fmt.Sprintf("kjdd ITI-38 FindDocuments, LeafClass, %d of %d entries, %s", targetEntries, n, what), url, m.request, m.status)
+		m.result, err = load(c, fmt.Sprintf("kjdd ITI-38 FindDocuments, LeafClass, %d of %d entries, %s", targetEntries, n, what), url, m.request, m.status, p.PID)
 		if stopErr := p.Stop(); err == nil && stopErr != nil {
 			err = stopErr
 		}
@@ -244,12 +258,14 @@ func throughput(c config, bin, dir string, id *identity, out io.Writer, logf fun
 	}
 	defer stop()
 	logf("loading the bare net/http server with the same %d-byte request and answer", len(m.answer))
-	br, err := load(c, fmt.Sprintf("bare Go net/http, same %d request and %d response bytes", len(m.request), len(m.answer)), url, m.request, m.status)
+	br, err := load(c, fmt.Sprintf("bare Go net/http, same %d request and %d response bytes", len(m.request), len(m.answer)), url, m.request, m.status, 0)
 	if err != nil {
 		return err
 	}
 	printTable(out, c, []result{kr, br})
 	fmt.Fprintf(out, "\nkjdd reaches %.1f%% of the bare server's throughput (ratio %.3f).\n", 100*kr.rps()/br.rps(), kr.rps()/br.rps())
+	fmt.Fprintf(out, "CPU per request: kjdd %s, the load generator beside it %s; the bare server and the load generator together %s.\n",
+		fmtDur(kr.perRequest(kr.cpuServer)), fmtDur(kr.perRequest(kr.cpuSelf)), fmtDur(br.perRequest(br.cpuSelf)))
 	return nil
 }
 
