@@ -3,6 +3,7 @@ package helseid
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -122,6 +123,27 @@ func NewSAMLValidator(cfg SAMLConfig) (*SAMLValidator, error) {
 // lifetime, issuer, audience and subject confirmation are still checked on
 // every request.
 func (v *SAMLValidator) Authenticate(ctx context.Context, security *etree.Element) (*Principal, error) {
+	return v.AuthenticateDeferred(ctx, security, nil)
+}
+
+// DeferredAssertion is an assertion the SOAP reader kept as bytes rather
+// than as a tree (xds.AssertionSource): Identity determines its tree
+// exactly, and Tree builds it.
+type DeferredAssertion struct {
+	Identity []byte
+	Tree     func() (*etree.Element, error)
+}
+
+// Deferred returns the deferred form of an assertion element, if the
+// reader kept one.
+type Deferred func(*etree.Element) (DeferredAssertion, bool)
+
+// AuthenticateDeferred is Authenticate for a message whose assertion may
+// have been kept as bytes: a verification is then reused by its Identity,
+// and its tree is only built when it must be verified. The tree gets the
+// checks soleAssertion gives a whole document: an assertion inside it is
+// refused.
+func (v *SAMLValidator) AuthenticateDeferred(ctx context.Context, security *etree.Element, deferred Deferred) (*Principal, error) {
 	assertion, err := soleAssertion(security)
 	if err != nil {
 		return nil, err
@@ -131,12 +153,32 @@ func (v *SAMLValidator) Authenticate(ctx context.Context, security *etree.Elemen
 		return nil, err
 	}
 	now := v.cfg.Now()
-	key := assertionKey(assertion, certs)
+	var d DeferredAssertion
+	isDeferred := false
+	if deferred != nil {
+		d, isDeferred = deferred(assertion)
+	}
+	var key [sha256.Size]byte
+	if isDeferred {
+		key = deferredKey(d.Identity, certs)
+	} else {
+		key = assertionKey(assertion, certs)
+	}
 	if hit, ok := v.verified.get(key, now); ok {
 		if err := v.checkConditions(hit.signed, now); err != nil {
 			return nil, err
 		}
 		return hit.principal.clone(), nil
+	}
+	if isDeferred {
+		full, err := d.Tree()
+		if err != nil || full == nil {
+			return nil, authErr(InvalidSecurity, "assertion does not parse")
+		}
+		if n := nestedAssertions(full); n > 0 {
+			return nil, authErr(InvalidSecurity, fmt.Sprintf("%d assertions in the message", n+1))
+		}
+		assertion = full
 	}
 	raw, err := v.serialise(assertion)
 	if err != nil {
@@ -208,6 +250,25 @@ func soleAssertion(security *etree.Element) (*etree.Element, error) {
 		return nil, authErr(InvalidSecurity, "assertion is not a direct child of wsse:Security")
 	}
 	return a, nil
+}
+
+// nestedAssertions counts the assertions inside a (deferred) assertion's
+// tree, which soleAssertion did not see.
+func nestedAssertions(a *etree.Element) int {
+	n := 0
+	var walk func(*etree.Element)
+	walk = func(e *etree.Element) {
+		for _, c := range e.Child {
+			if c, ok := c.(*etree.Element); ok {
+				if c.Tag == "Assertion" || c.Tag == "EncryptedAssertion" {
+					n++
+				}
+				walk(c)
+			}
+		}
+	}
+	walk(a)
+	return n
 }
 
 // serialise detaches the assertion with its in-scope namespaces and

@@ -60,7 +60,7 @@ var digestBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); ret
 // run together into the same bytes.
 func assertionKey(a *etree.Element, certs []*x509.Certificate) [sha256.Size]byte {
 	bp := digestBuffers.Get().(*[]byte)
-	b := (*bp)[:0]
+	b := append((*bp)[:0], 'T') // a tree, not deferredKey's bytes
 	b = appendInherited(b, a)
 	b = appendNode(b, a)
 	for _, c := range certs {
@@ -73,6 +73,23 @@ func assertionKey(a *etree.Element, certs []*x509.Certificate) [sha256.Size]byte
 		*bp = b
 		digestBuffers.Put(bp)
 	}
+	return k
+}
+
+// deferredKey identifies a deferred assertion (AuthenticateDeferred) under
+// a trust set: its Identity determines its tree, and so the bytes serialise
+// makes of it.
+func deferredKey(identity []byte, certs []*x509.Certificate) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte{'R'}) // not assertionKey's bytes
+	h.Write(identity)
+	for _, c := range certs {
+		sum := sha256.Sum256(c.Raw)
+		h.Write([]byte{'C'})
+		h.Write(sum[:])
+	}
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
 	return k
 }
 

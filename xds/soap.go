@@ -51,8 +51,11 @@ type Message struct {
 	// bytes that are not UTF-8, which were read as ISO-8859-1.
 	EncodingRepaired bool
 
-	parts  map[string]*Part // by Content-ID, without angle brackets
-	closed bool
+	parts map[string]*Part // by Content-ID, without angle brackets
+	// assertions are the sources of the saml:Assertion elements built
+	// without children (assertion.go).
+	assertions map[*etree.Element]AssertionSource
+	closed     bool
 }
 
 // ReadMessage reads a SOAP 1.2 message of the given HTTP Content-Type:
@@ -166,7 +169,7 @@ func parseEnvelope(data []byte, parts map[string]*Part, lim Limits) (*Message, e
 		}
 	}
 	doc.ReadSettings.MaxDepth = lim.MaxDepth + 1
-	m := &Message{Doc: doc, MTOM: parts != nil, EncodingRepaired: repaired, parts: parts}
+	m := &Message{Doc: doc, MTOM: parts != nil, EncodingRepaired: repaired, parts: parts, assertions: scan.assertions}
 	for _, href := range scan.includes {
 		if parts == nil {
 			return nil, refuse("xop:Include is only allowed in an MTOM (multipart/related) message", "")

@@ -34,6 +34,9 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // xmlScan is what the guard learned about a well-formed envelope.
 type xmlScan struct {
+	// assertions are the saml:Assertion elements of doc built without
+	// children, with their sources (assertion.go).
+	assertions map[*etree.Element]AssertionSource
 	// includes are the href values of the xop:Include elements, in
 	// document order.
 	includes []string
@@ -48,29 +51,58 @@ type xmlScan struct {
 // the tree library, which walks ancestors' attributes) linear.
 const maxAttributes = 256
 
-// nsScope tracks the namespace declarations in scope: for each prefix a
-// stack of URIs, so that resolving a prefix costs the same however many
-// declarations there are.
+// nsScope tracks the namespace declarations in scope. A real message has a
+// dozen, searched fastest from the innermost outwards; a hostile one may
+// have thousands in scope at once, so past linearScopeMax they are also
+// indexed by prefix, and resolving costs the same however many there are.
 type nsScope struct {
-	uris     map[string][]string
-	declared [][]string // per open element, the prefixes it declared
+	stack    []nsBinding // every declaration in scope, innermost last
+	declared []int       // per open element, how many of stack it declared
+	// byPrefix is nil until stack outgrows linearScopeMax; then it holds,
+	// for each prefix, the stack of its URIs.
+	byPrefix map[string][]string
+}
+
+type nsBinding struct{ prefix, uri string }
+
+// linearScopeMax is the most declarations in scope that are searched one by
+// one.
+const linearScopeMax = 32
+
+func newNSScope() nsScope {
+	return nsScope{stack: make([]nsBinding, 0, 16), declared: make([]int, 0, 16)}
 }
 
 // push opens an element declaring prefixes (in the same order as uris).
 func (s *nsScope) push(prefixes, uris []string) {
 	for i, p := range prefixes {
-		s.uris[p] = append(s.uris[p], uris[i])
+		s.stack = append(s.stack, nsBinding{p, uris[i]})
+		if s.byPrefix != nil {
+			s.byPrefix[p] = append(s.byPrefix[p], uris[i])
+		}
 	}
-	s.declared = append(s.declared, prefixes)
+	s.declared = append(s.declared, len(prefixes))
+	if s.byPrefix == nil && len(s.stack) > linearScopeMax {
+		s.byPrefix = make(map[string][]string, len(s.stack))
+		for _, b := range s.stack {
+			s.byPrefix[b.prefix] = append(s.byPrefix[b.prefix], b.uri)
+		}
+	}
 }
 
 // pop closes the innermost element.
 func (s *nsScope) pop() {
-	last := s.declared[len(s.declared)-1]
-	for _, p := range last {
-		s.uris[p] = s.uris[p][:len(s.uris[p])-1]
-	}
+	n := s.declared[len(s.declared)-1]
 	s.declared = s.declared[:len(s.declared)-1]
+	if s.byPrefix != nil {
+		// An element declares a prefix once (duplicate attributes are
+		// refused before push), so each of its prefixes pops once.
+		for _, b := range s.stack[len(s.stack)-n:] {
+			u := s.byPrefix[b.prefix]
+			s.byPrefix[b.prefix] = u[:len(u)-1]
+		}
+	}
+	s.stack = s.stack[:len(s.stack)-n]
 }
 
 // resolve returns the namespace URI bound to prefix. The empty prefix is
@@ -82,8 +114,16 @@ func (s *nsScope) resolve(prefix string) (string, bool) {
 	case "xmlns":
 		return "http://www.w3.org/2000/xmlns/", true
 	}
-	if stack := s.uris[prefix]; len(stack) > 0 {
-		return stack[len(stack)-1], true
+	if s.byPrefix != nil {
+		if u := s.byPrefix[prefix]; len(u) > 0 {
+			return u[len(u)-1], true
+		}
+		return "", prefix == ""
+	}
+	for i := len(s.stack) - 1; i >= 0; i-- {
+		if s.stack[i].prefix == prefix {
+			return s.stack[i].uri, true
+		}
 	}
 	return "", prefix == ""
 }
@@ -99,7 +139,7 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 	// Room for the nesting of real messages (ten levels) up front.
 	var (
 		names    = make([]scanName, 0, 16) // open elements, as written (prefix, local)
-		scope    = nsScope{uris: make(map[string][]string, 8), declared: make([][]string, 0, 16)}
+		scope    = newNSScope()
 		elements int
 		rootSeen bool
 		// declOK: only whitespace so far, so an XML declaration may
@@ -109,8 +149,17 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 		// tree is nil once the builder gave up (maxTreeAttributes).
 		tree = newTreeBuilder(data)
 		t    scanToken
+		// deferred is the assertion being kept as bytes (assertion.go):
+		// its depth in names, the offset of its "<", its element and
+		// bindings; depth -1 when there is none.
+		deferred = struct {
+			depth, start int
+			el           *etree.Element
+			namespaces   [][2]string
+		}{depth: -1}
 	)
 	for {
+		tokStart := sc.pos
 		if err := sc.next(&t); err != nil {
 			var enc *declaredEncoding
 			if errors.As(err, &enc) {
@@ -177,13 +226,22 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 			if uri == NSXOP && t.name.local == "Include" {
 				scan.includes = append(scan.includes, rawAttrValue(t.attrs, "href"))
 			}
-			if tree != nil && !tree.start(t.name, t.attrs) {
-				tree = nil
+			building := tree != nil && deferred.depth < 0
+			if building && !tree.start(t.name, t.attrs) {
+				tree, building = nil, false
+			}
+			if building && isDeferredAssertion(uri, t.name.local) && len(scan.assertions) < maxDeferredAssertions {
+				deferred.depth, deferred.start, deferred.el = len(names), tokStart, tree.top()
+				deferred.namespaces = scope.snapshot()
 			}
 			if t.empty {
 				// <a/> opens and closes: as the decoder's two tokens.
 				scope.pop()
-				if tree != nil {
+				if deferred.depth == len(names) {
+					scan.keepAssertion(deferred.el, data[deferred.start:sc.pos], deferred.namespaces)
+					deferred.depth = -1
+				}
+				if building {
 					tree.end()
 				}
 				continue
@@ -195,14 +253,23 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 			}
 			names = names[:len(names)-1]
 			scope.pop()
-			if tree != nil {
+			switch {
+			case deferred.depth == len(names):
+				scan.keepAssertion(deferred.el, data[deferred.start:sc.pos], deferred.namespaces)
+				deferred.depth = -1
+				if tree != nil {
+					tree.end()
+				}
+			case deferred.depth >= 0:
+				// Inside a deferred assertion: nothing was built.
+			case tree != nil:
 				tree.end()
 			}
 		case scanText:
 			if len(names) == 0 && len(bytes.TrimSpace(t.data)) > 0 {
 				return nil, refuse("the request is not well-formed XML", "text outside the root element")
 			}
-			if tree != nil {
+			if tree != nil && deferred.depth < 0 {
 				tree.text(t.data)
 			}
 		case scanDirective:
@@ -213,11 +280,11 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 			if t.name.local == "xml" && !wasDeclOK {
 				return nil, refuse("the request is not well-formed XML", "XML declaration not at the start")
 			}
-			if tree != nil {
+			if tree != nil && deferred.depth < 0 {
 				tree.top().CreateProcInst(t.name.local, string(t.data))
 			}
 		case scanComment:
-			if tree != nil {
+			if tree != nil && deferred.depth < 0 {
 				tree.top().CreateComment(string(t.data))
 			}
 		}
@@ -230,8 +297,20 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 	}
 	if tree != nil {
 		scan.doc = tree.doc
+	} else {
+		// etree's reader builds the whole tree instead.
+		scan.assertions = nil
 	}
 	return scan, nil
+}
+
+// keepAssertion records the source of an assertion built without children.
+// raw aliases the request body, which is reused: it is copied.
+func (s *xmlScan) keepAssertion(el *etree.Element, raw []byte, namespaces [][2]string) {
+	if s.assertions == nil {
+		s.assertions = make(map[*etree.Element]AssertionSource, 1)
+	}
+	s.assertions[el] = AssertionSource{Raw: bytes.Clone(raw), Namespaces: namespaces}
 }
 
 // duplicateAttr finds an attribute written twice (the tree builder would

@@ -31,7 +31,7 @@ func guardXMLDecoder(data []byte, lim Limits) (*xmlScan, error) {
 	// Room for the nesting of real messages (ten levels) up front.
 	var (
 		names    = make([]xml.Name, 0, 16) // open elements, as written (prefix, local)
-		scope    = nsScope{uris: make(map[string][]string, 8), declared: make([][]string, 0, 16)}
+		scope    = newNSScope()
 		elements int
 		rootSeen bool
 		// declOK: only whitespace so far, so an XML declaration may

@@ -2,6 +2,8 @@ package xds
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,6 +80,33 @@ func treeDiff(path string, got, want *etree.Element) string {
 	return ""
 }
 
+// expandDeferred gives the assertions the guard kept as bytes their
+// children back, built from their sources, so that the tree compares whole:
+// which also holds each source to the subtree it stands for.
+func expandDeferred(t testing.TB, scan *xmlScan) {
+	t.Helper()
+	for el, src := range scan.assertions {
+		if len(el.Child) != 0 {
+			t.Fatalf("deferred assertion has %d children", len(el.Child))
+		}
+		full, err := src.Tree()
+		if err != nil {
+			t.Fatalf("deferred assertion: %v", err)
+		}
+		same := el.Space == full.Space && el.Tag == full.Tag && len(el.Attr) == len(full.Attr)
+		for i := 0; same && i < len(el.Attr); i++ {
+			a, b := el.Attr[i], full.Attr[i]
+			same = a.Space == b.Space && a.Key == b.Key && a.Value == b.Value
+		}
+		if !same {
+			t.Fatalf("deferred assertion %s:%s differs from its source %s:%s", el.Space, el.Tag, full.Space, full.Tag)
+		}
+		for _, c := range slices.Clone(full.Child) {
+			el.AddChild(c)
+		}
+	}
+}
+
 // checkBuiltTree compares the guard's tree of data with etree's reader's,
 // for data the guard accepts. It reports whether the guard accepted data.
 func checkBuiltTree(t *testing.T, data []byte, lim Limits) bool {
@@ -94,6 +123,7 @@ func checkBuiltTree(t *testing.T, data []byte, lim Limits) bool {
 	if scan.doc == nil {
 		return true // built by etree's reader (maxTreeAttributes)
 	}
+	expandDeferred(t, scan)
 	if d := treeDiff("", &scan.doc.Element, &want.Element); d != "" {
 		t.Fatalf("guard-built tree differs from etree's: %s", d)
 	}
@@ -215,6 +245,7 @@ func checkGuardsAgree(t *testing.T, data []byte, lim Limits) {
 		t.Fatalf("scanner built a tree: %v, decoder: %v", got.doc != nil, want.doc != nil)
 	}
 	if got.doc != nil {
+		expandDeferred(t, got)
 		if d := treeDiff("", &got.doc.Element, &want.doc.Element); d != "" {
 			t.Fatalf("scanner's tree differs from the decoder's: %s\ninput %q", d, data)
 		}
@@ -247,9 +278,25 @@ var scannerEdgeCases = []string{
 	`<a xmlns:xop="http://www.w3.org/2004/08/xop/include"><xop:Include href="cid:x"/><xop:Include/></a>`,
 }
 
+// manyDeclarations are documents with more namespace declarations in scope
+// than linearScopeMax, declared, redeclared and going out of scope.
+func manyDeclarations() []string {
+	var decls strings.Builder
+	for i := range linearScopeMax + 8 {
+		fmt.Fprintf(&decls, ` xmlns:p%d="urn:u%d"`, i, i)
+	}
+	return []string{
+		`<a` + decls.String() + `><p39:b xmlns:p0="urn:v"><p0:c/></p39:b><p0:d/><p20:e xmlns:p20="urn:w"/></a>`,
+		`<r><a` + decls.String() + `/><p1:x/></r>`,
+		`<r xmlns:z="urn:z"><a` + decls.String() + `><z:y/></a><z:y/><p3:y/></r>`,
+		// The guard acts on what a prefix resolves to: xop:Include.
+		`<a xmlns:x="urn:not-xop"` + decls.String() + `><b xmlns:x="` + NSXOP + `"><x:Include href="cid:1"/></b><x:Include href="cid:2"/></a>`,
+	}
+}
+
 func TestScannerMatchesDecoder(t *testing.T) {
 	lim := DefaultLimits()
-	for _, in := range scannerEdgeCases {
+	for _, in := range append(manyDeclarations(), scannerEdgeCases...) {
 		t.Run(in, func(t *testing.T) {
 			data, _, err := prepareXML([]byte(in))
 			if err != nil {
@@ -283,7 +330,7 @@ func TestScannerMatchesDecoder(t *testing.T) {
 // FuzzScannerMatchesDecoder holds the scanner to encoding/xml on arbitrary
 // input.
 func FuzzScannerMatchesDecoder(f *testing.F) {
-	for _, in := range scannerEdgeCases {
+	for _, in := range append(manyDeclarations(), scannerEdgeCases...) {
 		f.Add([]byte(in))
 	}
 	for name := range plainSamples {
@@ -325,5 +372,53 @@ func TestMessageOwnsItsBytes(t *testing.T) {
 				t.Fatal("the message changed with the bytes it was parsed from")
 			}
 		})
+	}
+}
+
+// TestNSScope holds the namespace scope, in both its forms (searched, then
+// indexed past linearScopeMax), to a plain list searched from the end,
+// over random declarations and closes.
+func TestNSScope(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 50 {
+		s := newNSScope()
+		var naive [][2]string // every declaration in scope
+		var counts []int
+		for step := range 400 {
+			if len(counts) > 0 && rng.IntN(3) == 0 {
+				n := counts[len(counts)-1]
+				counts = counts[:len(counts)-1]
+				naive = naive[:len(naive)-n]
+				s.pop()
+			} else {
+				var prefixes, uris []string
+				used := map[string]bool{}
+				for range rng.IntN(4) {
+					p := fmt.Sprintf("p%d", rng.IntN(6))
+					if used[p] {
+						continue
+					}
+					used[p] = true
+					u := fmt.Sprintf("urn:%d:%d", round, step)
+					prefixes, uris = append(prefixes, p), append(uris, u)
+					naive = append(naive, [2]string{p, u})
+				}
+				s.push(prefixes, uris)
+				counts = append(counts, len(prefixes))
+			}
+			for i := range 7 {
+				p := fmt.Sprintf("p%d", i)
+				want, wantOK := "", false
+				for j := len(naive) - 1; j >= 0; j-- {
+					if naive[j][0] == p {
+						want, wantOK = naive[j][1], true
+						break
+					}
+				}
+				if got, ok := s.resolve(p); got != want || ok != wantOK {
+					t.Fatalf("round %d step %d (%d in scope): resolve(%s) = %q %v, want %q %v", round, step, len(naive), p, got, ok, want, wantOK)
+				}
+			}
+		}
 	}
 }

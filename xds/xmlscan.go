@@ -373,18 +373,17 @@ func (s *xmlScanner) space() {
 // of multi-byte characters, whose validity isXMLName decides. ok is false,
 // with no error, when there is none; the caller says what was expected.
 func (s *xmlScanner) nameBytes() ([]byte, bool, error) {
-	start, ascii := s.pos, true
-	for s.pos < len(s.in) {
-		b := s.in[s.pos]
-		if !nameByte[b] {
-			break
-		}
-		if b >= utf8.RuneSelf {
-			ascii = false
-		}
-		s.pos++
+	// Locals, not fields, in the loop: the compiler keeps them in
+	// registers.
+	in, start, end := s.in, s.pos, s.pos
+	var high byte
+	for end < len(in) && nameByte[in[end]] {
+		high |= in[end]
+		end++
 	}
-	run := s.in[start:s.pos]
+	s.pos = end
+	ascii := high < utf8.RuneSelf
+	run := in[start:end]
 	if s.pos >= len(s.in) {
 		// A name is always followed by something; encoding/xml reports
 		// the end of input here.

@@ -42,6 +42,9 @@ type Credentials struct {
 	Transaction Transaction
 	// Security is the wsse:Security header element of a SOAP request.
 	Security *etree.Element
+	// Deferred gives the assertions of Security that the SOAP reader kept
+	// as bytes (xds.AssertionSource); nil when there are none.
+	Deferred helseid.Deferred
 	// HTTP is the request, for Authorization and DPoP headers; its body
 	// may already have been consumed.
 	HTTP *http.Request

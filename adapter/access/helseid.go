@@ -14,7 +14,7 @@ import (
 // AssertionAuthenticator verifies the XUA SAML assertion in a SOAP
 // request's wsse:Security header (*helseid.SAMLValidator).
 type AssertionAuthenticator interface {
-	Authenticate(ctx context.Context, security *etree.Element) (*helseid.Principal, error)
+	AuthenticateDeferred(ctx context.Context, security *etree.Element, deferred helseid.Deferred) (*helseid.Principal, error)
 }
 
 // TokenAuthenticator verifies the HelseID access token (and DPoP proof) of
@@ -139,7 +139,7 @@ func (h *HelseID) principal(ctx context.Context, cred Credentials) (*helseid.Pri
 		if h.XCA == nil {
 			return nil, unconfigured(cred.Transaction)
 		}
-		p, err := h.XCA.Authenticate(ctx, cred.Security)
+		p, err := h.XCA.AuthenticateDeferred(ctx, cred.Security, cred.Deferred)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"kjdd/adapter/access"
+	"kjdd/helseid"
 	"kjdd/xds"
 )
 
@@ -77,7 +78,7 @@ func (s *Server) soap(ops map[string]soapOp) gin.HandlerFunc {
 				Reason: "the action is not supported at this endpoint", Detail: m.Action}, m.MessageID, "")
 			return
 		}
-		cred := access.Credentials{Transaction: op.tx, Security: m.Security, HTTP: c.Request}
+		cred := access.Credentials{Transaction: op.tx, Security: m.Security, Deferred: deferredAssertions(m), HTTP: c.Request}
 		err = op.serve(s, c, op, m, cred)
 		if err != nil {
 			s.renderError(c, op, m, err)
@@ -214,5 +215,16 @@ func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *xds.Message, body *et
 	}
 	if err := mw.Close(); err != nil {
 		s.log.Debug("answer not delivered", "err", err)
+	}
+}
+
+// deferredAssertions hands helseid the assertions m kept as bytes.
+func deferredAssertions(m *xds.Message) helseid.Deferred {
+	return func(el *etree.Element) (helseid.DeferredAssertion, bool) {
+		src, ok := m.AssertionSource(el)
+		if !ok {
+			return helseid.DeferredAssertion{}, false
+		}
+		return helseid.DeferredAssertion{Identity: src.Identity(), Tree: src.Tree}, true
 	}
 }

@@ -1,0 +1,117 @@
+package xds
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// The XUA assertion in wsse:Security is two thirds of an ITI-38 request's
+// bytes, and its tree is needed only the first time an assertion is seen:
+// after that kjdd reuses the verification of its exact bytes (helseid). So
+// the guard checks the assertion's content as it checks everything else,
+// but builds only the saml:Assertion element itself, without children, and
+// keeps the assertion's bytes and the namespace bindings it inherits:
+// together they determine its tree exactly, and helseid builds that tree
+// from them when it has to verify.
+
+// AssertionSource is what determines a saml:Assertion's tree: its bytes as
+// received (after the UTF-8 repair of prepareXML), from "<" to the end of
+// its end tag, and the namespace bindings in scope at its start tag
+// (prefix, URI; the default namespace under ""), sorted by prefix.
+type AssertionSource struct {
+	Raw        []byte
+	Namespaces [][2]string
+}
+
+// maxDeferredAssertions is how many assertions of one message the guard
+// keeps as bytes; any further one is built as a tree (a message with more
+// than one is refused anyway).
+const maxDeferredAssertions = 4
+
+// AssertionSource returns the source of a saml:Assertion element of m whose
+// children the guard did not build; ok is false for any other element, whose
+// tree is complete.
+func (m *Message) AssertionSource(el *etree.Element) (AssertionSource, bool) {
+	s, ok := m.assertions[el]
+	return s, ok
+}
+
+// isDeferredAssertion reports whether an element the guard is about to
+// build is a saml:Assertion to keep as bytes.
+func isDeferredAssertion(uri, local string) bool {
+	return local == "Assertion" && uri == NSSAML2
+}
+
+// snapshot returns the namespace bindings in scope, sorted by prefix.
+func (s *nsScope) snapshot() [][2]string {
+	inner := make(map[string]string, len(s.stack))
+	for _, b := range s.stack {
+		inner[b.prefix] = b.uri // the innermost declaration wins
+	}
+	out := make([][2]string, 0, len(inner))
+	for p, u := range inner {
+		out = append(out, [2]string{p, u})
+	}
+	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return out
+}
+
+// Identity returns bytes that are equal for two sources exactly when their
+// trees are: the bindings and the raw bytes, each length-prefixed.
+func (s AssertionSource) Identity() []byte {
+	n := len(s.Raw) + 16
+	for _, b := range s.Namespaces {
+		n += len(b[0]) + len(b[1]) + 8
+	}
+	out := make([]byte, 0, n)
+	field := func(v []byte) {
+		out = binary.AppendUvarint(out, uint64(len(v)))
+		out = append(out, v...)
+	}
+	out = binary.AppendUvarint(out, uint64(len(s.Namespaces)))
+	for _, b := range s.Namespaces {
+		field([]byte(b[0]))
+		field([]byte(b[1]))
+	}
+	field(s.Raw)
+	return out
+}
+
+// Tree builds the assertion's tree: the bytes are read inside an element
+// that declares the inherited bindings, so that they mean what they meant
+// in the message. The element returned is the assertion, a child of that
+// wrapper.
+func (s AssertionSource) Tree() (*etree.Element, error) {
+	var b strings.Builder
+	b.WriteString("<kjdd-wrapper")
+	for _, ns := range s.Namespaces {
+		if ns[0] == "" {
+			b.WriteString(` xmlns="`)
+		} else {
+			b.WriteString(" xmlns:" + ns[0] + `="`)
+		}
+		b.WriteString(attrEscaper.Replace(ns[1]))
+		b.WriteString(`"`)
+	}
+	b.WriteString(">")
+	b.Write(s.Raw)
+	b.WriteString("</kjdd-wrapper>")
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(b.String()); err != nil {
+		return nil, fmt.Errorf("xds: assertion does not parse: %w", err)
+	}
+	kids := doc.Root().ChildElements()
+	if len(kids) != 1 || len(doc.Root().Child) != 1 {
+		return nil, errors.New("xds: assertion source is not one element")
+	}
+	return kids[0], nil
+}
+
+// attrEscaper escapes a value for a double-quoted attribute, keeping
+// white space exactly (a reader would otherwise see a raw CR as LF).
+var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;", "\t", "&#9;", "\n", "&#10;", "\r", "&#13;")
