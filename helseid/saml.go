@@ -130,7 +130,7 @@ func (v *SAMLValidator) Authenticate(ctx context.Context, security *etree.Elemen
 // than as a tree (xds.AssertionSource): Identity determines its tree
 // exactly, and Tree builds it.
 type DeferredAssertion struct {
-	Identity []byte
+	Identity [sha256.Size]byte
 	Tree     func() (*etree.Element, error)
 }
 

@@ -79,10 +79,10 @@ func assertionKey(a *etree.Element, certs []*x509.Certificate) [sha256.Size]byte
 // deferredKey identifies a deferred assertion (AuthenticateDeferred) under
 // a trust set: its Identity determines its tree, and so the bytes serialise
 // makes of it.
-func deferredKey(identity []byte, certs []*x509.Certificate) [sha256.Size]byte {
+func deferredKey(identity [sha256.Size]byte, certs []*x509.Certificate) [sha256.Size]byte {
 	h := sha256.New()
 	h.Write([]byte{'R'}) // not assertionKey's bytes
-	h.Write(identity)
+	h.Write(identity[:])
 	for _, c := range certs {
 		sum := sha256.Sum256(c.Raw)
 		h.Write([]byte{'C'})

@@ -1,9 +1,11 @@
 package xds
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -61,25 +63,26 @@ func (s *nsScope) snapshot() [][2]string {
 	return out
 }
 
-// Identity returns bytes that are equal for two sources exactly when their
-// trees are: the bindings and the raw bytes, each length-prefixed.
-func (s AssertionSource) Identity() []byte {
-	n := len(s.Raw) + 16
+// Identity is a SHA-256 digest that is equal for two sources exactly when
+// their trees are (but for collisions): of the bindings and the raw bytes,
+// each length-prefixed, hashed where they lie rather than copied together.
+func (s AssertionSource) Identity() [sha256.Size]byte {
+	h := sha256.New()
+	var num [binary.MaxVarintLen64]byte
+	field := func(v string) {
+		h.Write(binary.AppendUvarint(num[:0], uint64(len(v))))
+		io.WriteString(h, v)
+	}
+	h.Write(binary.AppendUvarint(num[:0], uint64(len(s.Namespaces))))
 	for _, b := range s.Namespaces {
-		n += len(b[0]) + len(b[1]) + 8
+		field(b[0])
+		field(b[1])
 	}
-	out := make([]byte, 0, n)
-	field := func(v []byte) {
-		out = binary.AppendUvarint(out, uint64(len(v)))
-		out = append(out, v...)
-	}
-	out = binary.AppendUvarint(out, uint64(len(s.Namespaces)))
-	for _, b := range s.Namespaces {
-		field([]byte(b[0]))
-		field([]byte(b[1]))
-	}
-	field(s.Raw)
-	return out
+	h.Write(binary.AppendUvarint(num[:0], uint64(len(s.Raw))))
+	h.Write(s.Raw)
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
 }
 
 // Tree builds the assertion's tree: the bytes are read inside an element

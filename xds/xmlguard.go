@@ -389,22 +389,27 @@ type treeBuilder struct {
 }
 
 // maxSlab bounds one slab, so that a large request costs memory as it is
-// read rather than all at once.
-const maxSlab = 256
+// read rather than all at once; firstSlab bounds the first of each kind.
+const (
+	maxSlab   = 256
+	firstSlab = 64
+)
 
 // childRoom is the number of children an element has room for before its
 // list is copied into a slice of its own.
 const childRoom = 2
 
-// newTreeBuilder returns a builder for data, its slabs sized by counting
-// "<" (at least one per element, comment, text run between elements) and
-// "=" (one per attribute), up to maxSlab.
+// newTreeBuilder returns a builder for data, its first slabs sized by
+// counting "<" (at least one per element, comment, text run between
+// elements) and "=" (one per attribute), up to firstSlab.
 func newTreeBuilder(data []byte) *treeBuilder {
 	doc := etree.NewDocument()
 	stack := make([]*etree.Element, 1, 16)
 	stack[0] = &doc.Element
-	tokens := min(bytes.Count(data, []byte{'<'})+1, maxSlab)
-	attrs := min(bytes.Count(data, []byte{'='})+1, maxSlab)
+	// The first slabs are small: a request's XUA assertion, most of its
+	// "<" and "=", is not built (assertion.go). Later ones are maxSlab.
+	tokens := min(bytes.Count(data, []byte{'<'})+1, firstSlab)
+	attrs := min(bytes.Count(data, []byte{'='})+1, firstSlab)
 	return &treeBuilder{doc: doc, stack: stack,
 		elements: make([]etree.Element, 0, tokens),
 		texts:    make([]etree.CharData, 0, tokens),
