@@ -105,7 +105,8 @@ func newXMLScanner(in []byte) *xmlScanner {
 
 func (s *xmlScanner) fail(msg string) error { return &scanError{offset: s.pos, msg: msg} }
 
-var errUnexpectedEOF = "unexpected EOF"
+// errUnexpectedEOF is the message for input that ends inside a token.
+const errUnexpectedEOF = "unexpected EOF"
 
 // next reads the next token.
 func (s *xmlScanner) next(t *scanToken) error {
