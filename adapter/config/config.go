@@ -35,6 +35,7 @@ type Config struct {
 	EPJRepositories    string // KJDD_EPJ_REPOSITORIES: repoOID=URL,…
 	MetadataProfile    string // KJDD_METADATA_PROFILE: norway|ihe
 	MaxResults         int    // KJDD_MAX_RESULTS: stored-query result limit (XDSTooManyResults)
+	ObjectCache        int    // KJDD_OBJECT_CACHE: decoded registry objects kept in memory; 0 = none
 	MaxBodyBytes       int64  // KJDD_MAX_BODY_BYTES: largest accepted SOAP body (MTOM parts have their own limit)
 	MaxPartBytes       int64  // KJDD_MAX_PART_BYTES: largest accepted MTOM part (a document in ITI-41)
 	SpoolDir           string // KJDD_SPOOL_DIR: where large MTOM parts are spooled; empty = os.TempDir()
@@ -108,6 +109,9 @@ func fields() []field {
 		{"KJDD_MAX_RESULTS", "max-results", "stored-query result limit",
 			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.MaxResults = n; return err },
 			func(c *Config) string { return strconv.Itoa(c.MaxResults) }},
+		{"KJDD_OBJECT_CACHE", "object-cache", "decoded registry objects kept in memory (0 = none)",
+			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.ObjectCache = n; return err },
+			func(c *Config) string { return strconv.Itoa(c.ObjectCache) }},
 		{"KJDD_MAX_BODY_BYTES", "max-body-bytes", "largest SOAP envelope accepted",
 			func(c *Config, v string) error { n, err := strconv.ParseInt(v, 10, 64); c.MaxBodyBytes = n; return err },
 			func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) }},
@@ -116,6 +120,14 @@ func fields() []field {
 			func(c *Config) string { return strconv.FormatInt(c.MaxPartBytes, 10) }},
 	}
 }
+
+// The store's decoded-object cache: the default is store.DefaultObjectCacheSize
+// (100 to 150 MB of DocumentEntries; config_test holds the two equal), and
+// the bound keeps a typo from asking for more memory than any host has.
+const (
+	defaultObjectCache = 50_000
+	maxObjectCache     = 5_000_000
+)
 
 // Default returns the configuration with every default filled in. The
 // community and repository ids have no default outside --dev: they are
@@ -127,6 +139,7 @@ func Default() Config {
 		Store:           "sqlite:kjdd.db",
 		MetadataProfile: ProfileNorway,
 		MaxResults:      1000,
+		ObjectCache:     defaultObjectCache,
 		MaxBodyBytes:    lim.MaxBodyBytes,
 		MaxPartBytes:    lim.MaxPartBytes,
 		LogLevel:        "info",
@@ -268,6 +281,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxResults < 1 {
 		bad("KJDD_MAX_RESULTS", "must be at least 1")
+	}
+	if c.ObjectCache < 0 || c.ObjectCache > maxObjectCache {
+		bad("KJDD_OBJECT_CACHE", "must be between 0 and "+strconv.Itoa(maxObjectCache))
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("KJDD_MAX_BODY_BYTES", "must be at least 1024")

@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"kjdd/adapter/store"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -56,7 +58,12 @@ func TestLoad(t *testing.T) {
 					t.Errorf("HelseIDDPoP = %q", c.HelseIDDPoP)
 				}
 			}},
-		"ok/loopback http issuer":       {env: with("KJDD_HELSEID_ISSUER", "http://127.0.0.1:5000/issuer")},
+		"ok/loopback http issuer": {env: with("KJDD_HELSEID_ISSUER", "http://127.0.0.1:5000/issuer")},
+		"ok/object cache off": {env: with("KJDD_OBJECT_CACHE", "0"), check: func(t *testing.T, c Config) {
+			if c.ObjectCache != 0 {
+				t.Errorf("ObjectCache = %d, want 0", c.ObjectCache)
+			}
+		}},
 		"fail/http issuer not loopback": {env: with("KJDD_HELSEID_ISSUER", "http://helseid.example"), wantErr: "KJDD_HELSEID_ISSUER"},
 		"fail/dpop mode":                {env: with("KJDD_HELSEID_DPOP", "sometimes"), wantErr: "KJDD_HELSEID_DPOP"},
 		"fail/saml certs missing file":  {env: with("KJDD_SAML_CERTS", "/nonexistent/certs.pem"), wantErr: "KJDD_SAML_CERTS"},
@@ -81,6 +88,9 @@ func TestLoad(t *testing.T) {
 		"fail/profile":                   {env: with("KJDD_METADATA_PROFILE", "sweden"), wantErr: "KJDD_METADATA_PROFILE"},
 		"fail/max results not a number":  {env: with("KJDD_MAX_RESULTS", "many"), wantErr: "KJDD_MAX_RESULTS"},
 		"fail/max results zero":          {env: with("KJDD_MAX_RESULTS", "0"), wantErr: "KJDD_MAX_RESULTS"},
+		"fail/object cache negative":     {env: with("KJDD_OBJECT_CACHE", "-1"), wantErr: "KJDD_OBJECT_CACHE"},
+		"fail/object cache absurd":       {env: with("KJDD_OBJECT_CACHE", "900000000"), wantErr: "KJDD_OBJECT_CACHE"},
+		"fail/object cache not a number": {env: with("KJDD_OBJECT_CACHE", "lots"), wantErr: "KJDD_OBJECT_CACHE"},
 		"fail/body limit tiny":           {env: with("KJDD_MAX_BODY_BYTES", "10"), wantErr: "KJDD_MAX_BODY_BYTES"},
 		"fail/log level":                 {env: with("KJDD_LOG_LEVEL", "loud"), wantErr: "KJDD_LOG_LEVEL"},
 		"fail/epj repositories syntax":   {env: with("KJDD_EPJ_REPOSITORIES", "1.2.3.4"), wantErr: "KJDD_EPJ_REPOSITORIES"},
@@ -103,5 +113,12 @@ func TestLoad(t *testing.T) {
 				tc.check(t, c)
 			}
 		})
+	}
+}
+
+// TestObjectCacheDefault: the configured default is the store's own.
+func TestObjectCacheDefault(t *testing.T) {
+	if got := Default().ObjectCache; got != store.DefaultObjectCacheSize {
+		t.Fatalf("default KJDD_OBJECT_CACHE %d, store's default %d", got, store.DefaultObjectCacheSize)
 	}
 }

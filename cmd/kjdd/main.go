@@ -85,7 +85,7 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(ctx, cfg.Store)
+	st, err := store.Open(ctx, cfg.Store, store.WithObjectCache(cfg.ObjectCache))
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
