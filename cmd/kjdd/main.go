@@ -118,6 +118,14 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("sperring: %w", err)
 	}
+	if spr.close != nil {
+		// Before the Redis client closes (deferred earlier, so later).
+		defer func() {
+			if err := spr.close(); err != nil {
+				log.Warn("sperring cache did not stop cleanly", "err", err)
+			}
+		}()
+	}
 
 	validation := xds.DefaultValidationOptions(xds.ITI42)
 	validation.Norwegian = cfg.MetadataProfile == config.ProfileNorway

@@ -31,6 +31,9 @@ type sperring struct {
 	ready        func(context.Context) error
 	onRegistered func(ctx context.Context, patientIDs []string)
 	collectors   []prometheus.Collector
+	// close stops what the sperring cache runs in the background (the
+	// Redis change subscription); nil when nothing does.
+	close func() error
 }
 
 // HKDF info strings of the keys derived from KJDD_AUDIT_KEY. Distinct per
@@ -85,13 +88,17 @@ func buildSperring(ctx context.Context, cfg config.Config, st *store.Store, rdb 
 	}
 	collectors := []prometheus.Collector{events}
 
-	var cache consent.Cache
+	var (
+		cache consent.Cache
+		stop  func() error
+	)
 	if rdb != nil {
 		rc, err := consent.NewRedisCache(rdb, consent.RedisSettings{KeySecret: derive(infoSperringRedis), Logger: log})
 		if err != nil {
 			return nil, err
 		}
 		cache = rc
+		stop = rc.Close
 		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "kjdd_sperring_cache_subscribed",
 			Help: "1 while the sperring change subscription is confirmed (the in-process layer in front of Redis is in use).",
@@ -117,6 +124,7 @@ func buildSperring(ctx context.Context, cfg config.Config, st *store.Store, rdb 
 		ready:        sperringReady(records, rdb),
 		onRegistered: svc.registered,
 		collectors:   collectors,
+		close:        stop,
 	}, nil
 }
 
