@@ -71,14 +71,9 @@ func raiseRegistryVersions(ctx context.Context, d dialect, q querier, entries []
 		if len(patients) == 0 {
 			return nil
 		}
-		values := strings.Repeat("(?, 1), ", len(patients)-1) + "(?, 1)"
-		_, err := q.ExecContext(ctx, d.rebind(`INSERT INTO registry_versions (patient_id, version) VALUES `+values+`
-			ON CONFLICT (patient_id) DO UPDATE SET version = registry_versions.version + 1`), patients...)
+		err := raiseVersionsOf(ctx, d, q, patients)
 		patients = patients[:0]
-		if err != nil {
-			return fmt.Errorf("store: bulk insert: raise registry versions: %w", d.classify(err))
-		}
-		return nil
+		return err
 	}
 	for _, e := range entries {
 		if seen[e.PatientID] {

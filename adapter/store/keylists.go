@@ -102,8 +102,15 @@ func registryVersion(ctx context.Context, d dialect, q querier, patientID string
 // raiseRegistryVersion raises a patient's version, inside the transaction
 // that changes the patient's objects.
 func raiseRegistryVersion(ctx context.Context, d dialect, q querier, patientID string) error {
-	_, err := q.ExecContext(ctx, d.rebind(`INSERT INTO registry_versions (patient_id, version) VALUES (?, 1)
-		ON CONFLICT (patient_id) DO UPDATE SET version = registry_versions.version + 1`), patientID)
+	return raiseVersionsOf(ctx, d, q, []any{patientID})
+}
+
+// raiseVersionsOf raises the versions of distinct patients in one
+// statement.
+func raiseVersionsOf(ctx context.Context, d dialect, q querier, patients []any) error {
+	values := strings.Repeat("(?, 1), ", len(patients)-1) + "(?, 1)"
+	_, err := q.ExecContext(ctx, d.rebind(`INSERT INTO registry_versions (patient_id, version) VALUES `+values+`
+		ON CONFLICT (patient_id) DO UPDATE SET version = registry_versions.version + 1`), patients...)
 	if err != nil {
 		return fmt.Errorf("store: raise registry version: %w", d.classify(err))
 	}
@@ -111,14 +118,10 @@ func raiseRegistryVersion(ctx context.Context, d dialect, q querier, patientID s
 }
 
 // patientKeys returns the keys of a patient's objects of one table: from
-// the cache while the patient's version is the one they were read under,
-// else from keyQuery. The key list is the caller's to read only.
+// lists while the patient's version is the one they were read under, else
+// from keyQuery. The key list is the caller's to read only.
 func patientKeys(ctx context.Context, d dialect, q querier, lists *keyListCache, table, patientID string, statuses []string, keyQuery string, args []any) ([]cacheKey, keyListKey, error) {
 	k := keyListKey{table: table, patientID: patientID, statuses: strings.Join(statuses, "\x00")}
-	if lists == nil {
-		keys, err := selectKeys(ctx, d, q, table, keyQuery, args...)
-		return keys, k, err
-	}
 	v, err := registryVersion(ctx, d, q, patientID)
 	if err != nil {
 		return nil, k, err
