@@ -63,11 +63,7 @@ func assertionKey(a *etree.Element, certs []*x509.Certificate) [sha256.Size]byte
 	b := append((*bp)[:0], 'T') // a tree, not deferredKey's bytes
 	b = appendInherited(b, a)
 	b = appendNode(b, a)
-	for _, c := range certs {
-		sum := sha256.Sum256(c.Raw)
-		b = append(b, 'C')
-		b = append(b, sum[:]...)
-	}
+	b = appendTrust(b, certs)
 	k := sha256.Sum256(b)
 	if cap(b) <= 256<<10 {
 		*bp = b
@@ -80,17 +76,21 @@ func assertionKey(a *etree.Element, certs []*x509.Certificate) [sha256.Size]byte
 // a trust set: its Identity determines its tree, and so the bytes serialise
 // makes of it.
 func deferredKey(identity [sha256.Size]byte, certs []*x509.Certificate) [sha256.Size]byte {
-	h := sha256.New()
-	h.Write([]byte{'R'}) // not assertionKey's bytes
-	h.Write(identity[:])
+	b := make([]byte, 0, 1+sha256.Size+len(certs)*(1+sha256.Size))
+	b = append(b, 'R') // not assertionKey's bytes
+	b = append(b, identity[:]...)
+	return sha256.Sum256(appendTrust(b, certs))
+}
+
+// appendTrust encodes a trust set into a key: the digest of each
+// certificate, in order.
+func appendTrust(b []byte, certs []*x509.Certificate) []byte {
 	for _, c := range certs {
 		sum := sha256.Sum256(c.Raw)
-		h.Write([]byte{'C'})
-		h.Write(sum[:])
+		b = append(b, 'C')
+		b = append(b, sum[:]...)
 	}
-	var k [sha256.Size]byte
-	h.Sum(k[:0])
-	return k
+	return b
 }
 
 // appendInherited encodes the namespace declarations in scope at a from its
