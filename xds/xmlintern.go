@@ -116,9 +116,6 @@ func intern(b []byte) string {
 	return string(b)
 }
 
-// internName returns b as a string, shared when it is a known name.
-func internName(b []byte) string { return intern(b) }
-
 // internValue returns an attribute value as a string, shared when it is a
 // known namespace URI or value.
 func internValue(b []byte) string {

@@ -405,7 +405,7 @@ func (s *xmlScanner) name() (string, bool, error) {
 	if !ok {
 		return "", false, err
 	}
-	return internName(run), true, nil
+	return intern(run), true, nil
 }
 
 // nsname reads a name and splits it at its colon.
@@ -417,13 +417,13 @@ func (s *xmlScanner) nsname() (scanName, bool, error) {
 	i := bytes.IndexByte(run, ':')
 	switch {
 	case i < 0:
-		return scanName{local: internName(run)}, true, nil
+		return scanName{local: intern(run)}, true, nil
 	case bytes.IndexByte(run[i+1:], ':') >= 0:
 		return scanName{}, false, nil
 	case i == 0 || i == len(run)-1:
-		return scanName{local: internName(run)}, true, nil
+		return scanName{local: intern(run)}, true, nil
 	}
-	return scanName{prefix: internName(run[:i]), local: internName(run[i+1:])}, true, nil
+	return scanName{prefix: intern(run[:i]), local: intern(run[i+1:])}, true, nil
 }
 
 // nameByte marks the bytes a name is read over: ASCII letters, digits,
