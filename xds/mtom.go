@@ -88,7 +88,7 @@ func readMTOM(r io.Reader, params map[string]string, lim Limits) (*Message, erro
 		_ = closeParts(parts)
 		return nil, err
 	}
-	m, err := parseEnvelope(root, parts, lim)
+	m, err := parseEnvelope(root, parts, lim, nil)
 	if err != nil {
 		_ = closeParts(parts)
 		return nil, err

@@ -55,7 +55,10 @@ type Message struct {
 	// assertions are the sources of the saml:Assertion elements built
 	// without children (assertion.go).
 	assertions map[*etree.Element]AssertionSource
-	closed     bool
+	// body is the pooled buffer the envelope was read into, when the
+	// assertion sources alias it; Close returns it.
+	body   *bytes.Buffer
+	closed bool
 }
 
 // ReadMessage reads a SOAP 1.2 message of the given HTTP Content-Type:
@@ -78,16 +81,22 @@ func ReadMessage(r io.Reader, contentType string, lim Limits) (*Message, error) 
 		if err := checkCharset(params); err != nil {
 			return nil, err
 		}
-		// The body is read into a pooled buffer: the parsed message keeps
-		// copies of what it needs (TestMessageOwnsItsBytes), so the
-		// buffer is free again once it is parsed.
+		// The body is read into a pooled buffer that the message holds
+		// until Close: its tree keeps copies of what it needs
+		// (TestMessageOwnsItsBytes), but the sources of its deferred
+		// assertions are the buffer's bytes.
 		buf := bodyBuffers.Get().(*bytes.Buffer)
-		defer releaseBody(buf)
 		data, err := readAtMost(buf, r, lim.MaxBodyBytes)
 		if err != nil {
+			releaseBody(buf)
 			return nil, err
 		}
-		return parseEnvelope(data, nil, lim)
+		m, err := parseEnvelope(data, nil, lim, buf)
+		if err != nil {
+			releaseBody(buf)
+			return nil, err
+		}
+		return m, nil
 	case "multipart/related":
 		return readMTOM(r, params, lim)
 	case "text/xml":
@@ -148,13 +157,13 @@ func versionMismatch(reason string) *Fault {
 
 // parseEnvelope guards, parses and binds one envelope. parts is nil for a
 // plain SOAP message; on error the caller still owns (and closes) parts.
-func parseEnvelope(data []byte, parts map[string]*Part, lim Limits) (*Message, error) {
+func parseEnvelope(data []byte, parts map[string]*Part, lim Limits, body *bytes.Buffer) (*Message, error) {
 	data, repaired, err := prepareXML(data)
 	if err != nil {
 		return nil, err
 	}
 	// One pass: the guard checks each token and builds the tree from it.
-	scan, err := guardXML(data, lim)
+	scan, err := guardXML(data, lim, body != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +178,7 @@ func parseEnvelope(data []byte, parts map[string]*Part, lim Limits) (*Message, e
 		}
 	}
 	doc.ReadSettings.MaxDepth = lim.MaxDepth + 1
-	m := &Message{Doc: doc, MTOM: parts != nil, EncodingRepaired: repaired, parts: parts, assertions: scan.assertions}
+	m := &Message{Doc: doc, MTOM: parts != nil, EncodingRepaired: repaired, parts: parts, assertions: scan.assertions, body: body}
 	for _, href := range scan.includes {
 		if parts == nil {
 			return nil, refuse("xop:Include is only allowed in an MTOM (multipart/related) message", "")
@@ -341,13 +350,20 @@ func targetsUs(h *etree.Element) bool {
 	return true
 }
 
-// Close removes the files that MIME parts were spooled to. Blobs of the
-// message cannot be opened afterwards. Close is idempotent.
+// Close removes the files that MIME parts were spooled to and returns the
+// buffer the envelope was read into for reuse. Blobs and assertion sources
+// of the message cannot be had afterwards; its tree and fields stay. Close
+// is idempotent.
 func (m *Message) Close() error {
 	if m == nil || m.closed {
 		return nil
 	}
 	m.closed = true
+	m.assertions = nil
+	if m.body != nil {
+		releaseBody(m.body)
+		m.body = nil
+	}
 	return closeParts(m.parts)
 }
 

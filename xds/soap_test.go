@@ -332,3 +332,53 @@ func TestReadMessageLimitsDefaulted(t *testing.T) {
 	_, err := ReadMessage(bytes.NewReader([]byte(testEnvelope(actionHeader, nested(65)))), ContentTypeSOAP, Limits{})
 	wantFault(t, err, FaultSender, "", "deeper than 64 levels")
 }
+
+// TestAssertionSourceHeldUntilClose: the sources of deferred assertions
+// alias the pooled buffer the envelope was read into, so the message holds
+// that buffer until Close, whatever other messages are read meanwhile, and
+// hands out no source afterwards.
+func TestAssertionSourceHeldUntilClose(t *testing.T) {
+	assertion := func(id string) string {
+		return `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="` + id + `">` +
+			`<saml:Issuer>` + strings.Repeat(id, 40) + `</saml:Issuer></saml:Assertion>`
+	}
+	read := func(id string) *Message {
+		t.Helper()
+		security := `<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">` +
+			assertion(id) + `</wsse:Security>`
+		m, err := ReadMessage(strings.NewReader(testEnvelope(actionHeader+security, queryBody)), ContentTypeSOAP, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	source := func(m *Message) (AssertionSource, bool) {
+		return m.AssertionSource(m.Security.SelectElement("Assertion"))
+	}
+	first := read("first")
+	src, ok := source(first)
+	if !ok {
+		t.Fatal("the assertion was not kept as bytes")
+	}
+	want := assertion("first")
+	for i := range 50 {
+		// Closed at once, so their buffers go back to the pool while
+		// first is open.
+		other := read(fmt.Sprintf("other%d", i))
+		if err := other.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(src.Raw) != want {
+		t.Fatalf("an open message's assertion source changed:\n%s", src.Raw)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := source(first); ok {
+		t.Fatal("a closed message still hands out an assertion source")
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal("Close is not idempotent:", err)
+	}
+}

@@ -44,6 +44,8 @@ type xmlScan struct {
 	// checked (see treeBuilder), or nil when the guard gave up building
 	// it.
 	doc *etree.Document
+	// aliasOK: see guardXML.
+	aliasOK bool
 }
 
 // maxAttributes bounds the attributes of one element. Real messages have
@@ -133,9 +135,12 @@ func (s *nsScope) resolve(prefix string) (string, bool) {
 // the envelope from the same tokens (xmlScan.doc), so that the envelope is
 // tokenised once: every token is checked before it is added to the tree,
 // and a refused envelope's partial tree is dropped.
-func guardXML(data []byte, lim Limits) (*xmlScan, error) {
+//
+// aliasOK means data stays unchanged for as long as the message lives (it
+// is the message's own buffer), so assertion sources may alias it.
+func guardXML(data []byte, lim Limits, aliasOK bool) (*xmlScan, error) {
 	sc := newXMLScanner(data)
-	scan := &xmlScan{}
+	scan := &xmlScan{aliasOK: aliasOK}
 	// Room for the nesting of real messages (ten levels) up front.
 	var (
 		names    = make([]scanName, 0, 16) // open elements, as written (prefix, local)
@@ -305,12 +310,16 @@ func guardXML(data []byte, lim Limits) (*xmlScan, error) {
 }
 
 // keepAssertion records the source of an assertion built without children.
-// raw aliases the request body, which is reused: it is copied.
+// raw aliases the bytes being scanned, copied unless they are the message's
+// own.
 func (s *xmlScan) keepAssertion(el *etree.Element, raw []byte, namespaces [][2]string) {
 	if s.assertions == nil {
 		s.assertions = make(map[*etree.Element]AssertionSource, 1)
 	}
-	s.assertions[el] = AssertionSource{Raw: bytes.Clone(raw), Namespaces: namespaces}
+	if !s.aliasOK {
+		raw = bytes.Clone(raw)
+	}
+	s.assertions[el] = AssertionSource{Raw: raw, Namespaces: namespaces}
 }
 
 // duplicateAttr finds an attribute written twice (the tree builder would

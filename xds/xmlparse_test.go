@@ -111,7 +111,7 @@ func expandDeferred(t testing.TB, scan *xmlScan) {
 // for data the guard accepts. It reports whether the guard accepted data.
 func checkBuiltTree(t *testing.T, data []byte, lim Limits) bool {
 	t.Helper()
-	scan, err := guardXML(data, lim)
+	scan, err := guardXML(data, lim, false)
 	if err != nil {
 		return false
 	}
@@ -162,7 +162,7 @@ func TestGuardBuildsEtreesTree(t *testing.T) {
 		})
 	}
 	t.Run("gives up above maxTreeAttributes", func(t *testing.T) {
-		scan, err := guardXML([]byte("<r><a"+manyAttributes(maxTreeAttributes+1)+"/></r>"), lim)
+		scan, err := guardXML([]byte("<r><a"+manyAttributes(maxTreeAttributes+1)+"/></r>"), lim, false)
 		if err != nil || scan.doc != nil {
 			t.Fatalf("scan.doc = %v, err %v; want no tree and no error", scan.doc, err)
 		}
@@ -224,7 +224,7 @@ func FuzzGuardTree(f *testing.F) {
 // reason, and the decoder's messages differ from the scanner's in detail.
 func checkGuardsAgree(t *testing.T, data []byte, lim Limits) {
 	t.Helper()
-	got, gerr := guardXML(data, lim)
+	got, gerr := guardXML(data, lim, false)
 	want, werr := guardXMLDecoder(data, lim)
 	if (gerr == nil) != (werr == nil) {
 		t.Fatalf("scanner: %v; decoder: %v\ninput %q", gerr, werr, data)
@@ -356,7 +356,7 @@ func TestMessageOwnsItsBytes(t *testing.T) {
 				t.Fatal(err)
 			}
 			data = append([]byte(nil), data...)
-			m, err := parseEnvelope(data, nil, DefaultLimits())
+			m, err := parseEnvelope(data, nil, DefaultLimits(), nil)
 			if err != nil {
 				t.Skip("refused sample:", err)
 			}
