@@ -177,8 +177,7 @@ const maxKeyedAttempts = 3
 // after maxKeyedAttempts it is made in one statement. Without a cache
 // (transactions) it is one statement.
 //
-// Each returned object is the caller's own shallow copy; see cache.go for
-// why its slices must not be modified.
+// The returned objects may be the cache's and are read-only (cache.go).
 func selectObjects[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table, keyQuery string, args ...any) ([]*T, error) {
 	if c != nil {
 		for range maxKeyedAttempts {
@@ -212,12 +211,10 @@ func selectKeyed[T registryObject](ctx context.Context, d dialect, q querier, c 
 // version. keys is only read.
 func resolveKeys[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table string, keys []cacheKey) (out []*T, ok bool, err error) {
 	out = make([]*T, len(keys))
-	copies := make([]T, len(keys)) // one allocation for every copy handed out
-	var missing []int              // indexes into keys
+	var missing []int // indexes into keys
 	for i, k := range keys {
 		if cached, hit := c.get(k); hit {
-			copies[i] = *cached.(*T)
-			out[i] = &copies[i]
+			out[i] = cached.(*T)
 		} else {
 			missing = append(missing, i)
 		}
@@ -314,9 +311,9 @@ func selectWhole[T registryObject](ctx context.Context, d dialect, q querier, c 
 		if err := rows.Scan(&k.seq, &k.version, &raw); err != nil {
 			return nil, fmt.Errorf("store: read %s: %w", table, err)
 		}
-		o := new(T)
+		var o *T
 		if cached, hit := c.get(k); hit {
-			*o = *cached.(*T)
+			o = cached.(*T)
 		} else if o, err = decodeObject[T](c, k, raw); err != nil {
 			return nil, fmt.Errorf("store: decode %s row: %w", table, err)
 		}
@@ -329,17 +326,13 @@ func selectWhole[T registryObject](ctx context.Context, d dialect, q querier, c 
 }
 
 // decodeObject decodes a row's JSON object and caches it under k (when c
-// is not nil). The cache keeps its own shallow copy.
+// is not nil): the object returned is then shared.
 func decodeObject[T registryObject](c *objectCache, k cacheKey, raw []byte) (*T, error) {
 	o := new(T)
 	if err := json.Unmarshal(raw, o); err != nil {
 		return nil, err
 	}
-	if c != nil {
-		shared := new(T)
-		*shared = *o
-		c.put(k, shared)
-	}
+	c.put(k, o)
 	return o, nil
 }
 
