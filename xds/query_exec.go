@@ -59,7 +59,7 @@ func ExecuteQuery(ctx context.Context, q *StoredQuery, src Source, maxResults in
 	if err != nil {
 		return nil, fmt.Errorf("stored query %s: %w", q.Name, err)
 	}
-	if q.ReturnType == ReturnLeafClass && patientCount(res) > 1 {
+	if q.ReturnType == ReturnLeafClass && spansPatients(res) {
 		return nil, NewError(XDSResultNotSinglePatient, "LeafClass result would span more than one patient; ask for ObjectRef")
 	}
 	if maxResults > 0 && res.Count() > maxResults {
@@ -68,20 +68,32 @@ func ExecuteQuery(ctx context.Context, q *StoredQuery, src Source, maxResults in
 	return res, nil
 }
 
-// patientCount returns the number of distinct patients of the result's
-// DocumentEntries, SubmissionSets and Folders.
-func patientCount(r *QueryResult) int {
-	seen := map[string]bool{}
+// spansPatients reports whether the result's DocumentEntries,
+// SubmissionSets and Folders belong to more than one patient.
+func spansPatients(r *QueryResult) bool {
+	first, seen := "", false
+	other := func(p string) bool {
+		if !seen {
+			first, seen = p, true
+		}
+		return p != first
+	}
 	for _, de := range r.DocumentEntries {
-		seen[de.PatientID] = true
+		if other(de.PatientID) {
+			return true
+		}
 	}
 	for _, ss := range r.SubmissionSets {
-		seen[ss.PatientID] = true
+		if other(ss.PatientID) {
+			return true
+		}
 	}
 	for _, f := range r.Folders {
-		seen[f.PatientID] = true
+		if other(f.PatientID) {
+			return true
+		}
 	}
-	return len(seen)
+	return false
 }
 
 func runFindDocuments(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
@@ -89,13 +101,16 @@ func runFindDocuments(ctx context.Context, p *QueryParams, src Source) (*QueryRe
 	if err != nil {
 		return nil, err
 	}
-	var b resultBuilder
+	// The source's entries are distinct objects (one per registry row, or
+	// a masked copy with an id of its own), so they need no resultBuilder
+	// and its de-duplication maps.
+	var found []*DocumentEntry
 	for _, de := range des {
 		if matchFindDocuments(de, p) {
-			b.addDocument(de)
+			found = append(found, de)
 		}
 	}
-	return b.result(), nil
+	return &QueryResult{DocumentEntries: found}, nil
 }
 
 func runFindSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {

@@ -276,19 +276,29 @@ func ParseAdhocQueryRequest(el *etree.Element) (*StoredQuery, error) {
 		Home:       strings.TrimSpace(queryAttr(adhoc, "home")),
 	}
 	slots := collectQuerySlots(adhoc)
-	provided := map[string]bool{}
-	for _, spec := range def.params {
+	// Which of def.params were given, by index: a query defines up to
+	// twenty, so a map of them cost more than the parsing itself.
+	provided := make([]bool, len(def.params))
+	for i, spec := range def.params {
 		got, err := parseParam(spec, slots[spec.name], &q.Params)
 		if err != nil {
 			return nil, err
 		}
-		provided[spec.name] = got
+		provided[i] = got
+	}
+	given := func(name string) bool {
+		for i, spec := range def.params {
+			if spec.name == name {
+				return provided[i]
+			}
+		}
+		return false
 	}
 	for _, pair := range def.oneOf {
 		switch {
-		case provided[pair[0]] && provided[pair[1]]:
+		case given(pair[0]) && given(pair[1]):
 			return nil, NewError(XDSStoredQueryParamNumber, pair[0]+" and "+pair[1]+" are mutually exclusive")
-		case !provided[pair[0]] && !provided[pair[1]]:
+		case !given(pair[0]) && !given(pair[1]):
 			return nil, NewError(XDSStoredQueryMissingParam, pair[0]+" or "+pair[1]+" is required")
 		}
 	}

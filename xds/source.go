@@ -12,9 +12,9 @@ type Lookup struct {
 // Source is the port stored-query execution reads the registry through. Each
 // method is scoped by patient or by ids, so that the cost of a query depends
 // on the patient's data, never on the size of the registry. Methods return
-// objects of every availability status unless statuses is non-empty. The
-// objects returned may be shared with other requests: they are read-only,
-// with everything they point to.
+// objects of every availability status unless statuses is non-empty, each
+// object once. The objects returned may be shared with other requests: they
+// are read-only, with everything they point to.
 //
 // The adapter wraps its store in a Source decorator that applies the
 // sperring decision: objects hidden from the caller never reach query
