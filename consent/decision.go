@@ -265,7 +265,7 @@ func IsNORS(e *xds.DocumentEntry) bool {
 // as they are and masked copies of obfuscated ones. Hidden entries are not
 // in it, so they are neither returned nor counted.
 func (d Decision) Visible() []*xds.DocumentEntry {
-	var out []*xds.DocumentEntry
+	out := make([]*xds.DocumentEntry, 0, len(d.Items))
 	for _, it := range d.Items {
 		switch {
 		case it.Outcome.Shown() && it.Entry != nil:

@@ -64,6 +64,23 @@ func (s Sperring) Visible(ctx context.Context, c *Caller, entries []*xds.Documen
 		return entries, nil
 	}
 	req := consent.Requester{HPRNumber: c.Principal.HPRNumber, PurposeOfUse: c.Principal.Purpose.Code}
+	if p, ok := onePatient(entries); ok {
+		// What a query nearly always asks: one identified patient's
+		// entries, decided as one group (the loop below, without the
+		// grouping).
+		in, err := s.Resolver.Inputs(ctx, p)
+		if err != nil {
+			rec.failed()
+			return nil, fmt.Errorf("access: sperring: %w", err)
+		}
+		d := s.Policy.Decide(req, in, entries)
+		if len(d.Items) != len(entries) {
+			rec.failed()
+			return nil, errors.New("access: sperring decision does not match its entries")
+		}
+		rec.add(d)
+		return d.Visible(), nil
+	}
 
 	// The zero Item hides: an entry nobody decided on is not shown.
 	items := make([]consent.Item, len(entries))
@@ -134,6 +151,24 @@ func (s Sperring) Visible(ctx context.Context, c *Caller, entries []*xds.Documen
 	flags.Items = items
 	rec.add(flags)
 	return flags.Visible(), nil
+}
+
+// onePatient returns the normalised identity number of entries that all
+// carry the same patient id, one a record can name; false for anything
+// else (nil entries, several patients, ids without an identity number),
+// which the grouping in Visible decides.
+func onePatient(entries []*xds.DocumentEntry) (string, bool) {
+	if entries[0] == nil {
+		return "", false
+	}
+	raw := entries[0].PatientID
+	for _, e := range entries[1:] {
+		if e == nil || e.PatientID != raw {
+			return "", false
+		}
+	}
+	p, err := consent.NormalizePatient(raw)
+	return p, err == nil && p != ""
 }
 
 // PatientHidden implements Policy: patient-level sperring, or a

@@ -180,6 +180,33 @@ func TestSperringVisible(t *testing.T) {
 					t.Fatalf("visible entry %d is of patient %q, want %q", i, e.PatientID, want)
 				}
 			}
+			// One patient's entries alone (what a query asks, decided
+			// without grouping) give that patient's part of the whole.
+			for _, patient := range []string{cx(patientA), cx(patientB), cx(patientC), foreignPatient} {
+				var alone []*xds.DocumentEntry
+				var want []string
+				for _, c := range candidates() {
+					if c.PatientID == patient {
+						alone = append(alone, c)
+					}
+				}
+				for _, e := range got {
+					if e.PatientID == patient {
+						want = append(want, e.UniqueID)
+					}
+				}
+				ctx, rec := WithDecisionRecorder(context.Background())
+				part, err := Sperring{Resolver: resolver, Policy: tc.policy}.Visible(ctx, tc.caller, alone)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(uids(part), want) {
+					t.Fatalf("patient %s alone: visible %v, want %v", patient, uids(part), want)
+				}
+				if d := rec.Decision(); len(d.Shown)+len(d.Hidden)+len(d.Obfuscated)+len(d.Overridden) != len(alone) {
+					t.Fatalf("patient %s alone: recorded %+v for %d entries", patient, d, len(alone))
+				}
+			}
 		})
 	}
 }
