@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -100,6 +101,11 @@ func (c *SAMLConfig) Validate() error {
 type SAMLValidator struct {
 	cfg      SAMLConfig
 	verified *verifiedCache
+
+	// trustCerts and trustSum memoise trustDigest.
+	trustMu    sync.Mutex
+	trustCerts []*x509.Certificate
+	trustSum   [sha256.Size]byte
 }
 
 // NewSAMLValidator validates cfg and returns a validator.
@@ -127,11 +133,14 @@ func (v *SAMLValidator) Authenticate(ctx context.Context, security *etree.Elemen
 }
 
 // DeferredAssertion is an assertion the SOAP reader kept as bytes rather
-// than as a tree (xds.AssertionSource): Identity determines its tree
-// exactly, and Tree builds it.
+// than as a tree (xds.AssertionSource): its bytes and the namespace
+// bindings it inherits (prefix, URI; sorted by prefix) determine its tree
+// exactly, and Tree builds it. Raw is only read during the call it is
+// passed to.
 type DeferredAssertion struct {
-	Identity [sha256.Size]byte
-	Tree     func() (*etree.Element, error)
+	Namespaces [][2]string
+	Raw        []byte
+	Tree       func() (*etree.Element, error)
 }
 
 // Deferred returns the deferred form of an assertion element, if the
@@ -139,7 +148,7 @@ type DeferredAssertion struct {
 type Deferred func(*etree.Element) (DeferredAssertion, bool)
 
 // AuthenticateDeferred is Authenticate for a message whose assertion may
-// have been kept as bytes: a verification is then reused by its Identity,
+// have been kept as bytes: a verification is then reused by its source,
 // and its tree is only built when it must be verified. The tree gets the
 // checks soleAssertion gives a whole document: an assertion inside it is
 // refused.
@@ -158,11 +167,12 @@ func (v *SAMLValidator) AuthenticateDeferred(ctx context.Context, security *etre
 	if deferred != nil {
 		d, isDeferred = deferred(assertion)
 	}
-	var key [sha256.Size]byte
+	trust := v.trustDigest(certs)
+	var key reuseKey
 	if isDeferred {
-		key = deferredKey(d.Identity, certs)
+		key = deferredKey(d, trust)
 	} else {
-		key = assertionKey(assertion, certs)
+		key = assertionKey(assertion, trust)
 	}
 	if hit, ok := v.verified.get(key, now); ok {
 		if err := v.checkConditions(hit.signed, now); err != nil {

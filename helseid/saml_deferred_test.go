@@ -26,7 +26,7 @@ func readDeferred(t *testing.T, msg []byte, trees *int) (*etree.Element, Deferre
 		if !ok {
 			return DeferredAssertion{}, false
 		}
-		return DeferredAssertion{Identity: src.Identity(), Tree: func() (*etree.Element, error) {
+		return DeferredAssertion{Namespaces: src.Namespaces, Raw: src.Raw, Tree: func() (*etree.Element, error) {
 			*trees++
 			return src.Tree()
 		}}, true

@@ -1,9 +1,11 @@
 package helseid
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
@@ -12,85 +14,115 @@ import (
 	"github.com/beevik/etree"
 )
 
-// verifiedCacheSize bounds the cache of verified assertions. An assertion
-// is a few kilobytes; the national gateway holds one per user session.
+// verifiedCacheSize bounds the cache of verified assertions. An entry
+// keeps a copy of its assertion's bytes, a few kilobytes, so the cache
+// holds tens of megabytes at most; the national gateway holds one assertion
+// per user session.
 const verifiedCacheSize = 10_000
 
 // verifiedReuse bounds how long a verification is reused even when the
 // assertion and certificates live longer.
 const verifiedReuse = 15 * time.Minute
 
-// verifiedCache remembers assertions whose signature verified, keyed by
-// what determines their exact serialised bytes (assertionKey) and the
-// trusted certificates they verified under. XUA assertions are bearer tokens reused for the requests of a
-// session; verifying the same bytes with the same certificates again can
-// only give the same answer, so the expensive part (round-trip guard,
-// canonicalisation, RSA) is done once per assertion. A changed byte, a
-// changed trust set, the assertion's end or a trusted certificate's expiry
-// all mean a fresh verification.
+// verifiedCache remembers assertions whose signature verified, under the
+// reuseKey of the bytes that determine their serialisation and the trusted
+// certificates they verified under. XUA assertions are bearer tokens reused
+// for the requests of a session; verifying the same bytes with the same
+// certificates again can only give the same answer, so the expensive part
+// (round-trip guard, canonicalisation, RSA) is done once per assertion. A
+// changed byte, a changed trust set, the assertion's end or a trusted
+// certificate's expiry all mean a fresh verification.
+//
+// Entries are indexed by a seeded hash of their key but used only after
+// the key compared equal byte for byte: a hash collision, chance or
+// crafted, costs a verification, never lends one. (A SHA-256 digest as
+// the key cost more than the rest of a reused check.)
 type verifiedCache struct {
 	mu      sync.Mutex
 	max     int
-	entries map[[sha256.Size]byte]verifiedAssertion
+	seed    maphash.Seed
+	entries map[uint64]verifiedAssertion
 }
 
 // verifiedAssertion is the outcome of one successful verification. signed
 // is only read after it is cached.
 type verifiedAssertion struct {
+	key       reuseKey // the cache's own copy
 	signed    *etree.Element
 	principal *Principal
 	until     time.Time
 }
 
 func newVerifiedCache(max int) *verifiedCache {
-	return &verifiedCache{max: max, entries: map[[sha256.Size]byte]verifiedAssertion{}}
+	return &verifiedCache{max: max, seed: maphash.MakeSeed(), entries: map[uint64]verifiedAssertion{}}
 }
 
-// digestBuffers holds the encodings assertionKey hashes, a few kilobytes
-// each, between requests.
-var digestBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+// reuseKey is what a verification is reused by: head holds the kind of
+// source, the namespace bindings a deferred assertion inherits and the
+// trust set's digest; body the deferred assertion's own bytes, or the
+// encoding of an assertion's tree. Each is length-prefixed or fixed in
+// size where it could run into the next, so equal keys mean equal sources
+// under the same trust set.
+type reuseKey struct{ head, body []byte }
+
+func (k reuseKey) equal(o reuseKey) bool {
+	return bytes.Equal(k.head, o.head) && bytes.Equal(k.body, o.body)
+}
+
+func (k reuseKey) hash(seed maphash.Seed) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	h.Write(k.head)
+	h.Write(k.body)
+	return h.Sum64()
+}
 
 // assertionKey identifies an assertion as it stands in the parsed envelope,
 // under a trust set: its subtree, the namespace bindings it inherits from
 // its ancestors, and the trusted certificates. serialise is a function of
 // exactly the first two, so equal keys mean equal serialised bytes, and a
 // verification of those bytes can be reused without serialising the
-// assertion again (which cost more than the rest of a reused check). The
-// encoding is length-prefixed throughout, so that distinct trees cannot
-// run together into the same bytes.
-func assertionKey(a *etree.Element, certs []*x509.Certificate) [sha256.Size]byte {
-	bp := digestBuffers.Get().(*[]byte)
-	b := append((*bp)[:0], 'T') // a tree, not deferredKey's bytes
-	b = appendInherited(b, a)
-	b = appendNode(b, a)
-	b = appendTrust(b, certs)
-	k := sha256.Sum256(b)
-	if cap(b) <= 256<<10 {
-		*bp = b
-		digestBuffers.Put(bp)
-	}
-	return k
+// assertion again. The encoding is length-prefixed throughout, so that
+// distinct trees cannot run together into the same bytes.
+func assertionKey(a *etree.Element, trust [sha256.Size]byte) reuseKey {
+	head := append([]byte{'T'}, trust[:]...) // a tree, not deferredKey's bytes
+	return reuseKey{head: head, body: appendNode(appendInherited(nil, a), a)}
 }
 
 // deferredKey identifies a deferred assertion (AuthenticateDeferred) under
-// a trust set: its Identity determines its tree, and so the bytes serialise
-// makes of it.
-func deferredKey(identity [sha256.Size]byte, certs []*x509.Certificate) [sha256.Size]byte {
-	b := make([]byte, 0, 1+sha256.Size+len(certs)*(1+sha256.Size))
-	b = append(b, 'R') // not assertionKey's bytes
-	b = append(b, identity[:]...)
-	return sha256.Sum256(appendTrust(b, certs))
+// a trust set: its bytes and the bindings it inherits determine its tree,
+// and so the bytes serialise makes of it. body aliases d.Raw.
+func deferredKey(d DeferredAssertion, trust [sha256.Size]byte) reuseKey {
+	head := make([]byte, 0, 256)
+	head = append(head, 'R') // not assertionKey's bytes
+	head = append(head, trust[:]...)
+	head = binary.AppendUvarint(head, uint64(len(d.Namespaces)))
+	for _, ns := range d.Namespaces {
+		head = appendField(head, ns[0])
+		head = appendField(head, ns[1])
+	}
+	return reuseKey{head: head, body: d.Raw}
 }
 
-// appendTrust encodes a trust set into a key: the digest of each
-// certificate, in order.
-func appendTrust(b []byte, certs []*x509.Certificate) []byte {
+// trustDigest is a digest of a trust set: of each certificate's digest, in
+// order. It is computed again only when the set changes (a key source
+// hands out the same certificates until it refreshes).
+func (v *SAMLValidator) trustDigest(certs []*x509.Certificate) [sha256.Size]byte {
+	v.trustMu.Lock()
+	defer v.trustMu.Unlock()
+	if v.trustCerts != nil && slices.Equal(v.trustCerts, certs) {
+		return v.trustSum
+	}
+	h := sha256.New()
 	for _, c := range certs {
 		sum := sha256.Sum256(c.Raw)
-		b = append(b, 'C')
-		b = append(b, sum[:]...)
+		h.Write([]byte{'C'})
+		h.Write(sum[:])
 	}
-	return b
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	v.trustCerts, v.trustSum = slices.Clone(certs), d
+	return d
 }
 
 // appendInherited encodes the namespace declarations in scope at a from its
@@ -164,21 +196,25 @@ func appendField(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func (c *verifiedCache) get(k [sha256.Size]byte, now time.Time) (verifiedAssertion, bool) {
+func (c *verifiedCache) get(k reuseKey, now time.Time) (verifiedAssertion, bool) {
+	h := k.hash(c.seed)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[k]
-	if !ok {
-		return e, false
+	e, ok := c.entries[h]
+	if !ok || !e.key.equal(k) {
+		return verifiedAssertion{}, false
 	}
 	if !now.Before(e.until) {
-		delete(c.entries, k)
-		return e, false
+		delete(c.entries, h)
+		return verifiedAssertion{}, false
 	}
 	return e, true
 }
 
-func (c *verifiedCache) put(k [sha256.Size]byte, e verifiedAssertion) {
+// put caches e under a copy of k, replacing whatever had the same hash.
+func (c *verifiedCache) put(k reuseKey, e verifiedAssertion) {
+	h := k.hash(c.seed)
+	e.key = reuseKey{head: bytes.Clone(k.head), body: bytes.Clone(k.body)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
@@ -194,7 +230,7 @@ func (c *verifiedCache) put(k [sha256.Size]byte, e verifiedAssertion) {
 			clear(c.entries)
 		}
 	}
-	c.entries[k] = e
+	c.entries[h] = e
 }
 
 // reuseUntil is how long a verification of signed may be reused: not past

@@ -3,7 +3,6 @@ package helseid
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
 	"strings"
 	"sync"
@@ -96,15 +95,39 @@ func TestVerifiedCacheBounded(t *testing.T) {
 	c := newVerifiedCache(3)
 	until := time.Now().Add(time.Hour)
 	for i := range 10 {
-		c.put(sha256.Sum256([]byte{byte(i)}), verifiedAssertion{principal: &Principal{}, until: until})
+		c.put(reuseKey{head: []byte{byte(i)}}, verifiedAssertion{principal: &Principal{}, until: until})
 		if len(c.entries) > 3 {
 			t.Fatalf("cache holds %d entries, bound 3", len(c.entries))
 		}
 	}
-	k := sha256.Sum256([]byte("expired"))
+	k := reuseKey{head: []byte("expired")}
 	c.put(k, verifiedAssertion{principal: &Principal{}, until: time.Now().Add(-time.Second)})
 	if _, ok := c.get(k, time.Now()); ok {
 		t.Fatal("an expired verification was reused")
+	}
+}
+
+// TestVerifiedCacheComparesKeys: an entry is found by its key's hash but
+// used only for an equal key, so a colliding key (made here by filing an
+// entry under another key's hash) gets no verification; and the cache
+// keeps its own copy of the key, whose bytes the caller may reuse.
+func TestVerifiedCacheComparesKeys(t *testing.T) {
+	c := newVerifiedCache(10)
+	until := time.Now().Add(time.Hour)
+	body := []byte("<saml:Assertion>verified</saml:Assertion>")
+	verified := reuseKey{head: []byte("R1"), body: body}
+	c.put(verified, verifiedAssertion{principal: &Principal{HPRNumber: "1"}, until: until})
+	forged := reuseKey{head: []byte("R1"), body: []byte("<saml:Assertion>forged!!</saml:Assertion>")}
+	c.entries[forged.hash(c.seed)] = c.entries[verified.hash(c.seed)]
+	if _, ok := c.get(forged, time.Now()); ok {
+		t.Fatal("a verification was lent to another key with the same hash")
+	}
+	if _, ok := c.get(reuseKey{head: []byte("R"), body: append([]byte("1"), body...)}, time.Now()); ok {
+		t.Fatal("head and body ran together")
+	}
+	copy(body, "<saml:Assertion>changed!</saml:Assertion>")
+	if _, ok := c.get(reuseKey{head: []byte("R1"), body: []byte("<saml:Assertion>verified</saml:Assertion>")}, time.Now()); !ok {
+		t.Fatal("the cached key changed with the caller's bytes")
 	}
 }
 
@@ -149,7 +172,7 @@ func TestAssertionKey(t *testing.T) {
 	}
 	type keyed struct {
 		name string
-		key  [sha256.Size]byte
+		key  reuseKey
 		raw  []byte
 	}
 	var all []keyed
@@ -164,27 +187,27 @@ func TestAssertionKey(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		all = append(all, keyed{name, assertionKey(a, trusting(t, signer)), raw})
-		if assertionKey(a, trusting(t, signer)) == assertionKey(a, trusting(t, other)) {
+		all = append(all, keyed{name, assertionKey(a, v.trustDigest(trusting(t, signer))), raw})
+		if assertionKey(a, v.trustDigest(trusting(t, signer))).equal(assertionKey(a, v.trustDigest(trusting(t, other)))) {
 			t.Errorf("%s: the key does not depend on the trust set", name)
 		}
 	}
 	for i := range all {
 		for j := range i {
 			x, y := all[i], all[j]
-			if (x.key == y.key) != bytes.Equal(x.raw, y.raw) {
-				t.Errorf("%q and %q: equal keys %v, equal serialised bytes %v", x.name, y.name, x.key == y.key, bytes.Equal(x.raw, y.raw))
+			if x.key.equal(y.key) != bytes.Equal(x.raw, y.raw) {
+				t.Errorf("%q and %q: equal keys %v, equal serialised bytes %v", x.name, y.name, x.key.equal(y.key), bytes.Equal(x.raw, y.raw))
 			}
 		}
 	}
-	byName := map[string][sha256.Size]byte{}
+	byName := map[string]reuseKey{}
 	for _, k := range all {
 		byName[k.name] = k.key
 	}
-	if byName["as signed"] != byName["as signed, other surroundings"] {
+	if !byName["as signed"].equal(byName["as signed, other surroundings"]) {
 		t.Error("what lies outside the assertion changed its key")
 	}
-	if byName["prefix bound by an ancestor"] == byName["prefix bound elsewhere"] {
+	if byName["prefix bound by an ancestor"].equal(byName["prefix bound elsewhere"]) {
 		t.Error("an inherited namespace binding does not change the key")
 	}
 }

@@ -1,11 +1,8 @@
 package xds
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -61,28 +58,6 @@ func (s *nsScope) snapshot() [][2]string {
 	}
 	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	return out
-}
-
-// Identity is a SHA-256 digest that is equal for two sources exactly when
-// their trees are (but for collisions): of the bindings and the raw bytes,
-// each length-prefixed, hashed where they lie rather than copied together.
-func (s AssertionSource) Identity() [sha256.Size]byte {
-	h := sha256.New()
-	var num [binary.MaxVarintLen64]byte
-	field := func(v string) {
-		h.Write(binary.AppendUvarint(num[:0], uint64(len(v))))
-		io.WriteString(h, v)
-	}
-	h.Write(binary.AppendUvarint(num[:0], uint64(len(s.Namespaces))))
-	for _, b := range s.Namespaces {
-		field(b[0])
-		field(b[1])
-	}
-	h.Write(binary.AppendUvarint(num[:0], uint64(len(s.Raw))))
-	h.Write(s.Raw)
-	var d [sha256.Size]byte
-	h.Sum(d[:0])
-	return d
 }
 
 // Tree builds the assertion's tree: the bytes are read inside an element

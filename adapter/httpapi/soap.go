@@ -225,6 +225,6 @@ func deferredAssertions(m *xds.Message) helseid.Deferred {
 		if !ok {
 			return helseid.DeferredAssertion{}, false
 		}
-		return helseid.DeferredAssertion{Identity: src.Identity(), Tree: src.Tree}, true
+		return helseid.DeferredAssertion{Namespaces: src.Namespaces, Raw: src.Raw, Tree: src.Tree}, true
 	}
 }
