@@ -398,43 +398,50 @@ type treeBuilder struct {
 }
 
 // maxSlab bounds one slab, so that a large request costs memory as it is
-// read rather than all at once; firstSlab bounds the first of each kind.
+// read rather than all at once. The first slab of each kind is at most
+// its first* bound below, each later one twice the one before, up to
+// maxSlab.
+const maxSlab = 256
+
+// The first slabs fit the part of an ITI-38 that is built: its XUA
+// assertion, most of its "<" and "=", is kept as bytes (assertion.go),
+// and the rest (a real one: 22 elements, 41 text runs, 20 attributes) is
+// what these bound. Bigger ones would be mostly unused and still collected.
 const (
-	maxSlab   = 256
-	firstSlab = 64
+	firstElements = 32
+	firstTexts    = 48
+	firstAttrs    = 32
 )
 
 // childRoom is the number of children an element has room for before its
 // list is copied into a slice of its own.
-const childRoom = 2
+const childRoom = 3
 
 // newTreeBuilder returns a builder for data, its first slabs sized by
 // counting "<" (at least one per element, comment, text run between
-// elements) and "=" (one per attribute), up to firstSlab.
+// elements) and "=" (one per attribute), up to the first* bounds.
 func newTreeBuilder(data []byte) *treeBuilder {
 	doc := etree.NewDocument()
 	stack := make([]*etree.Element, 1, 16)
 	stack[0] = &doc.Element
-	// The first slabs are small: a request's XUA assertion, most of its
-	// "<" and "=", is not built (assertion.go). Later ones are maxSlab.
-	tokens := min(bytes.Count(data, []byte{'<'})+1, firstSlab)
-	attrs := min(bytes.Count(data, []byte{'='})+1, firstSlab)
+	tokens := bytes.Count(data, []byte{'<'}) + 1
+	elements := min(tokens, firstElements)
 	return &treeBuilder{doc: doc, stack: stack,
-		elements: make([]etree.Element, 0, tokens),
-		texts:    make([]etree.CharData, 0, tokens),
-		attrs:    make([]etree.Attr, 0, attrs),
-		children: make([]etree.Token, 0, childRoom*tokens),
+		elements: make([]etree.Element, 0, elements),
+		texts:    make([]etree.CharData, 0, min(tokens, firstTexts)),
+		attrs:    make([]etree.Attr, 0, min(bytes.Count(data, []byte{'='})+1, firstAttrs)),
+		children: make([]etree.Token, 0, childRoom*elements),
 	}
 }
 
 // top is the element tokens are added to.
 func (b *treeBuilder) top() *etree.Element { return b.stack[len(b.stack)-1] }
 
-// take returns the next n items of *slab (of fresh slabs of size when it is
-// full), capped at n.
-func take[T any](slab *[]T, n, size int) []T {
+// take returns the next n items of *slab, capped at n. A full slab is
+// replaced by one twice its size, at most limit (and at least n).
+func take[T any](slab *[]T, n, limit int) []T {
 	if len(*slab)+n > cap(*slab) {
-		*slab = make([]T, 0, max(size, n))
+		*slab = make([]T, 0, max(min(2*cap(*slab), limit), n))
 	}
 	start := len(*slab)
 	*slab = (*slab)[:start+n]
@@ -472,8 +479,31 @@ func (b *treeBuilder) end() { b.stack = b.stack[:len(b.stack)-1] }
 // text adds character data, flagged as whitespace when it is only that.
 func (b *treeBuilder) text(t []byte) {
 	c := &take(&b.texts, 1, maxSlab)[0]
-	c.SetData(string(t))
+	c.SetData(textString(t))
 	b.top().AddChild(c)
+}
+
+// indentation is the white space of pretty-printed XML between elements: a
+// line break and spaces or tabs.
+var (
+	indentSpaces = "\n" + strings.Repeat(" ", 128)
+	indentTabs   = "\n" + strings.Repeat("\t", 32)
+)
+
+// textString returns t as a string, shared when it is a line break and
+// indentation (half of the text runs of a pretty-printed request).
+func textString(t []byte) string {
+	if len(t) == 0 || t[0] != '\n' {
+		return string(t)
+	}
+	indent := indentSpaces
+	if len(t) > 1 && t[1] == '\t' {
+		indent = indentTabs
+	}
+	if len(t) <= len(indent) && string(t) == indent[:len(t)] {
+		return indent[:len(t)]
+	}
+	return string(t)
 }
 
 // isASCIILabel reports whether an encoding label names UTF-8 or US-ASCII,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -418,6 +419,45 @@ func TestNSScope(t *testing.T) {
 				if got, ok := s.resolve(p); got != want || ok != wantOK {
 					t.Fatalf("round %d step %d (%d in scope): resolve(%s) = %q %v, want %q %v", round, step, len(naive), p, got, ok, want, wantOK)
 				}
+			}
+		}
+	}
+}
+
+// TestTextString: a text run's string is always its bytes; a line break
+// with indentation is the shared string, anything else a copy of its own.
+func TestTextString(t *testing.T) {
+	tests := []struct {
+		text   string
+		shared bool
+	}{
+		{"", false},
+		{"\n", true},
+		{"\n    ", true},
+		{"\n\t\t", true},
+		{"\n" + strings.Repeat(" ", 128), true},
+		{"\n" + strings.Repeat(" ", 129), false},
+		{"\n \t", false},
+		{"\n\t ", false},
+		{"\r\n  ", false},
+		{"  \n", false},
+		{"\nx", false},
+		{"text", false},
+	}
+	for _, tc := range tests {
+		b := []byte(tc.text)
+		got := textString(b)
+		if got != tc.text {
+			t.Fatalf("textString(%q) = %q", tc.text, got)
+		}
+		shared := len(got) > 0 && (unsafe.StringData(got) == unsafe.StringData(indentSpaces) || unsafe.StringData(got) == unsafe.StringData(indentTabs))
+		if shared != tc.shared {
+			t.Errorf("textString(%q): shared %v, want %v", tc.text, shared, tc.shared)
+		}
+		if len(b) > 0 {
+			b[0] = 'x' // the result must not alias the input
+			if got != tc.text {
+				t.Fatalf("textString(%q) changed with its input", tc.text)
 			}
 		}
 	}
