@@ -32,6 +32,9 @@ type dialect interface {
 	// classify wraps engine errors that callers act on with ErrDuplicate or
 	// ErrBusy.
 	classify(err error) error
+	// pointRead is the context for a read of one row by primary key, run
+	// on every query.
+	pointRead(ctx context.Context) context.Context
 }
 
 type sqliteDialect struct{}
@@ -39,6 +42,14 @@ type sqliteDialect struct{}
 func (sqliteDialect) name() string { return "sqlite" }
 
 func (sqliteDialect) rebind(q string) string { return q }
+
+// pointRead drops ctx's cancellation: the read takes microseconds on a
+// local file, and a cancellable context costs more than that, a goroutine
+// per statement in the driver (to interrupt it) and another in
+// database/sql (to close its rows).
+func (sqliteDialect) pointRead(ctx context.Context) context.Context {
+	return context.WithoutCancel(ctx)
+}
 
 func (sqliteDialect) ddl(m string) string {
 	return strings.NewReplacer("{{bytes}}", "BLOB", "{{serial}}", "INTEGER PRIMARY KEY").Replace(m)
@@ -77,6 +88,9 @@ func (sqliteDialect) classify(err error) error {
 type postgresDialect struct{}
 
 func (postgresDialect) name() string { return "postgres" }
+
+// pointRead keeps ctx: a read over the network must end with its request.
+func (postgresDialect) pointRead(ctx context.Context) context.Context { return ctx }
 
 func (postgresDialect) rebind(q string) string {
 	n := strings.Count(q, "?")

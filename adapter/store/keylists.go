@@ -82,7 +82,7 @@ func (c *keyListCache) drop(k keyListKey) {
 
 // registryVersion reads a patient's version (0 when none was recorded).
 func registryVersion(ctx context.Context, d dialect, q querier, patientID string) (int64, error) {
-	rows, err := q.QueryContext(ctx, d.rebind(`SELECT version FROM registry_versions WHERE patient_id = ?`), patientID)
+	rows, err := q.QueryContext(d.pointRead(ctx), d.rebind(`SELECT version FROM registry_versions WHERE patient_id = ?`), patientID)
 	if err != nil {
 		return 0, fmt.Errorf("store: read registry version: %w", d.classify(err))
 	}
