@@ -1,10 +1,14 @@
 package xds
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/beevik/etree"
 )
@@ -93,3 +97,77 @@ func (s AssertionSource) Tree() (*etree.Element, error) {
 // attrEscaper escapes a value for a double-quoted attribute, keeping
 // white space exactly (a reader would otherwise see a raw CR as LF).
 var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;", "\t", "&#9;", "\n", "&#10;", "\r", "&#13;")
+
+// The guard's memo of scanned assertions. A session's requests carry the
+// same assertion, byte for byte, and checking those bytes was most of the
+// guard's work: two thirds of an ITI-38. The guard is a pure function of
+// the bytes it reads and of the namespace bindings in scope, so bytes it
+// scanned before under the same bindings pass again with the same effect:
+// the elements they hold, how deep they nest, and nothing built (an
+// assertion is kept as bytes). When a deferred assertion's start tag opens
+// a run of bytes equal to one the guard passed, under equal bindings, and
+// the message's element and depth limits leave room for what that run
+// holds, the guard steps over it; otherwise it scans as always, so every
+// refusal comes from the scan itself. TestAssertionMemoAgrees and
+// FuzzAssertionMemo hold the guard with a memo to the guard without one.
+
+// maxScannedAssertions bounds the memo: a few megabytes of assertions, more
+// sessions than a gateway holds at once. It is cleared when full.
+const maxScannedAssertions = 1024
+
+// scannedAssertion is an assertion the guard passed.
+type scannedAssertion struct {
+	raw        []byte      // the assertion's bytes, start tag to end tag (the memo's copy)
+	startTag   int         // the length of its start tag, by which it is found
+	namespaces [][2]string // the bindings in scope inside its start tag
+	elements   int         // elements inside it, not counting itself
+	depth      int         // how much deeper than itself its content nests
+}
+
+// assertionMemo is safe for concurrent use; its entries are never modified.
+type assertionMemo struct {
+	mu      sync.Mutex
+	seed    maphash.Seed
+	entries map[uint64]*scannedAssertion
+	hits    atomic.Uint64 // assertions stepped over, for tests
+}
+
+func newAssertionMemo() *assertionMemo {
+	return &assertionMemo{seed: maphash.MakeSeed(), entries: make(map[uint64]*scannedAssertion)}
+}
+
+// scannedAssertions is the process's memo.
+var scannedAssertions = newAssertionMemo()
+
+// find returns the assertion the guard passed that starts data, whose start
+// tag is data[:startTag], under equal bindings.
+func (m *assertionMemo) find(data []byte, startTag int, namespaces [][2]string) (*scannedAssertion, bool) {
+	if m == nil {
+		return nil, false
+	}
+	h := maphash.Bytes(m.seed, data[:startTag])
+	m.mu.Lock()
+	a := m.entries[h]
+	m.mu.Unlock()
+	if a == nil || a.startTag != startTag || !bytes.HasPrefix(data, a.raw) ||
+		!slices.Equal(a.namespaces, namespaces) {
+		return nil, false
+	}
+	return a, true
+}
+
+// add remembers an assertion the guard passed; raw is copied.
+func (m *assertionMemo) add(a scannedAssertion) {
+	if m == nil {
+		return
+	}
+	a.raw = bytes.Clone(a.raw)
+	a.namespaces = slices.Clone(a.namespaces)
+	h := maphash.Bytes(m.seed, a.raw[:a.startTag])
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.entries) >= maxScannedAssertions {
+		clear(m.entries)
+	}
+	m.entries[h] = &a
+}

@@ -139,6 +139,12 @@ func (s *nsScope) resolve(prefix string) (string, bool) {
 // aliasOK means data stays unchanged for as long as the message lives (it
 // is the message's own buffer), so assertion sources may alias it.
 func guardXML(data []byte, lim Limits, aliasOK bool) (*xmlScan, error) {
+	return guardWith(data, lim, aliasOK, scannedAssertions)
+}
+
+// guardWith is guardXML stepping over assertions found in memo (nil: none)
+// and adding those it scans to it (assertion.go).
+func guardWith(data []byte, lim Limits, aliasOK bool, memo *assertionMemo) (*xmlScan, error) {
 	sc := newXMLScanner(data)
 	scan := &xmlScan{aliasOK: aliasOK}
 	// Room for the nesting of real messages (ten levels) up front.
@@ -155,12 +161,16 @@ func guardXML(data []byte, lim Limits, aliasOK bool) (*xmlScan, error) {
 		tree = newTreeBuilder(data)
 		t    scanToken
 		// deferred is the assertion being kept as bytes (assertion.go):
-		// its depth in names, the offset of its "<", its element and
-		// bindings; depth -1 when there is none.
+		// its depth in names, the offset of its "<", the length of its
+		// start tag, its element and bindings, and for the memo what its
+		// content holds (elements, nesting below it, xop:Include);
+		// depth -1 when there is none.
 		deferred = struct {
-			depth, start int
-			el           *etree.Element
-			namespaces   [][2]string
+			depth, start, startTag int
+			el                     *etree.Element
+			namespaces             [][2]string
+			elements, nest         int
+			includes               bool
 		}{depth: -1}
 	)
 	for {
@@ -228,16 +238,36 @@ func guardXML(data []byte, lim Limits, aliasOK bool) (*xmlScan, error) {
 					return nil, refuse("the XML uses an undeclared namespace prefix", "prefix "+a.name.prefix)
 				}
 			}
-			if uri == NSXOP && t.name.local == "Include" {
+			include := uri == NSXOP && t.name.local == "Include"
+			if include {
 				scan.includes = append(scan.includes, rawAttrValue(t.attrs, "href"))
+			}
+			if deferred.depth >= 0 {
+				deferred.elements++
+				deferred.nest = max(deferred.nest, len(names)-deferred.depth)
+				deferred.includes = deferred.includes || include
 			}
 			building := tree != nil && deferred.depth < 0
 			if building && !tree.start(t.name, t.attrs) {
 				tree, building = nil, false
 			}
 			if building && isDeferredAssertion(uri, t.name.local) && len(scan.assertions) < maxDeferredAssertions {
-				deferred.depth, deferred.start, deferred.el = len(names), tokStart, tree.top()
+				deferred.depth, deferred.start, deferred.startTag, deferred.el = len(names), tokStart, sc.pos-tokStart, tree.top()
 				deferred.namespaces = scope.snapshot()
+				deferred.elements, deferred.nest, deferred.includes = 0, 0, false
+				if a, ok := memo.find(data[tokStart:], deferred.startTag, deferred.namespaces); ok && !t.empty &&
+					elements+a.elements <= lim.MaxElements && len(names)+1+a.depth <= lim.MaxDepth {
+					// Passed before, with room for it here: step over it
+					// as its end tag would close it.
+					memo.hits.Add(1)
+					sc.pos = tokStart + len(a.raw)
+					elements += a.elements
+					scope.pop()
+					scan.keepAssertion(deferred.el, data[tokStart:sc.pos], deferred.namespaces)
+					deferred.depth = -1
+					tree.end()
+					continue
+				}
 			}
 			if t.empty {
 				// <a/> opens and closes: as the decoder's two tokens.
@@ -260,7 +290,12 @@ func guardXML(data []byte, lim Limits, aliasOK bool) (*xmlScan, error) {
 			scope.pop()
 			switch {
 			case deferred.depth == len(names):
-				scan.keepAssertion(deferred.el, data[deferred.start:sc.pos], deferred.namespaces)
+				raw := data[deferred.start:sc.pos]
+				scan.keepAssertion(deferred.el, raw, deferred.namespaces)
+				if !deferred.includes {
+					memo.add(scannedAssertion{raw: raw, startTag: deferred.startTag, namespaces: deferred.namespaces,
+						elements: deferred.elements, depth: deferred.nest})
+				}
 				deferred.depth = -1
 				if tree != nil {
 					tree.end()
