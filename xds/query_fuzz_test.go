@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,6 +154,43 @@ func FuzzParseSlotValues(f *testing.F) {
 			if toks[i] != toks2[i] {
 				t.Fatalf("round trip %q -> %q: token %d %+v != %+v", raw, again, i, toks[i], toks2[i])
 			}
+		}
+	})
+}
+
+// scanQuotedByByte is scanSlotItem's quoted case as it was first written,
+// byte by byte: the oracle its substring shortcut is held to.
+func scanQuotedByByte(s string) (slotToken, string, error) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		if s[i] != '\'' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '\'' {
+			b.WriteByte('\'')
+			i++
+			continue
+		}
+		return slotToken{text: b.String(), quoted: true}, s[i+1:], nil
+	}
+	return slotToken{}, "", errors.New("unterminated quoted string")
+}
+
+// FuzzScanQuotedItem: a quoted slot item reads the same with and without
+// the shortcut for values without a doubled quote.
+func FuzzScanQuotedItem(f *testing.F) {
+	for _, s := range []string{"'a'", "'a''b'", "''", "''''", "'a", "'a'')", "'x', 'y')", "'O''Brien', 'z'"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" || s[0] != '\'' {
+			return
+		}
+		got, rest, err := scanSlotItem(s)
+		want, wantRest, wantErr := scanQuotedByByte(s)
+		if got != want || rest != wantRest || (err == nil) != (wantErr == nil) {
+			t.Fatalf("scanSlotItem(%q) = %+v %q %v; byte by byte %+v %q %v", s, got, rest, err, want, wantRest, wantErr)
 		}
 	})
 }

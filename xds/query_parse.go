@@ -639,6 +639,10 @@ func scanSlotItem(s string) (slotToken, string, error) {
 		}
 		return slotToken{text: s[:end]}, s[end:], nil
 	}
+	// Most values hold no doubled quote: then the value is a substring.
+	if end := strings.IndexByte(s[1:], '\''); end >= 0 && (end+2 >= len(s) || s[end+2] != '\'') {
+		return slotToken{text: s[1 : end+1], quoted: true}, s[end+2:], nil
+	}
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {
 		if s[i] != '\'' {
