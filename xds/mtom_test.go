@@ -279,8 +279,15 @@ func TestBlob(t *testing.T) {
 		if _, err := b.Open(); err == nil {
 			t.Error("a blob of a closed message opened")
 		}
-		if _, err := m.Blob(m.BodyRoot.FindElement("Document")); err == nil {
+		// The message's tree is gone with Close: ask with an element of
+		// one's own that names the same part.
+		el := etree.NewElement("Document")
+		el.AddChild(XOPInclude("doc@test"))
+		if _, err := m.Blob(el); err == nil {
 			t.Error("Blob of a closed message succeeded")
+		}
+		if m.Doc != nil || m.BodyRoot != nil || m.Security != nil {
+			t.Error("a closed message still hands out its tree")
 		}
 		if matches, _ := filepath.Glob(filepath.Join(dir, "*")); len(matches) != 0 {
 			t.Errorf("left %v", matches)

@@ -57,7 +57,9 @@ type Message struct {
 	assertions map[*etree.Element]AssertionSource
 	// body is the pooled buffer the envelope was read into, when the
 	// assertion sources alias it; Close returns it.
-	body   *bytes.Buffer
+	body *bytes.Buffer
+	// slabs hold the tree's tokens; Close returns them.
+	slabs  *treeSlabs
 	closed bool
 }
 
@@ -179,6 +181,9 @@ func parseEnvelope(data []byte, parts map[string]*Part, lim Limits, body *bytes.
 	}
 	doc.ReadSettings.MaxDepth = lim.MaxDepth + 1
 	m := &Message{Doc: doc, MTOM: parts != nil, EncodingRepaired: repaired, parts: parts, assertions: scan.assertions, body: body}
+	if scan.doc != nil {
+		m.slabs = scan.slabs
+	}
 	for _, href := range scan.includes {
 		if parts == nil {
 			return nil, refuse("xop:Include is only allowed in an MTOM (multipart/related) message", "")
@@ -351,15 +356,22 @@ func targetsUs(h *etree.Element) bool {
 }
 
 // Close removes the files that MIME parts were spooled to and returns the
-// buffer the envelope was read into for reuse. Blobs and assertion sources
-// of the message cannot be had afterwards; its tree and fields stay. Close
-// is idempotent.
+// buffer the envelope was read into and the memory of its tree for reuse.
+// Nothing of the message may be used afterwards: not its blobs, not its
+// assertion sources, not its tree, nor any element of it (its tree fields
+// are cleared, but an element kept elsewhere would show another request's
+// content). Strings read from the tree stay valid. Close is idempotent.
 func (m *Message) Close() error {
 	if m == nil || m.closed {
 		return nil
 	}
 	m.closed = true
 	m.assertions = nil
+	m.Doc, m.Envelope, m.Header, m.Body, m.BodyRoot, m.Security = nil, nil, nil, nil, nil, nil
+	if m.slabs != nil {
+		m.slabs.release()
+		m.slabs = nil
+	}
 	if m.body != nil {
 		releaseBody(m.body)
 		m.body = nil

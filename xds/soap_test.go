@@ -334,9 +334,10 @@ func TestReadMessageLimitsDefaulted(t *testing.T) {
 }
 
 // TestAssertionSourceHeldUntilClose: the sources of deferred assertions
-// alias the pooled buffer the envelope was read into, so the message holds
-// that buffer until Close, whatever other messages are read meanwhile, and
-// hands out no source afterwards.
+// alias the pooled buffer the envelope was read into, and the tree lives
+// in pooled slabs, so the message holds both until Close, whatever other
+// messages are read and closed meanwhile, and hands out neither
+// afterwards.
 func TestAssertionSourceHeldUntilClose(t *testing.T) {
 	assertion := func(id string) string {
 		return `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="` + id + `">` +
@@ -352,15 +353,17 @@ func TestAssertionSourceHeldUntilClose(t *testing.T) {
 		}
 		return m
 	}
-	source := func(m *Message) (AssertionSource, bool) {
-		return m.AssertionSource(m.Security.SelectElement("Assertion"))
-	}
 	first := read("first")
-	src, ok := source(first)
+	el := first.Security.SelectElement("Assertion")
+	src, ok := first.AssertionSource(el)
 	if !ok {
 		t.Fatal("the assertion was not kept as bytes")
 	}
 	want := assertion("first")
+	tree, err := first.Doc.WriteToString()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range 50 {
 		// Closed at once, so their buffers go back to the pool while
 		// first is open.
@@ -372,10 +375,13 @@ func TestAssertionSourceHeldUntilClose(t *testing.T) {
 	if string(src.Raw) != want {
 		t.Fatalf("an open message's assertion source changed:\n%s", src.Raw)
 	}
+	if now, _ := first.Doc.WriteToString(); now != tree {
+		t.Fatalf("an open message's tree changed:\n%s\nwas\n%s", now, tree)
+	}
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := source(first); ok {
+	if _, ok := first.AssertionSource(el); ok {
 		t.Fatal("a closed message still hands out an assertion source")
 	}
 	if err := first.Close(); err != nil {

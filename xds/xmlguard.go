@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -46,6 +47,8 @@ type xmlScan struct {
 	doc *etree.Document
 	// aliasOK: see guardXML.
 	aliasOK bool
+	// slabs are the pooled slabs doc was built in.
+	slabs *treeSlabs
 }
 
 // maxAttributes bounds the attributes of one element. Real messages have
@@ -158,7 +161,7 @@ func guardWith(data []byte, lim Limits, aliasOK bool, memo *assertionMemo) (*xml
 		// newline before it, which is harmless).
 		declOK = true
 		// tree is nil once the builder gave up (maxTreeAttributes).
-		tree = newTreeBuilder(data)
+		tree = newTreeBuilder()
 		t    scanToken
 		// deferred is the assertion being kept as bytes (assertion.go):
 		// its depth in names, the offset of its "<", the length of its
@@ -336,7 +339,7 @@ func guardWith(data []byte, lim Limits, aliasOK bool, memo *assertionMemo) (*xml
 		return nil, refuse("the request is not well-formed XML", "unexpected end of input")
 	}
 	if tree != nil {
-		scan.doc = tree.doc
+		scan.doc, scan.slabs = tree.doc, tree.first
 	} else {
 		// etree's reader builds the whole tree instead.
 		scan.assertions = nil
@@ -425,6 +428,7 @@ const maxTreeAttributes = 32
 type treeBuilder struct {
 	doc   *etree.Document
 	stack []*etree.Element
+	first *treeSlabs // the pooled first slabs, for Message.Close
 
 	elements []etree.Element
 	texts    []etree.CharData
@@ -441,7 +445,7 @@ const maxSlab = 256
 // The first slabs fit the part of an ITI-38 that is built: its XUA
 // assertion, most of its "<" and "=", is kept as bytes (assertion.go),
 // and the rest (a real one: 22 elements, 41 text runs, 20 attributes) is
-// what these bound. Bigger ones would be mostly unused and still collected.
+// what these bound.
 const (
 	firstElements = 32
 	firstTexts    = 48
@@ -452,20 +456,47 @@ const (
 // list is copied into a slice of its own.
 const childRoom = 3
 
-// newTreeBuilder returns a builder for data, its first slabs sized by
-// counting "<" (at least one per element, comment, text run between
-// elements) and "=" (one per attribute), up to the first* bounds.
-func newTreeBuilder(data []byte) *treeBuilder {
+// treeSlabs are a builder's first slabs. They come from a pool, and the
+// message built from them returns them in Close (Message.Close), so that
+// the tree of every request does not cost fresh memory for the collector.
+type treeSlabs struct {
+	elements []etree.Element
+	texts    []etree.CharData
+	attrs    []etree.Attr
+	children []etree.Token
+}
+
+var slabPool = sync.Pool{New: func() any {
+	return &treeSlabs{
+		elements: make([]etree.Element, 0, firstElements),
+		texts:    make([]etree.CharData, 0, firstTexts),
+		attrs:    make([]etree.Attr, 0, firstAttrs),
+		children: make([]etree.Token, 0, childRoom*firstElements),
+	}
+}}
+
+// release zeroes the slabs, so that they hold on to nothing of the tree
+// built in them, and returns them to the pool. Nothing may use that tree
+// afterwards.
+func (s *treeSlabs) release() {
+	clear(s.elements[:cap(s.elements)])
+	clear(s.texts[:cap(s.texts)])
+	clear(s.attrs[:cap(s.attrs)])
+	clear(s.children[:cap(s.children)])
+	slabPool.Put(s)
+}
+
+// newTreeBuilder returns a builder whose first slabs come from the pool.
+func newTreeBuilder() *treeBuilder {
 	doc := etree.NewDocument()
 	stack := make([]*etree.Element, 1, 16)
 	stack[0] = &doc.Element
-	tokens := bytes.Count(data, []byte{'<'}) + 1
-	elements := min(tokens, firstElements)
-	return &treeBuilder{doc: doc, stack: stack,
-		elements: make([]etree.Element, 0, elements),
-		texts:    make([]etree.CharData, 0, min(tokens, firstTexts)),
-		attrs:    make([]etree.Attr, 0, min(bytes.Count(data, []byte{'='})+1, firstAttrs)),
-		children: make([]etree.Token, 0, childRoom*elements),
+	first := slabPool.Get().(*treeSlabs)
+	return &treeBuilder{doc: doc, stack: stack, first: first,
+		elements: first.elements[:0],
+		texts:    first.texts[:0],
+		attrs:    first.attrs[:0],
+		children: first.children[:0],
 	}
 }
 

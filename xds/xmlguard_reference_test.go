@@ -39,7 +39,7 @@ func guardXMLDecoder(data []byte, lim Limits) (*xmlScan, error) {
 		// newline before it, which is harmless).
 		declOK = true
 		// tree is nil once the builder gave up (maxTreeAttributes).
-		tree = newTreeBuilder(data)
+		tree = newTreeBuilder()
 	)
 	for {
 		tok, err := dec.RawToken()
