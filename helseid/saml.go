@@ -175,7 +175,7 @@ func (v *SAMLValidator) AuthenticateDeferred(ctx context.Context, security *etre
 		key = assertionKey(assertion, trust)
 	}
 	if hit, ok := v.verified.get(key, now); ok {
-		if err := v.checkConditions(hit.signed, now); err != nil {
+		if err := hit.lifetime.check(now, v.cfg.Skew); err != nil {
 			return nil, err
 		}
 		return hit.principal.clone(), nil
@@ -198,7 +198,11 @@ func (v *SAMLValidator) AuthenticateDeferred(ctx context.Context, security *etre
 	if err != nil {
 		return nil, err
 	}
-	if err := v.checkConditions(signed, now); err != nil {
+	life, err := v.readConditions(signed)
+	if err != nil {
+		return nil, err
+	}
+	if err := life.check(now, v.cfg.Skew); err != nil {
 		return nil, err
 	}
 	p, err := readAssertion(signed)
@@ -214,7 +218,7 @@ func (v *SAMLValidator) AuthenticateDeferred(ctx context.Context, security *etre
 	if p.Purpose.IsZero() {
 		return nil, authErr(Forbidden, "assertion states no purpose of use")
 	}
-	v.verified.put(key, verifiedAssertion{signed: signed, principal: p.clone(), until: v.reuseUntil(signed, certs)})
+	v.verified.put(key, verifiedAssertion{lifetime: life, principal: p.clone(), until: v.reuseUntil(life, certs)})
 	return p, nil
 }
 
@@ -460,39 +464,60 @@ func contains(list []string, s string) bool {
 // checkConditions checks issuer, lifetime, audience and the bearer subject
 // confirmation, all on the signed assertion.
 func (v *SAMLValidator) checkConditions(a *etree.Element, now time.Time) error {
+	l, err := v.readConditions(a)
+	if err != nil {
+		return err
+	}
+	return l.check(now, v.cfg.Skew)
+}
+
+// lifetime is what of an assertion's conditions depends on the time: read
+// by readConditions with everything that does not, and checked by check.
+// A verified assertion keeps its lifetime, so that a reuse checks the
+// times without walking the tree again.
+type lifetime struct {
+	issued, notBefore, notOnOrAfter time.Time
+	// bearerUntil is the latest NotOnOrAfter of the bearer subject
+	// confirmations; bearerForever means one has none.
+	bearerUntil   time.Time
+	bearerForever bool
+}
+
+// readConditions checks what does not depend on the time (version,
+// issuer, audience, well-formed times, a bearer confirmation) and returns
+// the times check needs.
+func (v *SAMLValidator) readConditions(a *etree.Element) (lifetime, error) {
+	var l lifetime
 	if a.SelectAttrValue("Version", "") != "2.0" {
-		return authErr(FailedAuthentication, "assertion is not SAML 2.0")
+		return l, authErr(FailedAuthentication, "assertion is not SAML 2.0")
 	}
 	issuers := samlChildren(a, "Issuer")
 	if len(issuers) != 1 {
-		return authErr(FailedAuthentication, "want exactly one issuer")
+		return l, authErr(FailedAuthentication, "want exactly one issuer")
 	}
 	if iss, ok := textOf(issuers[0]); !ok || iss != v.cfg.Issuer {
-		return authErr(FailedAuthentication, "issuer is not the configured one")
+		return l, authErr(FailedAuthentication, "issuer is not the configured one")
 	}
-	if ii, err := samlTime(a.SelectAttrValue("IssueInstant", "")); err != nil || ii.After(now.Add(v.cfg.Skew)) {
-		return authErr(FailedAuthentication, "issue instant missing or in the future")
+	ii, err := samlTime(a.SelectAttrValue("IssueInstant", ""))
+	if err != nil {
+		return l, authErr(FailedAuthentication, "issue instant missing or in the future")
 	}
+	l.issued = ii
 
 	conds := samlChildren(a, "Conditions")
 	if len(conds) != 1 {
-		return authErr(FailedAuthentication, "want exactly one Conditions")
+		return l, authErr(FailedAuthentication, "want exactly one Conditions")
 	}
 	c := conds[0]
 	nb, err1 := samlTime(c.SelectAttrValue("NotBefore", ""))
 	na, err2 := samlTime(c.SelectAttrValue("NotOnOrAfter", ""))
 	if err1 != nil || err2 != nil {
-		return authErr(FailedAuthentication, "lifetime bounds missing or malformed")
+		return l, authErr(FailedAuthentication, "lifetime bounds missing or malformed")
 	}
-	if now.Add(v.cfg.Skew).Before(nb) {
-		return authErr(FailedAuthentication, "assertion not yet valid")
-	}
-	if !now.Add(-v.cfg.Skew).Before(na) {
-		return authErr(FailedAuthentication, "assertion expired")
-	}
+	l.notBefore, l.notOnOrAfter = nb, na
 	restrictions := samlChildren(c, "AudienceRestriction")
 	if len(restrictions) == 0 {
-		return authErr(FailedAuthentication, "no audience restriction")
+		return l, authErr(FailedAuthentication, "no audience restriction")
 	}
 	for _, r := range restrictions {
 		ok := false
@@ -502,13 +527,13 @@ func (v *SAMLValidator) checkConditions(a *etree.Element, now time.Time) error {
 			}
 		}
 		if !ok {
-			return authErr(FailedAuthentication, "assertion is not for our audience")
+			return l, authErr(FailedAuthentication, "assertion is not for our audience")
 		}
 	}
 
 	subjects := samlChildren(a, "Subject")
 	if len(subjects) != 1 {
-		return authErr(FailedAuthentication, "want exactly one subject")
+		return l, authErr(FailedAuthentication, "want exactly one subject")
 	}
 	bearer := false
 	for _, sc := range samlChildren(subjects[0], "SubjectConfirmation") {
@@ -518,14 +543,34 @@ func (v *SAMLValidator) checkConditions(a *etree.Element, now time.Time) error {
 		if data := samlChildren(sc, "SubjectConfirmationData"); len(data) == 1 {
 			if s := data[0].SelectAttrValue("NotOnOrAfter", ""); s != "" {
 				t, err := samlTime(s)
-				if err != nil || !now.Add(-v.cfg.Skew).Before(t) {
+				if err != nil {
 					continue
 				}
+				bearer = true
+				if t.After(l.bearerUntil) {
+					l.bearerUntil = t
+				}
+				continue
 			}
 		}
-		bearer = true
+		bearer, l.bearerForever = true, true
 	}
 	if !bearer {
+		return l, authErr(FailedAuthentication, "no valid bearer subject confirmation")
+	}
+	return l, nil
+}
+
+// check applies the lifetime to now, allowing skew either way.
+func (l lifetime) check(now time.Time, skew time.Duration) error {
+	switch {
+	case l.issued.After(now.Add(skew)):
+		return authErr(FailedAuthentication, "issue instant missing or in the future")
+	case now.Add(skew).Before(l.notBefore):
+		return authErr(FailedAuthentication, "assertion not yet valid")
+	case !now.Add(-skew).Before(l.notOnOrAfter):
+		return authErr(FailedAuthentication, "assertion expired")
+	case !l.bearerForever && !now.Add(-skew).Before(l.bearerUntil):
 		return authErr(FailedAuthentication, "no valid bearer subject confirmation")
 	}
 	return nil

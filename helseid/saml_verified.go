@@ -44,11 +44,11 @@ type verifiedCache struct {
 	entries map[uint64]verifiedAssertion
 }
 
-// verifiedAssertion is the outcome of one successful verification. signed
-// is only read after it is cached.
+// verifiedAssertion is the outcome of one successful verification: what
+// a reuse still checks (the assertion's lifetime) and the caller it names.
 type verifiedAssertion struct {
 	key       reuseKey // the cache's own copy
-	signed    *etree.Element
+	lifetime  lifetime
 	principal *Principal
 	until     time.Time
 }
@@ -233,18 +233,13 @@ func (c *verifiedCache) put(k reuseKey, e verifiedAssertion) {
 	c.entries[h] = e
 }
 
-// reuseUntil is how long a verification of signed may be reused: not past
+// reuseUntil is how long a verification may be reused: not past
 // the assertion's own end (with the allowed skew), not past the expiry of
 // any trusted certificate (the signature was checked against certificates
 // valid now), and not longer than verifiedReuse.
-func (v *SAMLValidator) reuseUntil(signed *etree.Element, certs []*x509.Certificate) time.Time {
+func (v *SAMLValidator) reuseUntil(l lifetime, certs []*x509.Certificate) time.Time {
 	now := v.cfg.Now()
-	until := now.Add(verifiedReuse)
-	for _, c := range samlChildren(signed, "Conditions") {
-		if na, err := samlTime(c.SelectAttrValue("NotOnOrAfter", "")); err == nil {
-			until = earliest(until, na.Add(v.cfg.Skew))
-		}
-	}
+	until := earliest(now.Add(verifiedReuse), l.notOnOrAfter.Add(v.cfg.Skew))
 	for _, c := range certs {
 		until = earliest(until, c.NotAfter)
 	}

@@ -1,0 +1,157 @@
+package helseid
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"kjdd/helseid/helseidtest"
+)
+
+// checkConditionsAtOnce is checkConditions as it was before it was split
+// into readConditions and lifetime.check, every rule applied to now in one
+// walk: the oracle the split is held to.
+func (v *SAMLValidator) checkConditionsAtOnce(a *etree.Element, now time.Time) error {
+	if a.SelectAttrValue("Version", "") != "2.0" {
+		return authErr(FailedAuthentication, "assertion is not SAML 2.0")
+	}
+	issuers := samlChildren(a, "Issuer")
+	if len(issuers) != 1 {
+		return authErr(FailedAuthentication, "want exactly one issuer")
+	}
+	if iss, ok := textOf(issuers[0]); !ok || iss != v.cfg.Issuer {
+		return authErr(FailedAuthentication, "issuer is not the configured one")
+	}
+	if ii, err := samlTime(a.SelectAttrValue("IssueInstant", "")); err != nil || ii.After(now.Add(v.cfg.Skew)) {
+		return authErr(FailedAuthentication, "issue instant missing or in the future")
+	}
+	conds := samlChildren(a, "Conditions")
+	if len(conds) != 1 {
+		return authErr(FailedAuthentication, "want exactly one Conditions")
+	}
+	c := conds[0]
+	nb, err1 := samlTime(c.SelectAttrValue("NotBefore", ""))
+	na, err2 := samlTime(c.SelectAttrValue("NotOnOrAfter", ""))
+	if err1 != nil || err2 != nil {
+		return authErr(FailedAuthentication, "lifetime bounds missing or malformed")
+	}
+	if now.Add(v.cfg.Skew).Before(nb) {
+		return authErr(FailedAuthentication, "assertion not yet valid")
+	}
+	if !now.Add(-v.cfg.Skew).Before(na) {
+		return authErr(FailedAuthentication, "assertion expired")
+	}
+	restrictions := samlChildren(c, "AudienceRestriction")
+	if len(restrictions) == 0 {
+		return authErr(FailedAuthentication, "no audience restriction")
+	}
+	for _, r := range restrictions {
+		ok := false
+		for _, aud := range samlChildren(r, "Audience") {
+			if t, _ := textOf(aud); t == v.cfg.Audience {
+				ok = true
+			}
+		}
+		if !ok {
+			return authErr(FailedAuthentication, "assertion is not for our audience")
+		}
+	}
+	subjects := samlChildren(a, "Subject")
+	if len(subjects) != 1 {
+		return authErr(FailedAuthentication, "want exactly one subject")
+	}
+	bearer := false
+	for _, sc := range samlChildren(subjects[0], "SubjectConfirmation") {
+		if sc.SelectAttrValue("Method", "") != bearerMethod {
+			continue
+		}
+		if data := samlChildren(sc, "SubjectConfirmationData"); len(data) == 1 {
+			if s := data[0].SelectAttrValue("NotOnOrAfter", ""); s != "" {
+				t, err := samlTime(s)
+				if err != nil || !now.Add(-v.cfg.Skew).Before(t) {
+					continue
+				}
+			}
+		}
+		bearer = true
+	}
+	if !bearer {
+		return authErr(FailedAuthentication, "no valid bearer subject confirmation")
+	}
+	return nil
+}
+
+// TestLifetimeAgreesWithConditions: reading an assertion's conditions once
+// and checking its lifetime at any later time gives what checking them all
+// at that time gives: the same acceptance and the same reason, over
+// assertions of every shape of lifetime and bearer confirmation, at times
+// before, inside and after each bound (the skew included).
+func TestLifetimeAgreesWithConditions(t *testing.T) {
+	v := newSAMLValidator(t, StaticCertificates{}, nil)
+	skew := v.cfg.Skew
+	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
+	confirmation := func(method, deadline string) string {
+		data := `<saml:SubjectConfirmationData/>`
+		if deadline != "" {
+			data = `<saml:SubjectConfirmationData NotOnOrAfter="` + deadline + `"/>`
+		}
+		return `<saml:SubjectConfirmation Method="` + method + `">` + data + `</saml:SubjectConfirmation>`
+	}
+	bearer := func(deadline string) string { return confirmation(bearerMethod, deadline) }
+	assertion := func(issued, notBefore, notOnOrAfter, audience string, confirmations ...string) *etree.Element {
+		x := `<saml:Assertion xmlns:saml="` + nsSAML2 + `" Version="2.0" IssueInstant="` + issued + `">` +
+			`<saml:Issuer>` + helseidtest.DefaultSAMLIssuer + `</saml:Issuer><saml:Subject><saml:NameID>n</saml:NameID>`
+		for _, c := range confirmations {
+			x += c
+		}
+		x += `</saml:Subject><saml:Conditions NotBefore="` + notBefore + `" NotOnOrAfter="` + notOnOrAfter + `">` +
+			`<saml:AudienceRestriction><saml:Audience>` + audience + `</saml:Audience></saml:AudienceRestriction></saml:Conditions></saml:Assertion>`
+		doc := etree.NewDocument()
+		if err := doc.ReadFromString(x); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Root()
+	}
+	aud := helseidtest.DefaultSAMLAudience
+	shapes := map[string]*etree.Element{
+		"bearer without deadline":          assertion(at(0), at(0), at(time.Hour), aud, bearer("")),
+		"bearer deadline before the end":   assertion(at(0), at(0), at(time.Hour), aud, bearer(at(10*time.Minute))),
+		"two bearer deadlines":             assertion(at(0), at(0), at(time.Hour), aud, bearer(at(10*time.Minute)), bearer(at(20*time.Minute))),
+		"malformed and valid deadline":     assertion(at(0), at(0), at(time.Hour), aud, bearer("soon"), bearer(at(30*time.Minute))),
+		"only a malformed deadline":        assertion(at(0), at(0), at(time.Hour), aud, bearer("soon")),
+		"holder-of-key only":               assertion(at(0), at(0), at(time.Hour), aud, confirmation("urn:oasis:names:tc:SAML:2.0:cm:holder-of-key", "")),
+		"bearer after holder-of-key":       assertion(at(0), at(0), at(time.Hour), aud, confirmation("urn:oasis:names:tc:SAML:2.0:cm:holder-of-key", ""), bearer(at(5*time.Minute))),
+		"issued before it is valid":        assertion(at(-time.Hour), at(0), at(time.Hour), aud, bearer("")),
+		"issued after it is valid":         assertion(at(30*time.Minute), at(0), at(time.Hour), aud, bearer("")),
+		"another audience":                 assertion(at(0), at(0), at(time.Hour), "urn:other", bearer("")),
+		"malformed lifetime":               assertion(at(0), "now", at(time.Hour), aud, bearer("")),
+		"deadline with fractional seconds": assertion(at(0), at(0), at(time.Hour), aud, bearer(at(10*time.Minute+500*time.Millisecond))),
+	}
+	var times []time.Duration
+	for _, b := range []time.Duration{0, 5 * time.Minute, 10 * time.Minute, 10*time.Minute + 500*time.Millisecond, 20 * time.Minute, 30 * time.Minute, time.Hour, -time.Hour} {
+		for _, d := range []time.Duration{-skew - time.Nanosecond, -skew, -time.Nanosecond, 0, time.Nanosecond, skew - time.Nanosecond, skew, skew + time.Nanosecond} {
+			times = append(times, b+d)
+		}
+	}
+	for name, a := range shapes {
+		l, readErr := v.readConditions(a)
+		for _, d := range times {
+			now := t0.Add(d)
+			want := v.checkConditionsAtOnce(a, now)
+			got := readErr
+			if got == nil {
+				got = l.check(now, skew)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				// Both refuse, the static reason first: the same kind.
+				if got != nil && want != nil && readErr != nil {
+					continue
+				}
+				t.Errorf("%s at %v: %v; checked at once: %v", name, d, got, want)
+			}
+		}
+	}
+}
