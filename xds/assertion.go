@@ -52,13 +52,25 @@ func isDeferredAssertion(uri, local string) bool {
 
 // snapshot returns the namespace bindings in scope, sorted by prefix.
 func (s *nsScope) snapshot() [][2]string {
-	inner := make(map[string]string, len(s.stack))
-	for _, b := range s.stack {
-		inner[b.prefix] = b.uri // the innermost declaration wins
-	}
-	out := make([][2]string, 0, len(inner))
-	for p, u := range inner {
-		out = append(out, [2]string{p, u})
+	out := make([][2]string, 0, len(s.stack))
+	if s.byPrefix == nil {
+		// A dozen declarations: innermost first, each prefix once.
+	next:
+		for i := len(s.stack) - 1; i >= 0; i-- {
+			b := s.stack[i]
+			for _, o := range out {
+				if o[0] == b.prefix {
+					continue next
+				}
+			}
+			out = append(out, [2]string{b.prefix, b.uri})
+		}
+	} else {
+		for p, uris := range s.byPrefix {
+			if len(uris) > 0 {
+				out = append(out, [2]string{p, uris[len(uris)-1]})
+			}
+		}
 	}
 	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	return out

@@ -420,6 +420,19 @@ func TestNSScope(t *testing.T) {
 					t.Fatalf("round %d step %d (%d in scope): resolve(%s) = %q %v, want %q %v", round, step, len(naive), p, got, ok, want, wantOK)
 				}
 			}
+			// The snapshot: each prefix's innermost binding, by prefix.
+			inner := map[string]string{}
+			for _, b := range naive {
+				inner[b[0]] = b[1]
+			}
+			var want [][2]string
+			for p, u := range inner {
+				want = append(want, [2]string{p, u})
+			}
+			slices.SortFunc(want, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+			if got := s.snapshot(); !slices.Equal(got, want) {
+				t.Fatalf("round %d step %d (%d in scope): snapshot %v, want %v", round, step, len(naive), got, want)
+			}
 		}
 	}
 }
