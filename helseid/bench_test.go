@@ -62,6 +62,22 @@ func BenchmarkSAMLVerify(b *testing.B) {
 			}
 		}
 	})
+	// reused-as-bytes is what kjdd's SOAP reader hands over: the assertion
+	// kept as bytes (xds.AssertionSource), its verification reused.
+	b.Run("reused-as-bytes", func(b *testing.B) {
+		v := newSAMLValidator(b, StaticCertificates{signer.Certificate}, nil)
+		trees := 0
+		dsec, deferred := readDeferred(b, signer.Envelope(), &trees)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.AuthenticateDeferred(testCtx, dsec, deferred); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if trees != 1 {
+			b.Fatalf("%d trees built, want 1", trees)
+		}
+	})
 }
 
 // BenchmarkRSA2048Verify is the bare cryptographic floor both of the above

@@ -172,7 +172,14 @@ func (v *SAMLValidator) AuthenticateDeferred(ctx context.Context, security *etre
 	if isDeferred {
 		key = deferredKey(d, trust)
 	} else {
-		key = assertionKey(assertion, trust)
+		bp := encodingBuffers.Get().(*[]byte)
+		key = assertionKey(assertion, trust, *bp)
+		defer func() {
+			if cap(key.body) <= 256<<10 {
+				*bp = key.body[:0]
+				encodingBuffers.Put(bp)
+			}
+		}()
 	}
 	if hit, ok := v.verified.get(key, now); ok {
 		if err := hit.lifetime.check(now, v.cfg.Skew); err != nil {

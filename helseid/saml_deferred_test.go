@@ -15,7 +15,7 @@ import (
 // readDeferred reads a SOAP message as kjdd does, the assertion kept as
 // bytes, and returns its wsse:Security and the lookup of deferred
 // assertions, counting the trees built.
-func readDeferred(t *testing.T, msg []byte, trees *int) (*etree.Element, Deferred) {
+func readDeferred(t testing.TB, msg []byte, trees *int) (*etree.Element, Deferred) {
 	t.Helper()
 	m, err := xds.ReadMessage(bytes.NewReader(msg), xds.ContentTypeSOAP, xds.DefaultLimits())
 	if err != nil {

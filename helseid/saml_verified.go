@@ -84,10 +84,14 @@ func (k reuseKey) hash(seed maphash.Seed) uint64 {
 // verification of those bytes can be reused without serialising the
 // assertion again. The encoding is length-prefixed throughout, so that
 // distinct trees cannot run together into the same bytes.
-func assertionKey(a *etree.Element, trust [sha256.Size]byte) reuseKey {
+// The encoding is appended to buf (a few kilobytes; see encodingBuffers).
+func assertionKey(a *etree.Element, trust [sha256.Size]byte, buf []byte) reuseKey {
 	head := append([]byte{'T'}, trust[:]...) // a tree, not deferredKey's bytes
-	return reuseKey{head: head, body: appendNode(appendInherited(nil, a), a)}
+	return reuseKey{head: head, body: appendNode(appendInherited(buf[:0], a), a)}
 }
+
+// encodingBuffers hold assertionKey's encodings for the length of a call.
+var encodingBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
 // deferredKey identifies a deferred assertion (AuthenticateDeferred) under
 // a trust set: its bytes and the bindings it inherits determine its tree,

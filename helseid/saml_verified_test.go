@@ -187,8 +187,8 @@ func TestAssertionKey(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		all = append(all, keyed{name, assertionKey(a, v.trustDigest(trusting(t, signer))), raw})
-		if assertionKey(a, v.trustDigest(trusting(t, signer))).equal(assertionKey(a, v.trustDigest(trusting(t, other)))) {
+		all = append(all, keyed{name, assertionKey(a, v.trustDigest(trusting(t, signer)), nil), raw})
+		if assertionKey(a, v.trustDigest(trusting(t, signer)), nil).equal(assertionKey(a, v.trustDigest(trusting(t, other)), nil)) {
 			t.Errorf("%s: the key does not depend on the trust set", name)
 		}
 	}
