@@ -103,6 +103,30 @@ func (c *objectCache) get(k cacheKey) (any, bool) {
 	return n.obj, true
 }
 
+// getAll looks every key up under one lock, marking those found recently
+// used, and calls found with each key's index and its object (nil when not
+// cached). found must not call back into c.
+func (c *objectCache) getAll(keys []cacheKey, found func(i int, obj any)) {
+	if c == nil {
+		for i := range keys {
+			found(i, nil)
+		}
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, k := range keys {
+		n, ok := c.items[k]
+		if !ok {
+			found(i, nil)
+			continue
+		}
+		c.unlink(n)
+		c.pushFront(n)
+		found(i, n.obj)
+	}
+}
+
 // put caches obj under k, evicting the least recently used objects beyond
 // the bound. obj must not be modified afterwards.
 func (c *objectCache) put(k cacheKey, obj any) {

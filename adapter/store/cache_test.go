@@ -262,7 +262,8 @@ func TestPatientKeyQueriesAreCovered(t *testing.T) {
 	s := backend{name: "sqlite-memory", dsn: "sqlite::memory:"}.open(t)
 	for _, table := range []string{tableDocumentEntries, tableSubmissionSets, tableFolders} {
 		t.Run(table, func(t *testing.T) {
-			rows, err := s.db.Query("EXPLAIN QUERY PLAN "+byPatientQuery(table, 1), "p", "s")
+			query, args := byPatientQuery(table, "p", []string{"s"})
+			rows, err := s.db.Query("EXPLAIN QUERY PLAN "+query, args...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,5 +281,43 @@ func TestPatientKeyQueriesAreCovered(t *testing.T) {
 				t.Fatalf("plan %q: want one covering index search and no sort", plan)
 			}
 		})
+	}
+}
+
+// TestObjectCacheGetAll: one lookup of several keys finds the cached ones
+// in their places, nil for the others, and marks those it found recently
+// used, as get does one by one.
+func TestObjectCacheGetAll(t *testing.T) {
+	key := func(seq int64) cacheKey { return cacheKey{table: tableDocumentEntries, seq: seq} }
+	c := newObjectCache(3)
+	for i := range 3 {
+		c.put(key(int64(i)), &xds.DocumentEntry{EntryUUID: fmt.Sprint(i)})
+	}
+	var got []string
+	c.getAll([]cacheKey{key(0), key(9), key(2)}, func(i int, obj any) {
+		if obj == nil {
+			got = append(got, fmt.Sprintf("%d:-", i))
+			return
+		}
+		got = append(got, fmt.Sprintf("%d:%s", i, obj.(*xds.DocumentEntry).EntryUUID))
+	})
+	if want := []string{"0:0", "1:-", "2:2"}; !slices.Equal(got, want) {
+		t.Fatalf("getAll found %v, want %v", got, want)
+	}
+	c.put(key(3), &xds.DocumentEntry{})
+	for seq, want := range map[int64]bool{0: true, 1: false, 2: true, 3: true} {
+		if _, ok := c.get(key(seq)); ok != want {
+			t.Errorf("object %d cached = %v, want %v (1 was the least recently used)", seq, ok, want)
+		}
+	}
+	var nilCache *objectCache
+	n := 0
+	nilCache.getAll([]cacheKey{key(0), key(1)}, func(_ int, obj any) {
+		if obj == nil {
+			n++
+		}
+	})
+	if n != 2 {
+		t.Fatalf("a nil cache reported %d of 2 keys missing", n)
 	}
 }

@@ -119,8 +119,9 @@ func raiseVersionsOf(ctx context.Context, d dialect, q querier, patients []any) 
 
 // patientKeys returns the keys of a patient's objects of one table: from
 // lists while the patient's version is the one they were read under, else
-// from keyQuery. The key list is the caller's to read only.
-func patientKeys(ctx context.Context, d dialect, q querier, lists *keyListCache, table, patientID string, statuses []string, keyQuery string, args []any) ([]cacheKey, keyListKey, error) {
+// from the key query (byPatientQuery). The key list is the caller's to read
+// only.
+func patientKeys(ctx context.Context, d dialect, q querier, lists *keyListCache, table, patientID string, statuses []string) ([]cacheKey, keyListKey, error) {
 	k := keyListKey{table: table, patientID: patientID, statuses: strings.Join(statuses, "\x00")}
 	v, err := registryVersion(ctx, d, q, patientID)
 	if err != nil {
@@ -129,6 +130,7 @@ func patientKeys(ctx context.Context, d dialect, q querier, lists *keyListCache,
 	if keys, ok := lists.get(k, v); ok {
 		return keys, k, nil
 	}
+	keyQuery, args := byPatientQuery(table, patientID, statuses)
 	keys, err := selectKeys(ctx, d, q, table, keyQuery, args...)
 	if err != nil {
 		return nil, k, err

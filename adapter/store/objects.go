@@ -38,13 +38,8 @@ type registryObject interface {
 // With both caches, its keys come from lists while the patient's registry
 // version stands (keylists.go).
 func byPatient[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, lists *keyListCache, table, patientID string, statuses []string) ([]*T, error) {
-	args := []any{patientID}
-	for _, st := range statuses {
-		args = append(args, st)
-	}
-	query := byPatientQuery(table, len(statuses))
 	if c != nil && lists != nil {
-		keys, k, err := patientKeys(ctx, d, q, lists, table, patientID, statuses, query, args)
+		keys, k, err := patientKeys(ctx, d, q, lists, table, patientID, statuses)
 		if err != nil {
 			return nil, err
 		}
@@ -56,18 +51,25 @@ func byPatient[T registryObject](ctx context.Context, d dialect, q querier, c *o
 		// read as without it.
 		lists.drop(k)
 	}
+	query, args := byPatientQuery(table, patientID, statuses)
 	return selectObjects[T](ctx, d, q, c, table, query, args...)
 }
 
-// byPatientQuery selects the keys of a patient's objects, with nStatuses
-// status values (none: every status). It uses the (patient_id, status)
-// index; for DocumentEntries the index covers the keys (migration 0003).
-func byPatientQuery(table string, nStatuses int) string {
+// byPatientQuery selects the keys of a patient's objects with one of
+// statuses (none: every status), and its arguments. It uses the
+// (patient_id, status) index; for DocumentEntries the index covers the keys
+// (migration 0003).
+func byPatientQuery(table, patientID string, statuses []string) (string, []any) {
 	query := "SELECT " + keyColumns + " FROM " + table + " WHERE patient_id = ?"
-	if nStatuses > 0 {
-		query += " AND status IN (" + placeholders(nStatuses) + ")"
+	if len(statuses) > 0 {
+		query += " AND status IN (" + placeholders(len(statuses)) + ")"
 	}
-	return query + " ORDER BY seq"
+	args := make([]any, 0, 1+len(statuses))
+	args = append(args, patientID)
+	for _, st := range statuses {
+		args = append(args, st)
+	}
+	return query + " ORDER BY seq", args
 }
 
 // lookup returns the objects with the entryUUIDs or uniqueIds of l, in
@@ -212,13 +214,13 @@ func selectKeyed[T registryObject](ctx context.Context, d dialect, q querier, c 
 func resolveKeys[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table string, keys []cacheKey) (out []*T, ok bool, err error) {
 	out = make([]*T, len(keys))
 	var missing []int // indexes into keys
-	for i, k := range keys {
-		if cached, hit := c.get(k); hit {
+	c.getAll(keys, func(i int, cached any) {
+		if cached != nil {
 			out[i] = cached.(*T)
 		} else {
 			missing = append(missing, i)
 		}
-	}
+	})
 	for len(missing) > 0 {
 		batch := missing[:min(len(missing), maxInList)]
 		missing = missing[len(batch):]

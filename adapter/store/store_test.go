@@ -530,8 +530,8 @@ func TestQueriesUseIndexes(t *testing.T) {
 	s := backend{name: "sqlite-memory", dsn: "sqlite::memory:"}.open(t)
 	queries := map[string]string{}
 	for _, table := range []string{tableDocumentEntries, tableSubmissionSets, tableFolders} {
-		queries[table+" by patient"] = byPatientQuery(table, 0)
-		queries[table+" by patient and status"] = byPatientQuery(table, 2)
+		queries[table+" by patient"], _ = byPatientQuery(table, "p", nil)
+		queries[table+" by patient and status"], _ = byPatientQuery(table, "p", []string{"s1", "s2"})
 		queries[table+" by entryUUID"] = byColumnQuery(table, "entry_uuid", 3)
 		queries[table+" by uniqueId"] = byColumnQuery(table, "unique_id", 3)
 	}
