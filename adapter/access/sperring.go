@@ -68,15 +68,10 @@ func (s Sperring) Visible(ctx context.Context, c *Caller, entries []*xds.Documen
 		// What a query nearly always asks: one identified patient's
 		// entries, decided as one group (the loop below, without the
 		// grouping).
-		in, err := s.Resolver.Inputs(ctx, p)
+		d, err := s.decide(ctx, req, p, entries)
 		if err != nil {
 			rec.failed()
-			return nil, fmt.Errorf("access: sperring: %w", err)
-		}
-		d := s.Policy.Decide(req, in, entries)
-		if len(d.Items) != len(entries) {
-			rec.failed()
-			return nil, errors.New("access: sperring decision does not match its entries")
+			return nil, err
 		}
 		rec.add(d)
 		return d.Visible(), nil
@@ -116,21 +111,10 @@ func (s Sperring) Visible(ctx context.Context, c *Caller, entries []*xds.Documen
 		for j, i := range idx {
 			group[j] = entries[i]
 		}
-		var in consent.Inputs
-		if p == "" {
-			in, group = unkeyed(group)
-		} else {
-			var err error
-			if in, err = s.Resolver.Inputs(ctx, p); err != nil {
-				rec.failed()
-				// The resolver's errors never carry the identity number.
-				return nil, fmt.Errorf("access: sperring: %w", err)
-			}
-		}
-		d := s.Policy.Decide(req, in, group)
-		if len(d.Items) != len(idx) {
+		d, err := s.decide(ctx, req, p, group)
+		if err != nil {
 			rec.failed()
-			return nil, errors.New("access: sperring decision does not match its entries")
+			return nil, err
 		}
 		for j, i := range idx {
 			it := d.Items[j]
@@ -151,6 +135,27 @@ func (s Sperring) Visible(ctx context.Context, c *Caller, entries []*xds.Documen
 	flags.Items = items
 	rec.add(flags)
 	return flags.Visible(), nil
+}
+
+// decide is the decision over one patient's entries: under the records of
+// the identity number p, or, for the entries whose id names none (p ""),
+// on their own codes. It has one item per entry, in order.
+func (s Sperring) decide(ctx context.Context, req consent.Requester, p string, group []*xds.DocumentEntry) (consent.Decision, error) {
+	var in consent.Inputs
+	if p == "" {
+		in, group = unkeyed(group)
+	} else {
+		var err error
+		if in, err = s.Resolver.Inputs(ctx, p); err != nil {
+			// The resolver's errors never carry the identity number.
+			return consent.Decision{}, fmt.Errorf("access: sperring: %w", err)
+		}
+	}
+	d := s.Policy.Decide(req, in, group)
+	if len(d.Items) != len(group) {
+		return consent.Decision{}, errors.New("access: sperring decision does not match its entries")
+	}
+	return d, nil
 }
 
 // onePatient returns the normalised identity number of entries that all
