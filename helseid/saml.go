@@ -468,15 +468,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// checkConditions checks issuer, lifetime, audience and the bearer subject
-// confirmation, all on the signed assertion.
-func (v *SAMLValidator) checkConditions(a *etree.Element, now time.Time) error {
-	l, err := v.readConditions(a)
-	if err != nil {
-		return err
-	}
-	return l.check(now, v.cfg.Skew)
-}
+// The conditions of a signed assertion (issuer, lifetime, audience, bearer
+// subject confirmation) are checked in two parts: readConditions, once,
+// when the assertion verifies, and lifetime.check on every request.
 
 // lifetime is what of an assertion's conditions depends on the time: read
 // by readConditions with everything that does not, and checked by check.

@@ -10,9 +10,9 @@ import (
 	"kjdd/helseid/helseidtest"
 )
 
-// checkConditionsAtOnce is checkConditions as it was before it was split
-// into readConditions and lifetime.check, every rule applied to now in one
-// walk: the oracle the split is held to.
+// checkConditionsAtOnce is the check of an assertion's conditions as it
+// was before it was split into readConditions and lifetime.check, every
+// rule applied to now in one walk: the oracle the split is held to.
 func (v *SAMLValidator) checkConditionsAtOnce(a *etree.Element, now time.Time) error {
 	if a.SelectAttrValue("Version", "") != "2.0" {
 		return authErr(FailedAuthentication, "assertion is not SAML 2.0")
