@@ -26,8 +26,9 @@ import (
 // is read-only, with everything it points to (xds.Source says so to its
 // callers). Query execution, rendering and the sperring decision only read
 // them; consent.Obfuscate builds a new object instead of masking in place;
-// TestCachedObjectsStayUnchanged runs every stored query, the sperring gate
-// and the renderer over cached objects and holds them to fresh decodes.
+// TestSharedObjectsStayUnchanged (adapter/registry) runs every stored query,
+// the sperring gate and the renderer over cached objects and holds them to
+// fresh decodes.
 // Transactions (Tx) read without the cache: registration gets objects of
 // its own.
 
@@ -94,13 +95,20 @@ func (c *objectCache) get(k cacheKey) (any, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	obj := c.touch(k)
+	return obj, obj != nil
+}
+
+// touch returns the object cached under k, or nil, and marks it recently
+// used. c.mu must be held.
+func (c *objectCache) touch(k cacheKey) any {
 	n, ok := c.items[k]
 	if !ok {
-		return nil, false
+		return nil
 	}
 	c.unlink(n)
 	c.pushFront(n)
-	return n.obj, true
+	return n.obj
 }
 
 // getAll looks every key up under one lock, marking those found recently
@@ -116,14 +124,7 @@ func (c *objectCache) getAll(keys []cacheKey, found func(i int, obj any)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, k := range keys {
-		n, ok := c.items[k]
-		if !ok {
-			found(i, nil)
-			continue
-		}
-		c.unlink(n)
-		c.pushFront(n)
-		found(i, n.obj)
+		found(i, c.touch(k))
 	}
 }
 
@@ -135,10 +136,8 @@ func (c *objectCache) put(k cacheKey, obj any) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if n, ok := c.items[k]; ok {
+	if c.touch(k) != nil {
 		// A concurrent reader decoded the same row version: same value.
-		c.unlink(n)
-		c.pushFront(n)
 		return
 	}
 	n := &cacheNode{key: k, obj: obj}
