@@ -168,15 +168,24 @@ func TestGuardBuildsEtreesTree(t *testing.T) {
 			t.Fatalf("scan.doc = %v, err %v; want no tree and no error", scan.doc, err)
 		}
 	})
+	forEachCorpusInput(t, func(t *testing.T, data []byte, lim Limits, sample bool) {
+		if !checkBuiltTree(t, data, lim) && sample {
+			t.Fatal("guard refused a corpus sample")
+		}
+	})
+}
+
+// forEachCorpusInput runs check as a subtest on every plain sample of the
+// corpus (sample true, default limits) and on every bad input that
+// prepareXML lets through, under that input's limits.
+func forEachCorpusInput(t *testing.T, check func(t *testing.T, data []byte, lim Limits, sample bool)) {
 	for name := range plainSamples {
 		t.Run(name, func(t *testing.T) {
 			data, _, err := prepareXML(readSample(t, name))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !checkBuiltTree(t, data, lim) {
-				t.Fatal("guard refused a corpus sample")
-			}
+			check(t, data, DefaultLimits(), true)
 		})
 	}
 	for name, tc := range soapBadInputs {
@@ -186,7 +195,7 @@ func TestGuardBuildsEtreesTree(t *testing.T) {
 				tc.limits(&lim)
 			}
 			if data, _, err := prepareXML([]byte(tc.body)); err == nil {
-				checkBuiltTree(t, data, lim.orDefaults())
+				check(t, data, lim.orDefaults(), false)
 			}
 		})
 	}
@@ -306,26 +315,9 @@ func TestScannerMatchesDecoder(t *testing.T) {
 			checkGuardsAgree(t, data, lim)
 		})
 	}
-	for name := range plainSamples {
-		t.Run(name, func(t *testing.T) {
-			data, _, err := prepareXML(readSample(t, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkGuardsAgree(t, data, lim)
-		})
-	}
-	for name, tc := range soapBadInputs {
-		t.Run("bad input "+name, func(t *testing.T) {
-			lim := DefaultLimits()
-			if tc.limits != nil {
-				tc.limits(&lim)
-			}
-			if data, _, err := prepareXML([]byte(tc.body)); err == nil {
-				checkGuardsAgree(t, data, lim.orDefaults())
-			}
-		})
-	}
+	forEachCorpusInput(t, func(t *testing.T, data []byte, lim Limits, _ bool) {
+		checkGuardsAgree(t, data, lim)
+	})
 }
 
 // FuzzScannerMatchesDecoder holds the scanner to encoding/xml on arbitrary
