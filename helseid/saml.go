@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beevik/etree"
@@ -101,6 +102,8 @@ func (c *SAMLConfig) Validate() error {
 type SAMLValidator struct {
 	cfg      SAMLConfig
 	verified *verifiedCache
+	// verifications counts assertions verified from scratch.
+	verifications atomic.Uint64
 
 	// trustCerts and trustSum memoise trustDigest.
 	trustMu    sync.Mutex
@@ -117,43 +120,32 @@ func NewSAMLValidator(cfg SAMLConfig) (*SAMLValidator, error) {
 }
 
 // Authenticate establishes the caller from the wsse:Security element of a
-// SOAP envelope that was parsed from the request bytes. The envelope must
-// hold exactly one SAML assertion, a direct child of security; its
-// enveloped signature must verify with a trusted certificate; and every
-// value is then read from the signed content only, never from the
-// surrounding document. The patient rule (resource-id equals the queried
-// patient) is Principal.CheckPatient, applied once the query is parsed.
-//
-// An assertion whose exact bytes were verified before, under the same set of
-// trusted certificates, is not verified again (see verifiedCache): its
-// lifetime, issuer, audience and subject confirmation are still checked on
-// every request.
+// parsed envelope (SecurityHeaderOf): AuthenticateXUA for callers that hold
+// a tree.
 func (v *SAMLValidator) Authenticate(ctx context.Context, security *etree.Element) (*Principal, error) {
-	return v.AuthenticateDeferred(ctx, security, nil)
+	h, err := SecurityHeaderOf(security)
+	if err != nil {
+		return nil, err
+	}
+	return v.AuthenticateXUA(ctx, h)
 }
 
-// DeferredAssertion is an assertion the SOAP reader kept as bytes rather
-// than as a tree (xds.AssertionSource): its bytes and the namespace
-// bindings it inherits (prefix, URI; sorted by prefix) determine its tree
-// exactly, and Tree builds it. Raw is only read during the call it is
-// passed to.
-type DeferredAssertion struct {
-	Namespaces [][2]string
-	Raw        []byte
-	Tree       func() (*etree.Element, error)
-}
-
-// Deferred returns the deferred form of an assertion element, if the
-// reader kept one.
-type Deferred func(*etree.Element) (DeferredAssertion, bool)
-
-// AuthenticateDeferred is Authenticate for a message whose assertion may
-// have been kept as bytes: a verification is then reused by its source,
-// and its tree is only built when it must be verified. The tree gets the
-// checks soleAssertion gives a whole document: an assertion inside it is
-// refused.
-func (v *SAMLValidator) AuthenticateDeferred(ctx context.Context, security *etree.Element, deferred Deferred) (*Principal, error) {
-	assertion, err := soleAssertion(security)
+// AuthenticateXUA establishes the caller from what a SOAP message offers as
+// an XUA credential. The message must hold exactly one SAML assertion, a
+// direct child of wsse:Security; its enveloped signature must verify with a
+// trusted certificate; and every value is then read from the signed content
+// only, never from the surrounding document. The patient rule (resource-id
+// equals the queried patient) is Principal.CheckPatient, applied once the
+// query is parsed.
+//
+// An assertion whose exact bytes, under the same namespace bindings, were
+// verified before under the same set of trusted certificates is not
+// verified again, and its tree is not built (see verifiedCache): its
+// lifetime is still checked on every request, and issuer, audience and
+// subject confirmation were checked with the signature. The caches that
+// decide authentication are described together in doc.go.
+func (v *SAMLValidator) AuthenticateXUA(ctx context.Context, h SecurityHeader) (*Principal, error) {
+	a, err := h.sole()
 	if err != nil {
 		return nil, err
 	}
@@ -162,115 +154,61 @@ func (v *SAMLValidator) AuthenticateDeferred(ctx context.Context, security *etre
 		return nil, err
 	}
 	now := v.cfg.Now()
-	var d DeferredAssertion
-	isDeferred := false
-	if deferred != nil {
-		d, isDeferred = deferred(assertion)
-	}
-	trust := v.trustDigest(certs)
-	var key reuseKey
-	if isDeferred {
-		key = deferredKey(d, trust)
-	} else {
-		bp := encodingBuffers.Get().(*[]byte)
-		key = assertionKey(assertion, trust, *bp)
-		defer func() {
-			if cap(key.body) <= 256<<10 {
-				*bp = key.body[:0]
-				encodingBuffers.Put(bp)
-			}
-		}()
-	}
+	key := assertionKey(a, v.trustDigest(certs))
 	if hit, ok := v.verified.get(key, now); ok {
 		if err := hit.lifetime.check(now, v.cfg.Skew); err != nil {
 			return nil, err
 		}
 		return hit.principal.clone(), nil
 	}
-	if isDeferred {
-		full, err := d.Tree()
-		if err != nil || full == nil {
-			return nil, authErr(InvalidSecurity, "assertion does not parse")
-		}
-		if n := nestedAssertions(full); n > 0 {
-			return nil, authErr(InvalidSecurity, fmt.Sprintf("%d assertions in the message", n+1))
-		}
-		assertion = full
-	}
-	raw, err := v.serialise(assertion)
+	p, life, err := v.verifyAssertion(a, certs, now)
 	if err != nil {
 		return nil, err
-	}
-	signed, err := v.verify(raw, certs)
-	if err != nil {
-		return nil, err
-	}
-	life, err := v.readConditions(signed)
-	if err != nil {
-		return nil, err
-	}
-	if err := life.check(now, v.cfg.Skew); err != nil {
-		return nil, err
-	}
-	p, err := readAssertion(signed)
-	if err != nil {
-		return nil, authErr(FailedAuthentication, err.Error())
-	}
-	if p.PID == "" {
-		return nil, authErr(FailedAuthentication, "assertion names no subject")
-	}
-	if p.SecurityLevel < v.cfg.MinSecurityLevel {
-		return nil, authErr(Forbidden, fmt.Sprintf("security level %d below %d", p.SecurityLevel, v.cfg.MinSecurityLevel))
-	}
-	if p.Purpose.IsZero() {
-		return nil, authErr(Forbidden, "assertion states no purpose of use")
 	}
 	v.verified.put(key, verifiedAssertion{lifetime: life, principal: p.clone(), until: v.reuseUntil(life, certs)})
 	return p, nil
 }
 
-// soleAssertion finds the one SAML assertion of the document security
-// belongs to. More than one assertion anywhere in the document, or one that
-// is not a direct child of wsse:Security, is how signature wrapping
-// attacks look, and is refused.
-func soleAssertion(security *etree.Element) (*etree.Element, error) {
-	if security == nil {
-		return nil, authErr(InvalidSecurity, "no wsse:Security header")
+// verifyAssertion builds the assertion's tree and verifies it from
+// scratch: the signature, the conditions and the claims.
+func (v *SAMLValidator) verifyAssertion(a Assertion, certs []*x509.Certificate, now time.Time) (*Principal, lifetime, error) {
+	v.verifications.Add(1)
+	full, err := a.Tree()
+	if err != nil || full == nil {
+		return nil, lifetime{}, authErr(InvalidSecurity, "assertion does not parse")
 	}
-	if security.Tag != "Security" || security.NamespaceURI() != nsWSSE {
-		return nil, authErr(InvalidSecurity, "header element is not wsse:Security")
+	if n := nestedAssertions(full); n > 0 {
+		return nil, lifetime{}, authErr(InvalidSecurity, fmt.Sprintf("%d assertions in the message", n+1))
 	}
-	root := security
-	for root.Parent() != nil {
-		root = root.Parent()
+	raw, err := v.serialise(full)
+	if err != nil {
+		return nil, lifetime{}, err
 	}
-	var found []*etree.Element
-	var walk func(*etree.Element)
-	walk = func(e *etree.Element) {
-		if e.Tag == "Assertion" || e.Tag == "EncryptedAssertion" {
-			found = append(found, e)
-		}
-		for _, c := range e.Child {
-			if c, ok := c.(*etree.Element); ok {
-				walk(c)
-			}
-		}
+	signed, err := v.verify(raw, certs)
+	if err != nil {
+		return nil, lifetime{}, err
 	}
-	walk(root)
-	switch {
-	case len(found) == 0:
-		return nil, authErr(InvalidSecurity, "no SAML assertion")
-	case len(found) > 1:
-		return nil, authErr(InvalidSecurity, fmt.Sprintf("%d assertions in the message", len(found)))
+	life, err := v.readConditions(signed)
+	if err != nil {
+		return nil, lifetime{}, err
 	}
-	a := found[0]
-	if a.Tag != "Assertion" || a.NamespaceURI() != nsSAML2 {
-		return nil, authErr(InvalidSecurity, "assertion is not a SAML 2.0 assertion")
+	if err := life.check(now, v.cfg.Skew); err != nil {
+		return nil, lifetime{}, err
 	}
-	if a.Parent() != security {
-		return nil, authErr(InvalidSecurity, "assertion is not a direct child of wsse:Security")
+	p, err := readAssertion(signed)
+	if err != nil {
+		return nil, lifetime{}, authErr(FailedAuthentication, err.Error())
 	}
-	return a, nil
+	if p.PID == "" {
+		return nil, lifetime{}, authErr(FailedAuthentication, "assertion names no subject")
+	}
+	if p.SecurityLevel < v.cfg.MinSecurityLevel {
+		return nil, lifetime{}, authErr(Forbidden, fmt.Sprintf("security level %d below %d", p.SecurityLevel, v.cfg.MinSecurityLevel))
+	}
+	if p.Purpose.IsZero() {
+		return nil, lifetime{}, authErr(Forbidden, "assertion states no purpose of use")
+	}
+	return p, life, nil
 }
 
 // nestedAssertions counts the assertions inside a (deferred) assertion's
@@ -293,9 +231,21 @@ func nestedAssertions(a *etree.Element) int {
 }
 
 // serialise detaches the assertion with its in-scope namespaces and
-// serialises it: these bytes are what is verified, and what identifies the
-// assertion in the cache of verified ones.
+// serialises it: these bytes are what is verified.
 func (v *SAMLValidator) serialise(assertion *etree.Element) ([]byte, error) {
+	raw, err := detach(assertion)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > v.cfg.MaxAssertionBytes {
+		return nil, authErr(InvalidSecurity, "assertion too large")
+	}
+	return raw, nil
+}
+
+// detach serialises an element with the namespaces in scope at it declared
+// on itself.
+func detach(assertion *etree.Element) ([]byte, error) {
 	nsCtx, err := etreeutils.NSBuildParentContext(assertion)
 	if err != nil {
 		return nil, authErr(InvalidSecurity, "assertion namespaces")
@@ -309,9 +259,6 @@ func (v *SAMLValidator) serialise(assertion *etree.Element) ([]byte, error) {
 	raw, err := doc.WriteToBytes()
 	if err != nil {
 		return nil, authErr(InvalidSecurity, "assertion does not serialise")
-	}
-	if len(raw) > v.cfg.MaxAssertionBytes {
-		return nil, authErr(InvalidSecurity, "assertion too large")
 	}
 	return raw, nil
 }

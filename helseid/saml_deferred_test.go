@@ -6,31 +6,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/beevik/etree"
-
 	"kjdd/helseid/helseidtest"
 	"kjdd/xds"
 )
 
-// readDeferred reads a SOAP message as kjdd does, the assertion kept as
-// bytes, and returns its wsse:Security and the lookup of deferred
-// assertions, counting the trees built.
-func readDeferred(t testing.TB, msg []byte, trees *int) (*etree.Element, Deferred) {
+// readXUA reads a SOAP message as kjdd does, the assertion kept as bytes,
+// and returns what it offers as an XUA credential.
+func readXUA(t testing.TB, msg []byte) SecurityHeader {
 	t.Helper()
 	m, err := xds.ReadMessage(bytes.NewReader(msg), xds.ContentTypeSOAP, xds.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m.Security, func(el *etree.Element) (DeferredAssertion, bool) {
-		src, ok := m.AssertionSource(el)
-		if !ok {
-			return DeferredAssertion{}, false
-		}
-		return DeferredAssertion{Namespaces: src.Namespaces, Raw: src.Raw, Tree: func() (*etree.Element, error) {
-			*trees++
-			return src.Tree()
-		}}, true
-	}
+	defer m.Close()
+	h := m.SecurityHeader()
+	return SecurityHeader{Present: h.Present, Assertions: h.Assertions, Space: h.Space, Local: h.Local,
+		InSecurity: h.InSecurity, Assertion: Assertion(h.Assertion)}
 }
 
 // TestSAMLDeferredAssertion: an assertion kept as bytes is verified from
@@ -42,33 +33,30 @@ func TestSAMLDeferredAssertion(t *testing.T) {
 	v := newSAMLValidator(t, &switchableTrust{certs: trusting(t, signer)}, nil)
 	msg := signer.Envelope(helseidtest.XUAValidity(start.Add(-time.Minute), start.Add(10*time.Minute)))
 
-	trees := 0
-	sec, deferred := readDeferred(t, msg, &trees)
-	if a := sec.SelectElement("Assertion"); a == nil || len(a.Child) != 0 {
+	h := readXUA(t, msg)
+	if h.Assertion.Raw == nil {
 		t.Fatal("the reader did not keep the assertion as bytes")
 	}
-	first, err := v.AuthenticateDeferred(testCtx, sec, deferred)
+	first, err := v.AuthenticateXUA(testCtx, h)
 	if err != nil {
 		t.Fatalf("first use: %v", err)
 	}
-	sec, deferred = readDeferred(t, msg, &trees)
-	again, err := v.AuthenticateDeferred(testCtx, sec, deferred)
+	again, err := v.AuthenticateXUA(testCtx, readXUA(t, msg))
 	if err != nil || again.HPRNumber != first.HPRNumber || again.PID != first.PID {
 		t.Fatalf("reuse: %+v, %v", again, err)
 	}
-	if trees != 1 {
-		t.Fatalf("%d trees built for two requests with the same assertion, want 1", trees)
+	if n := v.verifications.Load(); n != 1 {
+		t.Fatalf("%d trees built for two requests with the same assertion, want 1", n)
 	}
 
 	// The same bytes under another binding of a prefix they inherit are
 	// another assertion.
 	inherit := strings.Replace(string(msg), `<s:Envelope `, `<s:Envelope xmlns:q="urn:kjdd:test:q" `, 1)
-	sec, deferred = readDeferred(t, []byte(inherit), &trees)
-	if _, err := v.AuthenticateDeferred(testCtx, sec, deferred); err != nil {
+	if _, err := v.AuthenticateXUA(testCtx, readXUA(t, []byte(inherit))); err != nil {
 		t.Fatalf("with an added inherited binding: %v", err)
 	}
-	if trees != 2 {
-		t.Fatalf("an assertion inheriting other bindings reused a verification (%d trees)", trees)
+	if n := v.verifications.Load(); n != 2 {
+		t.Fatalf("an assertion inheriting other bindings reused a verification (%d trees)", n)
 	}
 
 	refused := map[string]struct {
@@ -82,8 +70,7 @@ func TestSAMLDeferredAssertion(t *testing.T) {
 	}
 	for name, tc := range refused {
 		t.Run(name, func(t *testing.T) {
-			sec, deferred := readDeferred(t, tc.msg, &trees)
-			_, err := v.AuthenticateDeferred(testCtx, sec, deferred)
+			_, err := v.AuthenticateXUA(testCtx, readXUA(t, tc.msg))
 			wantKind(t, err, tc.kind, tc.reason)
 		})
 	}

@@ -21,11 +21,14 @@ func sampleAssertion(t testing.TB, name string) (*etree.Element, *etree.Element,
 		t.Fatal(err)
 	}
 	sec := securityOf(t, raw)
-	a, err := soleAssertion(sec)
+	h, err := SecurityHeaderOf(sec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sec, a, raw
+	if _, err := h.sole(); err != nil {
+		t.Fatal(err)
+	}
+	return sec, sec.SelectElement("Assertion"), raw
 }
 
 // TestRealNHNAssertionsParse reads the NHN-issued assertions of the PJD

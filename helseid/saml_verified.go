@@ -7,11 +7,8 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"slices"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/beevik/etree"
 )
 
 // verifiedCacheSize bounds the cache of verified assertions. An entry
@@ -57,12 +54,11 @@ func newVerifiedCache(max int) *verifiedCache {
 	return &verifiedCache{max: max, seed: maphash.MakeSeed(), entries: map[uint64]verifiedAssertion{}}
 }
 
-// reuseKey is what a verification is reused by: head holds the kind of
-// source, the namespace bindings a deferred assertion inherits and the
-// trust set's digest; body the deferred assertion's own bytes, or the
-// encoding of an assertion's tree. Each is length-prefixed or fixed in
-// size where it could run into the next, so equal keys mean equal sources
-// under the same trust set.
+// reuseKey is what a verification is reused by: head holds the namespace
+// bindings the assertion inherits and the trust set's digest, body the
+// assertion's own bytes. Each is length-prefixed or fixed in size where it
+// could run into the next, so equal keys mean equal assertions under the
+// same trust set.
 type reuseKey struct{ head, body []byte }
 
 func (k reuseKey) equal(o reuseKey) bool {
@@ -77,35 +73,19 @@ func (k reuseKey) hash(seed maphash.Seed) uint64 {
 	return h.Sum64()
 }
 
-// assertionKey identifies an assertion as it stands in the parsed envelope,
-// under a trust set: its subtree, the namespace bindings it inherits from
-// its ancestors, and the trusted certificates. serialise is a function of
-// exactly the first two, so equal keys mean equal serialised bytes, and a
-// verification of those bytes can be reused without serialising the
-// assertion again. The encoding is length-prefixed throughout, so that
-// distinct trees cannot run together into the same bytes.
-// The encoding is appended to buf (a few kilobytes; see encodingBuffers).
-func assertionKey(a *etree.Element, trust [sha256.Size]byte, buf []byte) reuseKey {
-	head := append([]byte{'T'}, trust[:]...) // a tree, not deferredKey's bytes
-	return reuseKey{head: head, body: appendNode(appendInherited(buf[:0], a), a)}
-}
-
-// encodingBuffers hold assertionKey's encodings for the length of a call.
-var encodingBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
-
-// deferredKey identifies a deferred assertion (AuthenticateDeferred) under
-// a trust set: its bytes and the bindings it inherits determine its tree,
-// and so the bytes serialise makes of it. body aliases d.Raw.
-func deferredKey(d DeferredAssertion, trust [sha256.Size]byte) reuseKey {
+// assertionKey identifies an assertion under a trust set: its bytes and
+// the bindings it inherits determine its tree, and so the bytes serialise
+// makes of it. It is the one way a verification is keyed. body aliases
+// a.Raw.
+func assertionKey(a Assertion, trust [sha256.Size]byte) reuseKey {
 	head := make([]byte, 0, 256)
-	head = append(head, 'R') // not assertionKey's bytes
 	head = append(head, trust[:]...)
-	head = binary.AppendUvarint(head, uint64(len(d.Namespaces)))
-	for _, ns := range d.Namespaces {
+	head = binary.AppendUvarint(head, uint64(len(a.Namespaces)))
+	for _, ns := range a.Namespaces {
 		head = appendField(head, ns[0])
 		head = appendField(head, ns[1])
 	}
-	return reuseKey{head: head, body: d.Raw}
+	return reuseKey{head: head, body: a.Raw}
 }
 
 // trustDigest is a digest of a trust set: of each certificate's digest, in
@@ -127,72 +107,6 @@ func (v *SAMLValidator) trustDigest(certs []*x509.Certificate) [sha256.Size]byte
 	h.Sum(d[:0])
 	v.trustCerts, v.trustSum = slices.Clone(certs), d
 	return d
-}
-
-// appendInherited encodes the namespace declarations in scope at a from its
-// ancestors (the nearest declaration of each prefix), sorted by prefix.
-func appendInherited(b []byte, a *etree.Element) []byte {
-	var decls [][2]string
-	seen := map[string]bool{}
-	for e := a.Parent(); e != nil; e = e.Parent() {
-		for _, at := range e.Attr {
-			prefix, ok := "", false
-			switch {
-			case at.Space == "xmlns":
-				prefix, ok = at.Key, true
-			case at.Space == "" && at.Key == "xmlns":
-				ok = true
-			}
-			if ok && !seen[prefix] {
-				seen[prefix] = true
-				decls = append(decls, [2]string{prefix, at.Value})
-			}
-		}
-	}
-	slices.SortFunc(decls, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
-	for _, d := range decls {
-		b = appendField(append(b, 'N'), d[0])
-		b = appendField(b, d[1])
-	}
-	return b
-}
-
-// appendNode encodes one token of the tree and, for an element, its
-// attributes and children.
-func appendNode(b []byte, t etree.Token) []byte {
-	switch t := t.(type) {
-	case *etree.Element:
-		b = appendField(append(b, 'E'), t.Space)
-		b = appendField(b, t.Tag)
-		b = binary.AppendUvarint(b, uint64(len(t.Attr)))
-		for _, at := range t.Attr {
-			b = appendField(b, at.Space)
-			b = appendField(b, at.Key)
-			b = appendField(b, at.Value)
-		}
-		b = binary.AppendUvarint(b, uint64(len(t.Child)))
-		for _, c := range t.Child {
-			b = appendNode(b, c)
-		}
-	case *etree.CharData:
-		kind := byte('T')
-		if t.IsCData() {
-			kind = 'D'
-		}
-		b = appendField(append(b, kind), t.Data)
-	case *etree.Comment:
-		b = appendField(append(b, 'c'), t.Data)
-	case *etree.ProcInst:
-		b = appendField(append(b, 'P'), t.Target)
-		b = appendField(b, t.Inst)
-	case *etree.Directive:
-		b = appendField(append(b, 'd'), t.Data)
-	default:
-		// No other token exists; should one appear, it must not be
-		// confused with nothing.
-		b = append(b, '?')
-	}
-	return b
 }
 
 func appendField(b []byte, s string) []byte {

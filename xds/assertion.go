@@ -2,8 +2,6 @@ package xds
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"hash/maphash"
 	"slices"
 	"strings"
@@ -25,7 +23,11 @@ import (
 // AssertionSource is what determines a saml:Assertion's tree: its bytes as
 // received (after the UTF-8 repair of prepareXML), from "<" to the end of
 // its end tag, and the namespace bindings in scope at its start tag
-// (prefix, URI; the default namespace under ""), sorted by prefix.
+// (prefix, URI; the default namespace under ""), sorted by prefix. It is a
+// value: Raw is a copy of the request's bytes that nothing modifies (the
+// reader's memo may share it with other messages), so it may be kept after
+// the message is closed. helseid.Assertion is the same value on the other
+// side of the adapter, where its tree is built when it must be verified.
 type AssertionSource struct {
 	Raw        []byte
 	Namespaces [][2]string
@@ -36,12 +38,51 @@ type AssertionSource struct {
 // than one is refused anyway).
 const maxDeferredAssertions = 4
 
-// AssertionSource returns the source of a saml:Assertion element of m whose
-// children the guard did not build; ok is false for any other element, whose
-// tree is complete.
-func (m *Message) AssertionSource(el *etree.Element) (AssertionSource, bool) {
-	s, ok := m.assertions[el]
-	return s, ok
+// SecurityHeader is what a message offers as an XUA credential, as the
+// guard saw it in its one pass over the whole message: signature wrapping
+// attacks hide a second assertion anywhere, so the count covers every
+// element, inside the assertion too. It is a value of its own, valid after
+// Close.
+type SecurityHeader struct {
+	// Present reports a wsse:Security header block.
+	Present bool
+	// Assertions counts the elements named Assertion or
+	// EncryptedAssertion, in any namespace, anywhere in the message.
+	Assertions int
+	// Space and Local name the first of them in document order, and
+	// InSecurity tells whether it is a direct child of wsse:Security.
+	Space, Local string
+	InSecurity   bool
+	// Assertion is the source of that first one when it is a SAML 2.0
+	// saml:Assertion (Raw is nil otherwise).
+	Assertion AssertionSource
+}
+
+// SecurityHeader returns what m offers as an XUA credential; after Close,
+// the zero value.
+func (m *Message) SecurityHeader() SecurityHeader { return m.xua }
+
+// securityHeader assembles the credential of a message from the guard's
+// facts; security is whether the message has a wsse:Security header.
+func securityHeader(scan *xmlScan, security bool) SecurityHeader {
+	x := scan.xua
+	h := SecurityHeader{Present: security, Assertions: x.named, Space: x.space, Local: x.local, InSecurity: x.inSecurity}
+	if x.first >= 0 && x.first < len(scan.assertions) {
+		h.Assertion = scan.assertions[x.first].src
+	}
+	return h
+}
+
+// assertionSource returns the source of a saml:Assertion element of m whose
+// children the guard did not build; ok is false for any other element,
+// whose tree is complete.
+func (m *Message) assertionSource(el *etree.Element) (AssertionSource, bool) {
+	for _, a := range m.assertions {
+		if a.el == el && el != nil {
+			return a.src, true
+		}
+	}
+	return AssertionSource{}, false
 }
 
 // isDeferredAssertion reports whether an element the guard is about to
@@ -76,40 +117,6 @@ func (s *nsScope) snapshot() [][2]string {
 	return out
 }
 
-// Tree builds the assertion's tree: the bytes are read inside an element
-// that declares the inherited bindings, so that they mean what they meant
-// in the message. The element returned is the assertion, a child of that
-// wrapper.
-func (s AssertionSource) Tree() (*etree.Element, error) {
-	var b strings.Builder
-	b.WriteString("<kjdd-wrapper")
-	for _, ns := range s.Namespaces {
-		if ns[0] == "" {
-			b.WriteString(` xmlns="`)
-		} else {
-			b.WriteString(" xmlns:" + ns[0] + `="`)
-		}
-		b.WriteString(attrEscaper.Replace(ns[1]))
-		b.WriteString(`"`)
-	}
-	b.WriteString(">")
-	b.Write(s.Raw)
-	b.WriteString("</kjdd-wrapper>")
-	doc := etree.NewDocument()
-	if err := doc.ReadFromString(b.String()); err != nil {
-		return nil, fmt.Errorf("xds: assertion does not parse: %w", err)
-	}
-	kids := doc.Root().ChildElements()
-	if len(kids) != 1 || len(doc.Root().Child) != 1 {
-		return nil, errors.New("xds: assertion source is not one element")
-	}
-	return kids[0], nil
-}
-
-// attrEscaper escapes a value for a double-quoted attribute, keeping
-// white space exactly (a reader would otherwise see a raw CR as LF).
-var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;", "\t", "&#9;", "\n", "&#10;", "\r", "&#13;")
-
 // The guard's memo of scanned assertions. A session's requests carry the
 // same assertion, byte for byte, and checking those bytes was most of the
 // guard's work: two thirds of an ITI-38. The guard is a pure function of
@@ -123,9 +130,10 @@ var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;", 
 // refusal comes from the scan itself. TestAssertionMemoAgrees and
 // FuzzAssertionMemo hold the guard with a memo to the guard without one.
 
-// maxScannedAssertions bounds the memo: a few megabytes of assertions, more
-// sessions than a gateway holds at once. It is cleared when full.
-const maxScannedAssertions = 1024
+// DefaultAssertionMemoBytes bounds the memo unless the reader is configured
+// otherwise: a few thousand sessions' assertions, more than a gateway holds
+// at once. The memo is cleared when full.
+const DefaultAssertionMemoBytes = 16 << 20
 
 // scannedAssertion is an assertion the guard passed.
 type scannedAssertion struct {
@@ -134,22 +142,32 @@ type scannedAssertion struct {
 	namespaces [][2]string // the bindings in scope inside its start tag
 	elements   int         // elements inside it, not counting itself
 	depth      int         // how much deeper than itself its content nests
+	named      int         // elements inside it named Assertion or EncryptedAssertion
 }
+
+// size is what an entry counts against the memo's bound.
+func (a *scannedAssertion) size() int { return len(a.raw) + 128 }
 
 // assertionMemo is safe for concurrent use; its entries are never modified.
+// A nil *assertionMemo remembers nothing.
 type assertionMemo struct {
-	mu      sync.Mutex
-	seed    maphash.Seed
-	entries map[uint64]*scannedAssertion
-	hits    atomic.Uint64 // assertions stepped over, for tests
+	mu       sync.Mutex
+	seed     maphash.Seed
+	maxBytes int
+	bytes    int
+	entries  map[uint64]*scannedAssertion
+	hits     atomic.Uint64 // assertions stepped over
+	misses   atomic.Uint64 // assertions scanned and remembered
 }
 
-func newAssertionMemo() *assertionMemo {
-	return &assertionMemo{seed: maphash.MakeSeed(), entries: make(map[uint64]*scannedAssertion)}
+// newAssertionMemo returns a memo of at most maxBytes, or nil when maxBytes
+// is not positive.
+func newAssertionMemo(maxBytes int) *assertionMemo {
+	if maxBytes <= 0 {
+		return nil
+	}
+	return &assertionMemo{seed: maphash.MakeSeed(), maxBytes: maxBytes, entries: make(map[uint64]*scannedAssertion)}
 }
-
-// scannedAssertions is the process's memo.
-var scannedAssertions = newAssertionMemo()
 
 // find returns the assertion the guard passed that starts data, whose start
 // tag is data[:startTag], under equal bindings.
@@ -168,18 +186,41 @@ func (m *assertionMemo) find(data []byte, startTag int, namespaces [][2]string) 
 	return a, true
 }
 
-// add remembers an assertion the guard passed; raw is copied.
-func (m *assertionMemo) add(a scannedAssertion) {
-	if m == nil {
-		return
-	}
+// add remembers an assertion the guard passed and returns the copy of its
+// bytes that the memo keeps (with a nil memo, a copy of its own): the
+// message's source shares it, as nothing ever modifies it.
+func (m *assertionMemo) add(a scannedAssertion) []byte {
 	a.raw = bytes.Clone(a.raw)
+	if m == nil {
+		return a.raw
+	}
+	m.misses.Add(1)
+	if a.size() > m.maxBytes/64 {
+		// An outsized assertion would evict many ordinary ones.
+		return a.raw
+	}
 	a.namespaces = slices.Clone(a.namespaces)
 	h := maphash.Bytes(m.seed, a.raw[:a.startTag])
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.entries) >= maxScannedAssertions {
+	if old, ok := m.entries[h]; ok {
+		m.bytes -= old.size()
+	}
+	if m.bytes+a.size() > m.maxBytes {
 		clear(m.entries)
+		m.bytes = 0
 	}
 	m.entries[h] = &a
+	m.bytes += a.size()
+	return a.raw
+}
+
+// stats reports the memo's use.
+func (m *assertionMemo) stats() CacheStats {
+	if m == nil {
+		return CacheStats{}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return CacheStats{Hits: m.hits.Load(), Misses: m.misses.Load(), Entries: len(m.entries), Bytes: m.bytes}
 }

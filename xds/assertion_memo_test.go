@@ -1,7 +1,9 @@
 package xds
 
 import (
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -25,13 +27,14 @@ const memoAssertion = `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:a
 // whether the memo was used.
 func checkMemoAgrees(t *testing.T, prime, data []byte, lim Limits) bool {
 	t.Helper()
-	memo := newAssertionMemo()
-	if _, err := guardWith(prime, lim, false, memo); err != nil {
+	memo := newAssertionMemo(DefaultAssertionMemoBytes)
+	var slabs sync.Pool
+	if _, err := guardXML(prime, lim, memo, &slabs); err != nil {
 		t.Logf("prime refused: %v", err)
 	}
 	before := memo.hits.Load()
-	got, gerr := guardWith(data, lim, false, memo)
-	want, werr := guardWith(data, lim, false, nil)
+	got, gerr := guardXML(data, lim, memo, &slabs)
+	want, werr := guardXML(data, lim, nil, &slabs)
 	if (gerr == nil) != (werr == nil) {
 		t.Fatalf("with the memo: %v; without: %v\ninput %q", gerr, werr, data)
 	}
@@ -47,6 +50,15 @@ func checkMemoAgrees(t *testing.T, prime, data []byte, lim Limits) bool {
 	}
 	if len(got.assertions) != len(want.assertions) {
 		t.Fatalf("%d assertions kept as bytes, without the memo %d", len(got.assertions), len(want.assertions))
+	}
+	for i := range got.assertions {
+		g, w := got.assertions[i].src, want.assertions[i].src
+		if string(g.Raw) != string(w.Raw) || !slices.Equal(g.Namespaces, w.Namespaces) {
+			t.Fatalf("assertion %d kept as %q under %q, without the memo %q under %q", i, g.Raw, g.Namespaces, w.Raw, w.Namespaces)
+		}
+	}
+	if got.xua != want.xua {
+		t.Fatalf("XUA facts %+v, without the memo %+v", got.xua, want.xua)
 	}
 	if got.doc != nil {
 		expandDeferred(t, got)

@@ -12,7 +12,7 @@ import (
 // before), and with an assertion the guard has not seen.
 func BenchmarkReadMessageSOAP(b *testing.B) {
 	data := readSample(b, "iti38-FindDocuments-pjd-kjernejournal-saml.xml")
-	lim := DefaultLimits()
+	r := NewReader(ReaderConfig{AssertionMemoBytes: DefaultAssertionMemoBytes})
 	for _, fresh := range []bool{false, true} {
 		name := "assertion seen before"
 		if fresh {
@@ -23,11 +23,11 @@ func BenchmarkReadMessageSOAP(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if fresh {
-					scannedAssertions.mu.Lock()
-					clear(scannedAssertions.entries)
-					scannedAssertions.mu.Unlock()
+					r.memo.mu.Lock()
+					clear(r.memo.entries)
+					r.memo.mu.Unlock()
 				}
-				m, err := ReadMessage(bytes.NewReader(data), ContentTypeSOAP, lim)
+				m, err := r.Read(bytes.NewReader(data), ContentTypeSOAP)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -63,7 +63,8 @@ func (p *Part) remove() error {
 }
 
 // readMTOM reads a multipart/related MTOM message.
-func readMTOM(r io.Reader, params map[string]string, lim Limits) (*Message, error) {
+func (rd *Reader) readMTOM(r io.Reader, params map[string]string) (*Message, error) {
+	lim := rd.limits
 	switch t := strings.ToLower(strings.TrimSpace(params["type"])); {
 	case t == "application/xop+xml":
 	case t == "text/xml":
@@ -88,7 +89,7 @@ func readMTOM(r io.Reader, params map[string]string, lim Limits) (*Message, erro
 		_ = closeParts(parts)
 		return nil, err
 	}
-	m, err := parseEnvelope(root, parts, lim, nil)
+	m, err := rd.parseEnvelope(root, parts)
 	if err != nil {
 		_ = closeParts(parts)
 		return nil, err

@@ -250,6 +250,7 @@ func buildQueryDefs() map[string]queryDef {
 // XDSStoredQueryParamNumber, or XDSRegistryError for a malformed request or
 // value.
 func ParseAdhocQueryRequest(el *etree.Element) (*StoredQuery, error) {
+	mustBeLive(el)
 	if el == nil || el.Tag != "AdhocQueryRequest" || el.NamespaceURI() != NSQuery {
 		return nil, NewError(XDSRegistryError, "request is not a query:AdhocQueryRequest")
 	}

@@ -71,6 +71,7 @@ func metadataError(object, problem string) *RegistryError {
 // XDS rules are for validation. A structural problem is a *RegistryError
 // with code XDSRegistryMetadataError naming the object and the problem.
 func ParseSubmitObjectsRequest(el *etree.Element) (*Submission, error) {
+	mustBeLive(el)
 	if !isElement(el, NSLCM, "SubmitObjectsRequest") {
 		return nil, metadataError("request", "expected lcm:SubmitObjectsRequest")
 	}
@@ -101,6 +102,7 @@ func ParseSubmitObjectsRequest(el *etree.Element) (*Submission, error) {
 // ExternalIdentifiers of those objects. It serves ParseSubmitObjectsRequest
 // and reads back LeafClass query responses.
 func ParseRegistryObjectList(list *etree.Element) (*Submission, error) {
+	mustBeLive(list)
 	if !isElement(list, NSRIM, "RegistryObjectList") {
 		return nil, metadataError("request", "expected rim:RegistryObjectList")
 	}
@@ -212,6 +214,7 @@ func attachLoose(classes []rimClassification, ids []rimExternalID, groups ...[]*
 // content blob obtains (the SOAP layer resolves inline base64 or
 // xop:Include). An error from blob is returned as it is.
 func ParseProvideAndRegister(el *etree.Element, blob func(*etree.Element) (Blob, error)) (*Submission, error) {
+	mustBeLive(el)
 	if !isElement(el, NSXDSB, "ProvideAndRegisterDocumentSetRequest") {
 		return nil, metadataError("request", "expected xds-b:ProvideAndRegisterDocumentSetRequest")
 	}
@@ -254,6 +257,7 @@ func ParseProvideAndRegister(el *etree.Element, blob func(*etree.Element) (Blob,
 // whether it came bare or as urn:oid:. A malformed request is a
 // *RegistryError with code XDSRepositoryError.
 func ParseRetrieveDocumentSetRequest(el *etree.Element) ([]DocumentRequest, error) {
+	mustBeLive(el)
 	bad := func(problem string) error {
 		return NewError(XDSRepositoryError, "RetrieveDocumentSetRequest: "+problem)
 	}

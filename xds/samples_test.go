@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
+
+	"kjdd/helseid"
 )
 
 // sampleWant is what reading one corpus message must give.
@@ -192,11 +194,11 @@ func TestReadMessageCaptures(t *testing.T) {
 					t.Fatal("wsse:Security not found")
 				}
 				// The assertion is kept as bytes (assertion.go): build it.
-				src, ok := m.AssertionSource(m.Security.SelectElement("Assertion"))
+				src, ok := m.assertionSource(m.Security.SelectElement("Assertion"))
 				if !ok {
 					t.Fatal("the assertion was not kept as bytes")
 				}
-				a, err := src.Tree()
+				a, err := helseid.Assertion(src).Tree()
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -7,7 +7,6 @@ import (
 	"mime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/beevik/etree"
 )
@@ -52,27 +51,26 @@ type Message struct {
 	EncodingRepaired bool
 
 	parts map[string]*Part // by Content-ID, without angle brackets
-	// assertions are the sources of the saml:Assertion elements built
-	// without children (assertion.go).
-	assertions map[*etree.Element]AssertionSource
-	// body is the pooled buffer the envelope was read into, when the
-	// assertion sources alias it; Close returns it.
-	body *bytes.Buffer
+	// assertions are the saml:Assertion elements built without children
+	// (assertion.go).
+	assertions []keptAssertion
+	// xua is what the message offers as an XUA credential.
+	xua SecurityHeader
 	// slabs hold the tree's tokens; Close returns them.
 	slabs  *treeSlabs
 	closed bool
 }
 
-// ReadMessage reads a SOAP 1.2 message of the given HTTP Content-Type:
+// Read reads a SOAP 1.2 message of the given HTTP Content-Type:
 // application/soap+xml, or MTOM (multipart/related; type="application/xop+xml").
 // Every refusal is a *Fault whose Reason tells the sender what to fix:
 // SOAP 1.1 (text/xml, or the SOAP 1.1 envelope namespace) is a
 // VersionMismatch; DTDs, oversized or over-deep XML, broken multipart and a
 // missing wsa:Action are Sender faults; a mustUnderstand header kjdd does not
 // understand is a MustUnderstand fault. The encoding rules are described in
-// xmlguard.go. Limits with zero fields use the defaults.
-func ReadMessage(r io.Reader, contentType string, lim Limits) (*Message, error) {
-	lim = lim.orDefaults()
+// xmlguard.go.
+func (rd *Reader) Read(r io.Reader, contentType string) (*Message, error) {
+	lim := rd.limits
 	mediaType, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return nil, &Fault{Code: FaultSender, HTTPStatus: 415,
@@ -83,44 +81,24 @@ func ReadMessage(r io.Reader, contentType string, lim Limits) (*Message, error) 
 		if err := checkCharset(params); err != nil {
 			return nil, err
 		}
-		// The body is read into a pooled buffer that the message holds
-		// until Close: its tree keeps copies of what it needs
-		// (TestMessageOwnsItsBytes), but the sources of its deferred
-		// assertions are the buffer's bytes.
-		buf := bodyBuffers.Get().(*bytes.Buffer)
+		// The body is read into a pooled buffer that goes back to the
+		// pool once parsed: the tree and the assertion sources hold
+		// copies of what they need (TestMessageOwnsItsBytes).
+		buf := rd.body()
+		defer rd.releaseBody(buf)
 		data, err := readAtMost(buf, r, lim.MaxBodyBytes)
 		if err != nil {
-			releaseBody(buf)
 			return nil, err
 		}
-		m, err := parseEnvelope(data, nil, lim, buf)
-		if err != nil {
-			releaseBody(buf)
-			return nil, err
-		}
-		return m, nil
+		return rd.parseEnvelope(data, nil)
 	case "multipart/related":
-		return readMTOM(r, params, lim)
+		return rd.readMTOM(r, params)
 	case "text/xml":
 		return nil, versionMismatch("SOAP 1.1 (text/xml) is not supported; send SOAP 1.2 (application/soap+xml)")
 	default:
 		return nil, &Fault{Code: FaultSender, HTTPStatus: 415,
 			Reason: "unsupported Content-Type; send application/soap+xml or MTOM multipart/related",
 			Detail: "media type " + strconv.Quote(mediaType)}
-	}
-}
-
-// bodyBuffers hold request bodies while they are parsed.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledBody bounds the buffers kept for reuse, so that one large
-// request does not pin its memory.
-const maxPooledBody = 256 << 10
-
-func releaseBody(buf *bytes.Buffer) {
-	if buf.Cap() <= maxPooledBody {
-		buf.Reset()
-		bodyBuffers.Put(buf)
 	}
 }
 
@@ -159,13 +137,14 @@ func versionMismatch(reason string) *Fault {
 
 // parseEnvelope guards, parses and binds one envelope. parts is nil for a
 // plain SOAP message; on error the caller still owns (and closes) parts.
-func parseEnvelope(data []byte, parts map[string]*Part, lim Limits, body *bytes.Buffer) (*Message, error) {
+func (rd *Reader) parseEnvelope(data []byte, parts map[string]*Part) (*Message, error) {
+	lim := rd.limits
 	data, repaired, err := prepareXML(data)
 	if err != nil {
 		return nil, err
 	}
 	// One pass: the guard checks each token and builds the tree from it.
-	scan, err := guardXML(data, lim, body != nil)
+	scan, err := guardXML(data, lim, rd.memo, &rd.slabs)
 	if err != nil {
 		return nil, err
 	}
@@ -180,24 +159,27 @@ func parseEnvelope(data []byte, parts map[string]*Part, lim Limits, body *bytes.
 		}
 	}
 	doc.ReadSettings.MaxDepth = lim.MaxDepth + 1
-	m := &Message{Doc: doc, MTOM: parts != nil, EncodingRepaired: repaired, parts: parts, assertions: scan.assertions, body: body}
-	if scan.doc != nil {
-		m.slabs = scan.slabs
+	m := &Message{Doc: doc, MTOM: parts != nil, EncodingRepaired: repaired, parts: parts, assertions: scan.assertions, slabs: scan.slabs}
+	fail := func(err error) (*Message, error) {
+		m.parts = nil // the caller's to close
+		m.Close()
+		return nil, err
 	}
 	for _, href := range scan.includes {
 		if parts == nil {
-			return nil, refuse("xop:Include is only allowed in an MTOM (multipart/related) message", "")
+			return fail(refuse("xop:Include is only allowed in an MTOM (multipart/related) message", ""))
 		}
 		if _, err := m.resolveInclude(href); err != nil {
-			return nil, err
+			return fail(err)
 		}
 	}
 	if err := m.bindEnvelope(); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if err := m.bindHeaders(); err != nil {
-		return nil, err
+		return fail(err)
 	}
+	m.xua = securityHeader(scan, m.Security != nil)
 	return m, nil
 }
 
@@ -356,25 +338,22 @@ func targetsUs(h *etree.Element) bool {
 }
 
 // Close removes the files that MIME parts were spooled to and returns the
-// buffer the envelope was read into and the memory of its tree for reuse.
-// Nothing of the message may be used afterwards: not its blobs, not its
-// assertion sources, not its tree, nor any element of it (its tree fields
-// are cleared, but an element kept elsewhere would show another request's
-// content). Strings read from the tree stay valid. Close is idempotent.
+// memory of its tree for reuse. Nothing of the message's tree may be used
+// afterwards, nor its blobs: its tree fields are cleared, and in test and
+// race builds the released tree is poisoned so that an element kept
+// elsewhere fails loudly (poison.go) instead of showing another request's
+// content. What the message handed out as values stays valid: strings read
+// from the tree, SecurityHeader. Close is idempotent.
 func (m *Message) Close() error {
 	if m == nil || m.closed {
 		return nil
 	}
 	m.closed = true
-	m.assertions = nil
+	m.assertions, m.xua = nil, SecurityHeader{}
 	m.Doc, m.Envelope, m.Header, m.Body, m.BodyRoot, m.Security = nil, nil, nil, nil, nil, nil
 	if m.slabs != nil {
 		m.slabs.release()
 		m.slabs = nil
-	}
-	if m.body != nil {
-		releaseBody(m.body)
-		m.body = nil
 	}
 	return closeParts(m.parts)
 }

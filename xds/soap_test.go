@@ -334,20 +334,22 @@ func TestReadMessageLimitsDefaulted(t *testing.T) {
 }
 
 // TestAssertionSourceHeldUntilClose: the sources of deferred assertions
-// alias the pooled buffer the envelope was read into, and the tree lives
-// in pooled slabs, so the message holds both until Close, whatever other
-// messages are read and closed meanwhile, and hands out neither
+// are copies of the request's bytes, and the tree lives in pooled slabs
+// that the message holds until Close, so both stay as read whatever other
+// messages are read and closed meanwhile (with one reader, so that their
+// buffers and slabs are reused), and the message hands out neither
 // afterwards.
 func TestAssertionSourceHeldUntilClose(t *testing.T) {
 	assertion := func(id string) string {
 		return `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="` + id + `">` +
 			`<saml:Issuer>` + strings.Repeat(id, 40) + `</saml:Issuer></saml:Assertion>`
 	}
+	reader := NewReader(ReaderConfig{AssertionMemoBytes: DefaultAssertionMemoBytes})
 	read := func(id string) *Message {
 		t.Helper()
 		security := `<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">` +
 			assertion(id) + `</wsse:Security>`
-		m, err := ReadMessage(strings.NewReader(testEnvelope(actionHeader+security, queryBody)), ContentTypeSOAP, Limits{})
+		m, err := reader.Read(strings.NewReader(testEnvelope(actionHeader+security, queryBody)), ContentTypeSOAP)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,7 +357,7 @@ func TestAssertionSourceHeldUntilClose(t *testing.T) {
 	}
 	first := read("first")
 	el := first.Security.SelectElement("Assertion")
-	src, ok := first.AssertionSource(el)
+	src, ok := first.assertionSource(el)
 	if !ok {
 		t.Fatal("the assertion was not kept as bytes")
 	}
@@ -381,7 +383,7 @@ func TestAssertionSourceHeldUntilClose(t *testing.T) {
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := first.AssertionSource(el); ok {
+	if _, ok := first.assertionSource(el); ok || first.SecurityHeader().Assertion.Raw != nil {
 		t.Fatal("a closed message still hands out an assertion source")
 	}
 	if err := first.Close(); err != nil {

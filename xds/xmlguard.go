@@ -35,9 +35,11 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // xmlScan is what the guard learned about a well-formed envelope.
 type xmlScan struct {
-	// assertions are the saml:Assertion elements of doc built without
-	// children, with their sources (assertion.go).
-	assertions map[*etree.Element]AssertionSource
+	// assertions are the saml:Assertion elements kept as bytes
+	// (assertion.go), in document order.
+	assertions []keptAssertion
+	// xua is what the message offers as an XUA credential.
+	xua xuaFacts
 	// includes are the href values of the xop:Include elements, in
 	// document order.
 	includes []string
@@ -45,10 +47,15 @@ type xmlScan struct {
 	// checked (see treeBuilder), or nil when the guard gave up building
 	// it.
 	doc *etree.Document
-	// aliasOK: see guardXML.
-	aliasOK bool
 	// slabs are the pooled slabs doc was built in.
 	slabs *treeSlabs
+}
+
+// keptAssertion is an assertion the guard kept as bytes: el is its element
+// in doc, built without children (nil when no tree was built).
+type keptAssertion struct {
+	el  *etree.Element
+	src AssertionSource
 }
 
 // maxAttributes bounds the attributes of one element. Real messages have
@@ -137,227 +144,340 @@ func (s *nsScope) resolve(prefix string) (string, bool) {
 // data must already be UTF-8 (see repairUTF8). It also builds the tree of
 // the envelope from the same tokens (xmlScan.doc), so that the envelope is
 // tokenised once: every token is checked before it is added to the tree,
-// and a refused envelope's partial tree is dropped.
+// and a refused envelope's partial tree is dropped. memo (nil: none) is
+// the reader's memo of assertions passed before (assertion.go).
 //
-// aliasOK means data stays unchanged for as long as the message lives (it
-// is the message's own buffer), so assertion sources may alias it.
-func guardXML(data []byte, lim Limits, aliasOK bool) (*xmlScan, error) {
-	return guardWith(data, lim, aliasOK, scannedAssertions)
+// One pass has three parts, each its own type: the scan checks every token
+// (guard), the tree builder builds what passed (treeBuilder), and the
+// deferral keeps saml:Assertion elements as bytes instead of trees
+// (deferral).
+func guardXML(data []byte, lim Limits, memo *assertionMemo, slabs *sync.Pool) (*xmlScan, error) {
+	g := &guard{
+		sc:     newXMLScanner(data),
+		data:   data,
+		lim:    lim,
+		names:  make([]scanName, 0, 16), // room for the nesting of real messages
+		scope:  newNSScope(),
+		declOK: true,
+		tree:   newTreeBuilder(slabs),
+		def:    deferral{memo: memo, depth: -1},
+		out:    &xmlScan{xua: xuaFacts{first: -1}},
+	}
+	if err := g.run(); err != nil {
+		if g.tree != nil {
+			g.tree.first.release()
+		}
+		return nil, err
+	}
+	if g.tree != nil {
+		g.out.doc, g.out.slabs = g.tree.doc, g.tree.first
+	} else {
+		// etree's reader builds the whole tree instead; the kept
+		// assertions have no element in it.
+		for i := range g.out.assertions {
+			g.out.assertions[i].el = nil
+		}
+	}
+	return g.out, nil
 }
 
-// guardWith is guardXML stepping over assertions found in memo (nil: none)
-// and adding those it scans to it (assertion.go).
-func guardWith(data []byte, lim Limits, aliasOK bool, memo *assertionMemo) (*xmlScan, error) {
-	sc := newXMLScanner(data)
-	scan := &xmlScan{aliasOK: aliasOK}
-	// Room for the nesting of real messages (ten levels) up front.
-	var (
-		names    = make([]scanName, 0, 16) // open elements, as written (prefix, local)
-		scope    = newNSScope()
-		elements int
-		rootSeen bool
-		// declOK: only whitespace so far, so an XML declaration may
-		// still come (strictly it must be first; some stacks put a
-		// newline before it, which is harmless).
-		declOK = true
-		// tree is nil once the builder gave up (maxTreeAttributes).
-		tree = newTreeBuilder()
-		t    scanToken
-		// deferred is the assertion being kept as bytes (assertion.go):
-		// its depth in names, the offset of its "<", the length of its
-		// start tag, its element and bindings, and for the memo what its
-		// content holds (elements, nesting below it, xop:Include);
-		// depth -1 when there is none.
-		deferred = struct {
-			depth, start, startTag int
-			el                     *etree.Element
-			namespaces             [][2]string
-			elements, nest         int
-			includes               bool
-		}{depth: -1}
-	)
+// guard is the scan: the state of one pass over an envelope and the checks
+// every token passes before the tree builder and the deferral see it.
+type guard struct {
+	sc       *xmlScanner
+	data     []byte
+	lim      Limits
+	names    []scanName // open elements, as written (prefix, local)
+	scope    nsScope
+	elements int
+	rootSeen bool
+	// declOK: only whitespace so far, so an XML declaration may still
+	// come (strictly it must be first; some stacks put a newline before
+	// it, which is harmless).
+	declOK bool
+	// path holds the namespace and name of the open elements at the top
+	// three levels, for telling where an assertion stands.
+	path [3]struct{ uri, local string }
+	// tree is nil once the builder gave up (maxTreeAttributes).
+	tree *treeBuilder
+	def  deferral
+	out  *xmlScan
+}
+
+// xuaFacts is what the message offers as an XUA credential, seen in the
+// one pass over all of it (Message.SecurityHeader).
+type xuaFacts struct {
+	// named counts the elements named Assertion or EncryptedAssertion,
+	// in any namespace, anywhere in the message.
+	named int
+	// space, local: the first of them in document order; inSecurity:
+	// it is a direct child of the wsse:Security header block.
+	space, local string
+	inSecurity   bool
+	// first is its index in xmlScan.assertions when it was kept as bytes
+	// (a SAML 2.0 saml:Assertion), else -1.
+	first int
+}
+
+// isAssertionName reports whether a local name is one of the names under
+// which an assertion can hide: signature wrapping attacks add a second one
+// anywhere in the message.
+func isAssertionName(local string) bool {
+	return local == "Assertion" || local == "EncryptedAssertion"
+}
+
+// run scans the whole envelope.
+func (g *guard) run() error {
+	var t scanToken
 	for {
-		tokStart := sc.pos
-		if err := sc.next(&t); err != nil {
+		tokStart := g.sc.pos
+		if err := g.sc.next(&t); err != nil {
 			var enc *declaredEncoding
 			if errors.As(err, &enc) {
-				return nil, encodingFault(enc.label)
+				return encodingFault(enc.label)
 			}
-			return nil, malformedXML(err)
+			return malformedXML(err)
 		}
 		if t.kind == scanEOF {
 			break
 		}
-		wasDeclOK := declOK
-		if declOK && (t.kind != scanText || len(bytes.TrimSpace(t.data)) > 0) {
-			declOK = false
+		wasDeclOK := g.declOK
+		if g.declOK && (t.kind != scanText || len(bytes.TrimSpace(t.data)) > 0) {
+			g.declOK = false
 		}
+		building := g.tree != nil && g.def.depth < 0
 		switch t.kind {
 		case scanStart:
-			if len(names) == 0 {
-				if rootSeen {
-					return nil, refuse("the XML has more than one root element", "")
-				}
-				rootSeen = true
+			if err := g.start(&t, tokStart); err != nil {
+				return err
 			}
-			elements++
-			if elements > lim.MaxElements {
-				return nil, &Fault{Code: FaultSender, HTTPStatus: 413,
-					Reason: "the XML has more than " + strconv.Itoa(lim.MaxElements) + " elements"}
-			}
-			if len(names)+1 > lim.MaxDepth {
-				return nil, &Fault{Code: FaultSender, HTTPStatus: 413,
-					Reason: "the XML nests elements deeper than " + strconv.Itoa(lim.MaxDepth) + " levels"}
-			}
-			if len(t.attrs) > maxAttributes {
-				return nil, &Fault{Code: FaultSender, HTTPStatus: 413,
-					Reason: "an XML element has more than " + strconv.Itoa(maxAttributes) + " attributes"}
-			}
-			if dup, ok := duplicateAttr(t.attrs); ok {
-				return nil, refuse("an XML element has a duplicate attribute", "attribute "+dup.String())
-			}
-			var prefixes, uris []string
-			for _, a := range t.attrs {
-				switch {
-				case a.name.prefix == "xmlns":
-					if a.value == "" {
-						return nil, refuse("an XML namespace prefix is bound to an empty URI", "prefix "+a.name.local)
-					}
-					prefixes, uris = append(prefixes, a.name.local), append(uris, a.value)
-				case a.name.prefix == "" && a.name.local == "xmlns":
-					prefixes, uris = append(prefixes, ""), append(uris, a.value)
-				}
-			}
-			scope.push(prefixes, uris)
-			uri, ok := scope.resolve(t.name.prefix)
-			if !ok {
-				return nil, refuse("the XML uses an undeclared namespace prefix", "prefix "+t.name.prefix)
-			}
-			for _, a := range t.attrs {
-				if a.name.prefix == "" || a.name.prefix == "xmlns" {
-					continue
-				}
-				if _, ok := scope.resolve(a.name.prefix); !ok {
-					return nil, refuse("the XML uses an undeclared namespace prefix", "prefix "+a.name.prefix)
-				}
-			}
-			include := uri == NSXOP && t.name.local == "Include"
-			if include {
-				scan.includes = append(scan.includes, rawAttrValue(t.attrs, "href"))
-			}
-			if deferred.depth >= 0 {
-				deferred.elements++
-				deferred.nest = max(deferred.nest, len(names)-deferred.depth)
-				deferred.includes = deferred.includes || include
-			}
-			building := tree != nil && deferred.depth < 0
-			if building && !tree.start(t.name, t.attrs) {
-				tree, building = nil, false
-			}
-			if building && isDeferredAssertion(uri, t.name.local) && len(scan.assertions) < maxDeferredAssertions {
-				deferred.depth, deferred.start, deferred.startTag, deferred.el = len(names), tokStart, sc.pos-tokStart, tree.top()
-				deferred.namespaces = scope.snapshot()
-				deferred.elements, deferred.nest, deferred.includes = 0, 0, false
-				if a, ok := memo.find(data[tokStart:], deferred.startTag, deferred.namespaces); ok && !t.empty &&
-					elements+a.elements <= lim.MaxElements && len(names)+1+a.depth <= lim.MaxDepth {
-					// Passed before, with room for it here: step over it
-					// as its end tag would close it.
-					memo.hits.Add(1)
-					sc.pos = tokStart + len(a.raw)
-					elements += a.elements
-					scope.pop()
-					scan.keepAssertion(deferred.el, data[tokStart:sc.pos], deferred.namespaces)
-					deferred.depth = -1
-					tree.end()
-					continue
-				}
-			}
-			if t.empty {
-				// <a/> opens and closes: as the decoder's two tokens.
-				scope.pop()
-				if deferred.depth == len(names) {
-					scan.keepAssertion(deferred.el, data[deferred.start:sc.pos], deferred.namespaces)
-					deferred.depth = -1
-				}
-				if building {
-					tree.end()
-				}
-				continue
-			}
-			names = append(names, t.name)
 		case scanEnd:
-			if len(names) == 0 || names[len(names)-1] != t.name {
-				return nil, refuse("the request is not well-formed XML", "mismatched end tag "+t.name.String())
-			}
-			names = names[:len(names)-1]
-			scope.pop()
-			switch {
-			case deferred.depth == len(names):
-				raw := data[deferred.start:sc.pos]
-				scan.keepAssertion(deferred.el, raw, deferred.namespaces)
-				if !deferred.includes {
-					memo.add(scannedAssertion{raw: raw, startTag: deferred.startTag, namespaces: deferred.namespaces,
-						elements: deferred.elements, depth: deferred.nest})
-				}
-				deferred.depth = -1
-				if tree != nil {
-					tree.end()
-				}
-			case deferred.depth >= 0:
-				// Inside a deferred assertion: nothing was built.
-			case tree != nil:
-				tree.end()
+			if err := g.end(&t); err != nil {
+				return err
 			}
 		case scanText:
-			if len(names) == 0 && len(bytes.TrimSpace(t.data)) > 0 {
-				return nil, refuse("the request is not well-formed XML", "text outside the root element")
+			if len(g.names) == 0 && len(bytes.TrimSpace(t.data)) > 0 {
+				return refuse("the request is not well-formed XML", "text outside the root element")
 			}
-			if tree != nil && deferred.depth < 0 {
-				tree.text(t.data)
+			if building {
+				g.tree.text(t.data)
 			}
 		case scanDirective:
 			// <!DOCTYPE ...>, and with it any internal or external entity
 			// declaration, is never legitimate in SOAP (SOAP 1.2 Part 1 §5).
-			return nil, refuse("DTDs and entity declarations are not allowed", "")
+			return refuse("DTDs and entity declarations are not allowed", "")
 		case scanProcInst:
 			if t.name.local == "xml" && !wasDeclOK {
-				return nil, refuse("the request is not well-formed XML", "XML declaration not at the start")
+				return refuse("the request is not well-formed XML", "XML declaration not at the start")
 			}
-			if tree != nil && deferred.depth < 0 {
-				tree.top().CreateProcInst(t.name.local, string(t.data))
+			if building {
+				g.tree.top().CreateProcInst(t.name.local, string(t.data))
 			}
 		case scanComment:
-			if tree != nil && deferred.depth < 0 {
-				tree.top().CreateComment(string(t.data))
+			if building {
+				g.tree.top().CreateComment(string(t.data))
 			}
 		}
 	}
-	if !rootSeen {
-		return nil, refuse("the request contains no XML element", "")
+	if !g.rootSeen {
+		return refuse("the request contains no XML element", "")
 	}
-	if len(names) != 0 {
-		return nil, refuse("the request is not well-formed XML", "unexpected end of input")
+	if len(g.names) != 0 {
+		return refuse("the request is not well-formed XML", "unexpected end of input")
 	}
-	if tree != nil {
-		scan.doc, scan.slabs = tree.doc, tree.first
-	} else {
-		// etree's reader builds the whole tree instead.
-		scan.assertions = nil
-	}
-	return scan, nil
+	return nil
 }
 
-// keepAssertion records the source of an assertion built without children.
-// raw aliases the bytes being scanned, copied unless they are the message's
-// own.
-func (s *xmlScan) keepAssertion(el *etree.Element, raw []byte, namespaces [][2]string) {
-	if s.assertions == nil {
-		s.assertions = make(map[*etree.Element]AssertionSource, 1)
+// start checks a start tag and hands it to the tree builder and the
+// deferral.
+func (g *guard) start(t *scanToken, tokStart int) error {
+	if len(g.names) == 0 {
+		if g.rootSeen {
+			return refuse("the XML has more than one root element", "")
+		}
+		g.rootSeen = true
 	}
-	if !s.aliasOK {
-		raw = bytes.Clone(raw)
+	g.elements++
+	if g.elements > g.lim.MaxElements {
+		return &Fault{Code: FaultSender, HTTPStatus: 413,
+			Reason: "the XML has more than " + strconv.Itoa(g.lim.MaxElements) + " elements"}
 	}
-	s.assertions[el] = AssertionSource{Raw: raw, Namespaces: namespaces}
+	if len(g.names)+1 > g.lim.MaxDepth {
+		return &Fault{Code: FaultSender, HTTPStatus: 413,
+			Reason: "the XML nests elements deeper than " + strconv.Itoa(g.lim.MaxDepth) + " levels"}
+	}
+	if len(t.attrs) > maxAttributes {
+		return &Fault{Code: FaultSender, HTTPStatus: 413,
+			Reason: "an XML element has more than " + strconv.Itoa(maxAttributes) + " attributes"}
+	}
+	if dup, ok := duplicateAttr(t.attrs); ok {
+		return refuse("an XML element has a duplicate attribute", "attribute "+dup.String())
+	}
+	var prefixes, uris []string
+	for _, a := range t.attrs {
+		switch {
+		case a.name.prefix == "xmlns":
+			if a.value == "" {
+				return refuse("an XML namespace prefix is bound to an empty URI", "prefix "+a.name.local)
+			}
+			prefixes, uris = append(prefixes, a.name.local), append(uris, a.value)
+		case a.name.prefix == "" && a.name.local == "xmlns":
+			prefixes, uris = append(prefixes, ""), append(uris, a.value)
+		}
+	}
+	g.scope.push(prefixes, uris)
+	uri, ok := g.scope.resolve(t.name.prefix)
+	if !ok {
+		return refuse("the XML uses an undeclared namespace prefix", "prefix "+t.name.prefix)
+	}
+	for _, a := range t.attrs {
+		if a.name.prefix == "" || a.name.prefix == "xmlns" {
+			continue
+		}
+		if _, ok := g.scope.resolve(a.name.prefix); !ok {
+			return refuse("the XML uses an undeclared namespace prefix", "prefix "+a.name.prefix)
+		}
+	}
+	if d := len(g.names); d < len(g.path) {
+		g.path[d].uri, g.path[d].local = uri, t.name.local
+	}
+	include := uri == NSXOP && t.name.local == "Include"
+	if include {
+		g.out.includes = append(g.out.includes, rawAttrValue(t.attrs, "href"))
+	}
+	if isAssertionName(t.name.local) {
+		g.sawAssertion(uri, t.name.local)
+	}
+	if g.def.depth >= 0 {
+		g.def.inside(len(g.names), include, isAssertionName(t.name.local))
+	}
+	building := g.tree != nil && g.def.depth < 0
+	if building && !g.tree.start(t.name, t.attrs) {
+		g.tree, building = nil, false
+	}
+	if g.def.depth < 0 && isDeferredAssertion(uri, t.name.local) && len(g.out.assertions) < maxDeferredAssertions {
+		var el *etree.Element
+		if building {
+			el = g.tree.top()
+		}
+		g.def.begin(len(g.names), tokStart, g.sc.pos-tokStart, el, g.scope.snapshot())
+		if !t.empty {
+			if a, ok := g.def.memo.find(g.data[tokStart:], g.def.startTag, g.def.namespaces); ok &&
+				g.elements+a.elements <= g.lim.MaxElements && len(g.names)+1+a.depth <= g.lim.MaxDepth {
+				// Passed before, with room for it here: step over it
+				// as its end tag would close it.
+				g.def.memo.hits.Add(1)
+				g.sc.pos = tokStart + len(a.raw)
+				g.elements += a.elements
+				g.out.xua.named += a.named
+				g.scope.pop()
+				g.keep(a.raw)
+				if building {
+					g.tree.end()
+				}
+				return nil
+			}
+		}
+	}
+	if t.empty {
+		// <a/> opens and closes: as the decoder's two tokens.
+		g.scope.pop()
+		if g.def.depth == len(g.names) {
+			g.keep(bytes.Clone(g.data[g.def.start:g.sc.pos]))
+		}
+		if building {
+			g.tree.end()
+		}
+		return nil
+	}
+	g.names = append(g.names, t.name)
+	return nil
+}
+
+// sawAssertion records an element named like an assertion: the first one
+// is the message's XUA credential, if it stands where one must.
+func (g *guard) sawAssertion(uri, local string) {
+	x := &g.out.xua
+	x.named++
+	if x.named > 1 {
+		return
+	}
+	x.space, x.local = uri, local
+	x.inSecurity = len(g.names) == 3 &&
+		g.path[0].uri == NSSOAP12 && g.path[0].local == "Envelope" &&
+		g.path[1].uri == NSSOAP12 && g.path[1].local == "Header" &&
+		g.path[2].uri == NSWSSE && g.path[2].local == "Security"
+	if isDeferredAssertion(uri, local) && g.def.depth < 0 && len(g.out.assertions) < maxDeferredAssertions {
+		x.first = len(g.out.assertions) // the deferral that starts now
+	}
+}
+
+// end checks an end tag and closes the element in the tree builder and
+// the deferral.
+func (g *guard) end(t *scanToken) error {
+	if len(g.names) == 0 || g.names[len(g.names)-1] != t.name {
+		return refuse("the request is not well-formed XML", "mismatched end tag "+t.name.String())
+	}
+	g.names = g.names[:len(g.names)-1]
+	g.scope.pop()
+	switch {
+	case g.def.depth == len(g.names):
+		raw := g.data[g.def.start:g.sc.pos]
+		if g.def.includes {
+			// Holds an xop:Include: never remembered (the parts differ).
+			raw = bytes.Clone(raw)
+		} else {
+			raw = g.def.memo.add(scannedAssertion{raw: raw, startTag: g.def.startTag, namespaces: g.def.namespaces,
+				elements: g.def.elements, depth: g.def.nest, named: g.def.named})
+		}
+		g.keep(raw)
+		if g.tree != nil {
+			g.tree.end()
+		}
+	case g.def.depth >= 0:
+		// Inside a deferred assertion: nothing was built.
+	case g.tree != nil:
+		g.tree.end()
+	}
+	return nil
+}
+
+// keep ends the deferral, keeping the assertion's source: raw is a copy
+// that nothing modifies (the memo's, or the message's own).
+func (g *guard) keep(raw []byte) {
+	g.out.assertions = append(g.out.assertions, keptAssertion{el: g.def.el,
+		src: AssertionSource{Raw: raw, Namespaces: g.def.namespaces}})
+	g.def.depth = -1
+}
+
+// deferral is the saml:Assertion being kept as bytes (assertion.go): its
+// depth in the open elements (-1: none), the offset of its "<", the length
+// of its start tag, its element (nil when no tree is built) and bindings,
+// and for the memo what its content holds.
+type deferral struct {
+	memo                   *assertionMemo
+	depth, start, startTag int
+	el                     *etree.Element
+	namespaces             [][2]string
+	elements, nest, named  int
+	includes               bool
+}
+
+// begin starts keeping an assertion whose start tag is at depth.
+func (d *deferral) begin(depth, start, startTag int, el *etree.Element, namespaces [][2]string) {
+	d.depth, d.start, d.startTag, d.el, d.namespaces = depth, start, startTag, el, namespaces
+	d.elements, d.nest, d.named, d.includes = 0, 0, 0, false
+}
+
+// inside counts an element that starts inside the assertion, with depth
+// open elements above it.
+func (d *deferral) inside(depth int, include, assertionNamed bool) {
+	d.elements++
+	d.nest = max(d.nest, depth-d.depth)
+	d.includes = d.includes || include
+	if assertionNamed {
+		d.named++
+	}
 }
 
 // duplicateAttr finds an attribute written twice (the tree builder would
@@ -456,42 +576,49 @@ const (
 // list is copied into a slice of its own.
 const childRoom = 3
 
-// treeSlabs are a builder's first slabs. They come from a pool, and the
-// message built from them returns them in Close (Message.Close), so that
-// the tree of every request does not cost fresh memory for the collector.
+// treeSlabs are a builder's first slabs. They come from the reader's pool,
+// and the message built from them returns them in Close (Message.Close), so
+// that the tree of every request does not cost fresh memory for the
+// collector.
 type treeSlabs struct {
 	elements []etree.Element
 	texts    []etree.CharData
 	attrs    []etree.Attr
 	children []etree.Token
+	pool     *sync.Pool
 }
 
-var slabPool = sync.Pool{New: func() any {
-	return &treeSlabs{
-		elements: make([]etree.Element, 0, firstElements),
-		texts:    make([]etree.CharData, 0, firstTexts),
-		attrs:    make([]etree.Attr, 0, firstAttrs),
-		children: make([]etree.Token, 0, childRoom*firstElements),
-	}
-}}
-
-// release zeroes the slabs, so that they hold on to nothing of the tree
-// built in them, and returns them to the pool. Nothing may use that tree
-// afterwards.
+// release returns the slabs to their pool. Nothing may use the tree built
+// in them afterwards: in test and race builds they are poisoned and never
+// reused, so that a use shows (poison.go); otherwise they are zeroed, so
+// that they hold on to nothing of the tree.
 func (s *treeSlabs) release() {
+	if poisonReleased {
+		poisonSlabs(s)
+		return
+	}
 	clear(s.elements[:cap(s.elements)])
 	clear(s.texts[:cap(s.texts)])
 	clear(s.attrs[:cap(s.attrs)])
 	clear(s.children[:cap(s.children)])
-	slabPool.Put(s)
+	s.pool.Put(s)
 }
 
-// newTreeBuilder returns a builder whose first slabs come from the pool.
-func newTreeBuilder() *treeBuilder {
+// newTreeBuilder returns a builder whose first slabs come from pool.
+func newTreeBuilder(pool *sync.Pool) *treeBuilder {
 	doc := etree.NewDocument()
 	stack := make([]*etree.Element, 1, 16)
 	stack[0] = &doc.Element
-	first := slabPool.Get().(*treeSlabs)
+	first, ok := pool.Get().(*treeSlabs)
+	if !ok {
+		first = &treeSlabs{
+			elements: make([]etree.Element, 0, firstElements),
+			texts:    make([]etree.CharData, 0, firstTexts),
+			attrs:    make([]etree.Attr, 0, firstAttrs),
+			children: make([]etree.Token, 0, childRoom*firstElements),
+			pool:     pool,
+		}
+	}
 	return &treeBuilder{doc: doc, stack: stack, first: first,
 		elements: first.elements[:0],
 		texts:    first.texts[:0],

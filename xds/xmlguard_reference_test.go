@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync"
 )
 
 // guardXMLDecoder is the guard as it was written over encoding/xml's
@@ -39,7 +40,7 @@ func guardXMLDecoder(data []byte, lim Limits) (*xmlScan, error) {
 		// newline before it, which is harmless).
 		declOK = true
 		// tree is nil once the builder gave up (maxTreeAttributes).
-		tree = newTreeBuilder()
+		tree = newTreeBuilder(new(sync.Pool))
 	)
 	for {
 		tok, err := dec.RawToken()

@@ -23,6 +23,7 @@ type SizedBlob interface {
 // part its single xop:Include child refers to. The part must be in the
 // message; base64 text must decode. Errors are *Fault (Sender).
 func (m *Message) Blob(el *etree.Element) (Blob, error) {
+	mustBeLive(el)
 	if el == nil {
 		return nil, errors.New("xds: Blob of a nil element")
 	}

@@ -9,8 +9,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/beevik/etree"
-
 	"kjdd/helseid"
 	"kjdd/xds"
 )
@@ -36,15 +34,15 @@ const (
 	AuditAPI    Transaction = "audit-api"    // privacy officers review access
 )
 
-// Credentials are what a request presents, as received: the WS-Security
-// header of a SOAP request, or the HTTP request for bearer/DPoP tokens.
+// Credentials are what a request presents, as received: what a SOAP
+// request's WS-Security header offers as an XUA credential, or the HTTP
+// request for bearer/DPoP tokens. They are values the request owns: no
+// element of a message's tree, which lives only until the message is
+// closed.
 type Credentials struct {
 	Transaction Transaction
-	// Security is the wsse:Security header element of a SOAP request.
-	Security *etree.Element
-	// Deferred gives the assertions of Security that the SOAP reader kept
-	// as bytes (xds.AssertionSource); nil when there are none.
-	Deferred helseid.Deferred
+	// XUA is the XUA credential of a SOAP request (XUAFrom).
+	XUA helseid.SecurityHeader
 	// HTTP is the request, for Authorization and DPoP headers; its body
 	// may already have been consumed.
 	HTTP *http.Request
@@ -121,3 +119,10 @@ var (
 	_ Policy        = ShowAll{}
 	_ Gate          = composed{}
 )
+
+// XUAFrom is the XUA credential a SOAP message offers, as helseid takes it:
+// the same value on the other side of the adapter.
+func XUAFrom(h xds.SecurityHeader) helseid.SecurityHeader {
+	return helseid.SecurityHeader{Present: h.Present, Assertions: h.Assertions, Space: h.Space, Local: h.Local,
+		InSecurity: h.InSecurity, Assertion: helseid.Assertion(h.Assertion)}
+}

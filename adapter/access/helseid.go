@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/beevik/etree"
-
 	"kjdd/helseid"
 )
 
 // AssertionAuthenticator verifies the XUA SAML assertion in a SOAP
 // request's wsse:Security header (*helseid.SAMLValidator).
 type AssertionAuthenticator interface {
-	AuthenticateDeferred(ctx context.Context, security *etree.Element, deferred helseid.Deferred) (*helseid.Principal, error)
+	AuthenticateXUA(ctx context.Context, h helseid.SecurityHeader) (*helseid.Principal, error)
 }
 
 // TokenAuthenticator verifies the HelseID access token (and DPoP proof) of
@@ -139,7 +137,7 @@ func (h *HelseID) principal(ctx context.Context, cred Credentials) (*helseid.Pri
 		if h.XCA == nil {
 			return nil, unconfigured(cred.Transaction)
 		}
-		p, err := h.XCA.AuthenticateDeferred(ctx, cred.Security, cred.Deferred)
+		p, err := h.XCA.AuthenticateXUA(ctx, cred.XUA)
 		if err != nil {
 			return nil, err
 		}

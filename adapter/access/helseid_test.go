@@ -1,16 +1,16 @@
 package access
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/beevik/etree"
-
 	"kjdd/helseid"
 	"kjdd/helseid/helseidtest"
+	"kjdd/xds"
 )
 
 const (
@@ -40,18 +40,19 @@ func newTestHelseID(t *testing.T, iss *helseidtest.Issuer) *HelseID {
 	return h
 }
 
-// security parses an ITI-38 envelope and returns its wsse:Security header.
-func security(t *testing.T, env []byte) *etree.Element {
+// security reads an ITI-38 envelope as the SOAP endpoint does and returns
+// the XUA credential it offers.
+func security(t *testing.T, env []byte) helseid.SecurityHeader {
 	t.Helper()
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(env); err != nil {
+	m, err := xds.ReadMessage(bytes.NewReader(env), xds.ContentTypeSOAP, xds.DefaultLimits())
+	if err != nil {
 		t.Fatal(err)
 	}
-	sec := doc.FindElement("//Security")
-	if sec == nil {
+	defer m.Close()
+	if !m.SecurityHeader().Present {
 		t.Fatal("no Security in envelope")
 	}
-	return sec
+	return XUAFrom(m.SecurityHeader())
 }
 
 // dpopRequest is a POST to testURL with a DPoP-bound token and its proof.
@@ -76,17 +77,17 @@ func TestHelseIDAuthenticate(t *testing.T) {
 	}{
 		"xca query for the assertion's patient": {
 			cred: func() Credentials {
-				return Credentials{Transaction: ITI38, Security: security(t, signer.Envelope()), PatientID: "'" + helseidtest.DefaultPatient + "'"}
+				return Credentials{Transaction: ITI38, XUA: security(t, signer.Envelope()), PatientID: "'" + helseidtest.DefaultPatient + "'"}
 			},
 			wantWho: helseid.TokenSAML,
 		},
 		"xca retrieve names no patient": {
-			cred:    func() Credentials { return Credentials{Transaction: ITI39, Security: security(t, signer.Envelope())} },
+			cred:    func() Credentials { return Credentials{Transaction: ITI39, XUA: security(t, signer.Envelope())} },
 			wantWho: helseid.TokenSAML,
 		},
 		"xca query for another patient": {
 			cred: func() Credentials {
-				return Credentials{Transaction: ITI38, Security: security(t, signer.Envelope()), PatientID: helseidtest.EvilPatient}
+				return Credentials{Transaction: ITI38, XUA: security(t, signer.Envelope()), PatientID: helseidtest.EvilPatient}
 			},
 			wantKind: helseid.Forbidden,
 		},
@@ -96,13 +97,13 @@ func TestHelseIDAuthenticate(t *testing.T) {
 		},
 		"xca at security level 3": {
 			cred: func() Credentials {
-				return Credentials{Transaction: ITI38, Security: security(t, signer.Envelope(helseidtest.XUASecurityLevel("3")))}
+				return Credentials{Transaction: ITI38, XUA: security(t, signer.Envelope(helseidtest.XUASecurityLevel("3")))}
 			},
 			wantKind: helseid.Forbidden,
 		},
 		"xca without purpose of use": {
 			cred: func() Credentials {
-				return Credentials{Transaction: ITI39, Security: security(t, signer.Envelope(helseidtest.XUAPurpose("")))}
+				return Credentials{Transaction: ITI39, XUA: security(t, signer.Envelope(helseidtest.XUAPurpose("")))}
 			},
 			wantKind: helseid.Forbidden,
 		},
@@ -135,7 +136,7 @@ func TestHelseIDAuthenticate(t *testing.T) {
 			wantKind: helseid.Forbidden,
 		},
 		"registry query with an assertion instead of a token": {
-			cred:     func() Credentials { return Credentials{Transaction: ITI18, Security: security(t, signer.Envelope())} },
+			cred:     func() Credentials { return Credentials{Transaction: ITI18, XUA: security(t, signer.Envelope())} },
 			wantKind: helseid.MissingCredentials,
 		},
 		"register with the hospital's client token": {
@@ -187,7 +188,7 @@ func TestHelseIDAuthenticate(t *testing.T) {
 			wantKind: helseid.Forbidden,
 		},
 		"no transaction": {
-			cred:     func() Credentials { return Credentials{Security: security(t, signer.Envelope())} },
+			cred:     func() Credentials { return Credentials{XUA: security(t, signer.Envelope())} },
 			wantKind: helseid.Forbidden,
 		},
 	}

@@ -23,8 +23,11 @@ import (
 // Options configure the HTTP face.
 type Options struct {
 	Registry *registry.Registry
-	Limits   xds.Limits
-	Logger   *slog.Logger
+	// Reader reads SOAP requests; nil means one of the server's own with
+	// Limits and no memo.
+	Reader *xds.Reader
+	Limits xds.Limits
+	Logger *slog.Logger
 	// Ready reports whether the process can serve (store, caches, key
 	// sources); nil means always ready.
 	Ready func(ctx context.Context) error
@@ -42,6 +45,7 @@ type Options struct {
 type Server struct {
 	reg      *registry.Registry
 	limits   xds.Limits
+	reader   *xds.Reader
 	log      *slog.Logger
 	ready    func(ctx context.Context) error
 	metrics  *metrics
@@ -54,7 +58,10 @@ func New(o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{reg: o.Registry, limits: o.Limits, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
+	if o.Reader == nil {
+		o.Reader = xds.NewReader(xds.ReaderConfig{Limits: o.Limits})
+	}
+	s := &Server{reg: o.Registry, limits: o.Reader.Limits(), reader: o.Reader, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
 	s.metrics.registry.MustRegister(o.Collectors...)
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())

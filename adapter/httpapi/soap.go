@@ -11,7 +11,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"kjdd/adapter/access"
-	"kjdd/helseid"
 	"kjdd/xds"
 )
 
@@ -64,7 +63,7 @@ func (s *Server) soap(ops map[string]soapOp) gin.HandlerFunc {
 		// The reader bounds the envelope and each MTOM part; this bounds
 		// the request as a whole: one envelope and one largest document.
 		body := http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.MaxBodyBytes+s.limits.MaxPartBytes)
-		m, err := xds.ReadMessage(body, c.GetHeader("Content-Type"), s.limits)
+		m, err := s.reader.Read(body, c.GetHeader("Content-Type"))
 		if err != nil {
 			s.outcome("unknown", "fault")
 			s.renderFault(c, err, "", "")
@@ -78,7 +77,7 @@ func (s *Server) soap(ops map[string]soapOp) gin.HandlerFunc {
 				Reason: "the action is not supported at this endpoint", Detail: m.Action}, m.MessageID, "")
 			return
 		}
-		cred := access.Credentials{Transaction: op.tx, Security: m.Security, Deferred: deferredAssertions(m), HTTP: c.Request}
+		cred := access.Credentials{Transaction: op.tx, XUA: access.XUAFrom(m.SecurityHeader()), HTTP: c.Request}
 		err = op.serve(s, c, op, m, cred)
 		if err != nil {
 			s.renderError(c, op, m, err)
@@ -215,16 +214,5 @@ func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *xds.Message, body *et
 	}
 	if err := mw.Close(); err != nil {
 		s.log.Debug("answer not delivered", "err", err)
-	}
-}
-
-// deferredAssertions hands helseid the assertions m kept as bytes.
-func deferredAssertions(m *xds.Message) helseid.Deferred {
-	return func(el *etree.Element) (helseid.DeferredAssertion, bool) {
-		src, ok := m.AssertionSource(el)
-		if !ok {
-			return helseid.DeferredAssertion{}, false
-		}
-		return helseid.DeferredAssertion{Namespaces: src.Namespaces, Raw: src.Raw, Tree: src.Tree}, true
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -9,22 +10,23 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/beevik/etree"
-
 	"kjdd/adapter/access"
 	"kjdd/adapter/config"
 	"kjdd/helseid"
 	"kjdd/helseid/helseidtest"
+	"kjdd/xds"
 )
 
-// securityOf returns the wsse:Security header of an envelope.
-func securityOf(t *testing.T, env []byte) *etree.Element {
+// securityOf reads an envelope as the SOAP endpoint does and returns the
+// XUA credential it offers.
+func securityOf(t *testing.T, env []byte) helseid.SecurityHeader {
 	t.Helper()
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(env); err != nil {
+	m, err := xds.ReadMessage(bytes.NewReader(env), xds.ContentTypeSOAP, xds.DefaultLimits())
+	if err != nil {
 		t.Fatal(err)
 	}
-	return doc.FindElement("//Security")
+	defer m.Close()
+	return access.XUAFrom(m.SecurityHeader())
 }
 
 // TestSAMLTrust: KJDD_SAML_CERTS, when set, is the only SAML trust;
@@ -81,7 +83,7 @@ func TestSAMLTrust(t *testing.T) {
 			}
 			for signer, wantOK := range map[*helseidtest.SAMLSigner]bool{iss.SAML: tc.jwksSignerOK, other: tc.otherSignerOK} {
 				_, err := auth.authenticator.Authenticate(context.Background(), access.Credentials{
-					Transaction: access.ITI38, Security: securityOf(t, signer.Envelope()), PatientID: helseidtest.DefaultPatient,
+					Transaction: access.ITI38, XUA: securityOf(t, signer.Envelope()), PatientID: helseidtest.DefaultPatient,
 				})
 				if wantOK && err != nil {
 					t.Errorf("%s: refused: %v", signer.Certificate.Subject.CommonName, err)

@@ -23,6 +23,7 @@ import (
 	"kjdd/adapter/httpapi"
 	"kjdd/adapter/registry"
 	"kjdd/adapter/store"
+	"kjdd/adapter/telemetry"
 	"kjdd/xds"
 )
 
@@ -144,14 +145,16 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}
 
+	reader := xds.NewReader(xds.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: xds.DefaultAssertionMemoBytes})
+	caches := telemetry.Caches{"assertion_memo": reader.AssertionMemo}
 	handler := httpapi.New(httpapi.Options{
 		Registry:   reg,
-		Limits:     cfg.Limits(),
+		Reader:     reader,
 		Logger:     log,
 		Ready:      readiness(st.Ping, auth.ready, spr.ready),
 		DevHelseID: auth.devHandler,
 		Sperring:   spr.service,
-		Collectors: spr.collectors,
+		Collectors: append(spr.collectors, caches),
 	})
 	srv := &http.Server{
 		Handler:           handler,

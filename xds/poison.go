@@ -1,0 +1,52 @@
+package xds
+
+import (
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+// Poisoning. A message's tree lives in slabs that Close hands back to the
+// reader for the next request, so an element kept past Close would show
+// another request's content: a privacy breach, not a crash. In test
+// builds, and in any build with the race detector or the kjdd_poison tag
+// (test/internal/harness builds the binary so), released slabs are never
+// reused but poisoned: every element, text and attribute they hold reads
+// as releasedName, each element's only child is a nil element that the
+// tree library's own walks dereference, and the parsers of this package
+// panic when handed such an element. TestKeptElementIsPoisoned holds that.
+
+// releasedName is what a poisoned token reads as.
+const releasedName = "kjdd-element-used-after-Message.Close"
+
+// poisonReleased tells release to poison instead of reusing.
+var poisonReleased = raceEnabled || poisonTag || testing.Testing()
+
+// poisonSlabs poisons every token of s.
+func poisonSlabs(s *treeSlabs) {
+	for i := range s.elements[:cap(s.elements)] {
+		e := &s.elements[:cap(s.elements)][i]
+		e.Space, e.Tag = releasedName, releasedName
+		for j := range e.Attr {
+			e.Attr[j].Space, e.Attr[j].Key, e.Attr[j].Value = releasedName, releasedName, releasedName
+		}
+		e.Child = []etree.Token{(*etree.Element)(nil)}
+	}
+	for i := range s.texts[:cap(s.texts)] {
+		s.texts[:cap(s.texts)][i].Data = releasedName
+	}
+	for i := range s.attrs[:cap(s.attrs)] {
+		a := &s.attrs[:cap(s.attrs)][i]
+		a.Space, a.Key, a.Value = releasedName, releasedName, releasedName
+	}
+	for i := range s.children[:cap(s.children)] {
+		s.children[:cap(s.children)][i] = (*etree.Element)(nil)
+	}
+}
+
+// mustBeLive panics when el is a poisoned element: a use after Close.
+func mustBeLive(el *etree.Element) {
+	if poisonReleased && el != nil && el.Tag == releasedName {
+		panic("xds: an element of a message was used after Message.Close")
+	}
+}

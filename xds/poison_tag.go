@@ -1,0 +1,5 @@
+//go:build kjdd_poison
+
+package xds
+
+const poisonTag = true
