@@ -108,6 +108,9 @@ func TestAssertionMemoAgrees(t *testing.T) {
 		"an xop:Include inside is never stepped over": {
 			prime: memoEnvelope("", 0, "", strings.Replace(memoAssertion, "<saml:Issuer>", `<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:a"/><saml:Issuer>`, 1), "<q/>"),
 			data:  memoEnvelope("", 0, "", strings.Replace(memoAssertion, "<saml:Issuer>", `<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:a"/><saml:Issuer>`, 1), "<q/>")},
+		"an assertion inside the assertion": {
+			prime: memoEnvelope("", 0, "", strings.Replace(memoAssertion, "<saml:Issuer>", `<saml:Assertion ID="_b"/><saml:Issuer>`, 1), "<q/>"),
+			data:  memoEnvelope("", 0, "", strings.Replace(memoAssertion, "<saml:Issuer>", `<saml:Assertion ID="_b"/><saml:Issuer>`, 1), "<q/>"), hit: true},
 		"an empty assertion": {prime: memoEnvelope("", 0, "", `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"/>`, ""),
 			data: memoEnvelope("", 0, "", `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"/>`, "")},
 	}

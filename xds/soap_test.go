@@ -390,3 +390,53 @@ func TestAssertionSourceHeldUntilClose(t *testing.T) {
 		t.Fatal("Close is not idempotent:", err)
 	}
 }
+
+// TestKeptElementIsPoisoned: an element kept past Close does not show
+// another request's content: in test builds its slabs are poisoned and never
+// reused, every read of it shows the poison, the tree library's own walks
+// over it fail, and the parsers refuse it loudly.
+func TestKeptElementIsPoisoned(t *testing.T) {
+	reader := NewReader(ReaderConfig{AssertionMemoBytes: DefaultAssertionMemoBytes})
+	read := func() *Message {
+		t.Helper()
+		m, err := reader.Read(strings.NewReader(testEnvelope(actionHeader, queryBody)), ContentTypeSOAP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := read()
+	kept := m.BodyRoot
+	if kept == nil || kept.Tag != "AdhocQueryRequest" {
+		t.Fatalf("body root %v", kept)
+	}
+	tag := kept.Tag // a string read from the tree: a value of its own
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		// Were the slabs reused, these would be built into them.
+		if err := read().Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tag != "AdhocQueryRequest" {
+		t.Fatalf("a string read before Close changed: %q", tag)
+	}
+	if kept.Tag != releasedName || kept.Space != releasedName {
+		t.Fatalf("a kept element reads %s:%s after Close, not the poison", kept.Space, kept.Tag)
+	}
+	mustPanic := func(what string, use func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s on an element kept after Close did not fail", what)
+			}
+		}()
+		use()
+	}
+	mustPanic("ParseAdhocQueryRequest", func() { _, _ = ParseAdhocQueryRequest(kept) })
+	mustPanic("ParseRetrieveDocumentSetRequest", func() { _, _ = ParseRetrieveDocumentSetRequest(kept) })
+	mustPanic("SelectElement", func() { _ = kept.SelectElement("ResponseOption") })
+	mustPanic("Copy", func() { _ = kept.Copy() })
+}

@@ -25,15 +25,52 @@ func TestAssertionRefused(t *testing.T) {
 	other := cx(newFNR(t))
 	register(t, srv, patient)
 	register(t, srv, other)
+	evil := helseidtest.EvilPatient[:11]
+	tests := refusedAssertions(t, signer, patient, other)
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			logged := wantLogged(t, srv, tc.reason)
+			resp := srv.With(harness.AuthNone).SOAP(t, harness.PathXCA, tc.envelope(), harness.ContentTypeSOAP)
+			if tc.subcode == "" {
+				// Refused before authentication: the body's first element
+				// is not the query the action names.
+				if f := resp.Fault(); f == nil || f.Code != "Sender" || resp.RegistryObjectList() != nil {
+					t.Fatalf("fault %v, want a Sender fault", f)
+				}
+				return
+			}
+			logged()
+			wantRefused(t, resp, tc.subcode, patientFNR, other[:11], evil)
+			if resp.RegistryObjectList() != nil {
+				t.Error("a refusal carries a RegistryObjectList")
+			}
+		})
+	}
+	t.Run("control: the same query with a valid assertion", func(t *testing.T) {
+		resp := srv.With(harness.AuthNone).SOAP(t, harness.PathXCA, signer.Envelope(helseidtest.XUAPatient(patient)), harness.ContentTypeSOAP)
+		if f := resp.Fault(); f != nil || resp.Contents().Documents != 1 {
+			t.Fatalf("valid assertion: fault %v, %d documents, want 1", f, resp.Contents().Documents)
+		}
+	})
+	wantNoNationalIDs(t, srv, patient, other, helseidtest.EvilPatient)
+}
+
+// refusedAssertion is an ITI-38 request whose XUA credential kjdd must
+// refuse, with the WS-Security fault subcode and the logged reason (no
+// subcode: refused before authentication).
+type refusedAssertion struct {
+	envelope func() []byte
+	subcode  string
+	reason   string
+}
+
+// refusedAssertions are the unacceptable XUA assertions (and the signature
+// wrapping variants) of a FindDocuments for patient by signer, the
+// gateway's trusted signer; other is a second patient with documents.
+func refusedAssertions(t *testing.T, signer *helseidtest.SAMLSigner, patient, other string) map[string]refusedAssertion {
 	untrusted := helseidtest.NewSAMLSigner(t)
 	now := time.Now()
-	evil := helseidtest.EvilPatient[:11]
-
-	tests := map[string]struct {
-		envelope func() []byte
-		subcode  string
-		reason   string
-	}{
+	return map[string]refusedAssertion{
 		"no wsse:Security": {subcode: "InvalidSecurity", reason: "no wsse:Security header",
 			envelope: func() []byte { return harness.Envelope(actionXCQuery, findDocuments(patient)) }},
 		"unsigned": {subcode: "FailedAuthentication", reason: "assertion is not signed",
@@ -89,32 +126,6 @@ func TestAssertionRefused(t *testing.T) {
 				return wrapperAfterQuery(t, signer.Envelope(helseidtest.XUAPatient(patient), helseidtest.SignedMovedToBody()))
 			}},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			logged := wantLogged(t, srv, tc.reason)
-			resp := srv.With(harness.AuthNone).SOAP(t, harness.PathXCA, tc.envelope(), harness.ContentTypeSOAP)
-			if tc.subcode == "" {
-				// Refused before authentication: the body's first element
-				// is not the query the action names.
-				if f := resp.Fault(); f == nil || f.Code != "Sender" || resp.RegistryObjectList() != nil {
-					t.Fatalf("fault %v, want a Sender fault", f)
-				}
-				return
-			}
-			logged()
-			wantRefused(t, resp, tc.subcode, patientFNR, other[:11], evil)
-			if resp.RegistryObjectList() != nil {
-				t.Error("a refusal carries a RegistryObjectList")
-			}
-		})
-	}
-	t.Run("control: the same query with a valid assertion", func(t *testing.T) {
-		resp := srv.With(harness.AuthNone).SOAP(t, harness.PathXCA, signer.Envelope(helseidtest.XUAPatient(patient)), harness.ContentTypeSOAP)
-		if f := resp.Fault(); f != nil || resp.Contents().Documents != 1 {
-			t.Fatalf("valid assertion: fault %v, %d documents, want 1", f, resp.Contents().Documents)
-		}
-	})
-	wantNoNationalIDs(t, srv, patient, other, helseidtest.EvilPatient)
 }
 
 // TestAssertionBindsItsPatient: an assertion for one patient reaches none

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -46,19 +47,22 @@ func Binary() (string, error) {
 		if binErr != nil {
 			return
 		}
-		binPath, binErr = Build(binDir)
+		// Poisoned: a use of a message's tree after Close fails loudly
+		// in every end-to-end test (xds/poison.go).
+		binPath, binErr = Build(binDir, "kjdd_poison")
 	})
 	return binPath, binErr
 }
 
-// Build compiles ./cmd/kjdd into dir and returns the binary's path.
-func Build(dir string) (string, error) {
+// Build compiles ./cmd/kjdd into dir with the build tags given and returns
+// the binary's path.
+func Build(dir string, tags ...string) (string, error) {
 	root, err := paths.RepoRoot()
 	if err != nil {
 		return "", err
 	}
 	out := filepath.Join(dir, "kjdd")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/kjdd")
+	cmd := exec.Command("go", "build", "-tags", strings.Join(tags, ","), "-o", out, "./cmd/kjdd")
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/kjdd: %w\n%s", err, b)
