@@ -1,4 +1,4 @@
-package retrieve
+package xds
 
 import (
 	"crypto/sha1"

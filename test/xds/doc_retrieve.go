@@ -7,4 +7,4 @@
 // PartialSuccess and Failure, the stored-query result limit
 // (XDSTooManyResults) on ITI-18 and ITI-38, and the XCA home rules of
 // ITI-38. Every response passes the harness' schema validation.
-package retrieve
+package xds
