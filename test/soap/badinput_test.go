@@ -13,10 +13,13 @@ import (
 	"time"
 
 	"kjdd/adapter/store"
+	"kjdd/test/internal/corpus"
 	"kjdd/test/internal/harness"
 	"kjdd/test/internal/nistkit"
 	"kjdd/test/testkit/paths"
 )
+
+func TestMain(m *testing.M) { os.Exit(harness.Run(m)) }
 
 // maxBody is KJDD_MAX_BODY_BYTES of the bad-input server.
 const maxBody = 1 << 20
@@ -240,9 +243,9 @@ func documentsOf(t *testing.T, srv *harness.Server, patient string) int {
 
 func TestBadInput(t *testing.T) {
 	srv := harness.Start(t, harness.Options{Env: map[string]string{
-		"KJDD_METADATA_PROFILE": ihe,
+		"KJDD_METADATA_PROFILE": "ihe",
 		"KJDD_MAX_BODY_BYTES":   strconv.Itoa(maxBody),
-		"KJDD_EPJ_REPOSITORIES": fakeRepository + "=http://127.0.0.1:9/unused",
+		"KJDD_EPJ_REPOSITORIES": corpus.FakeRepository + "=http://127.0.0.1:9/unused",
 	}})
 	for name, tc := range badCases {
 		t.Run(name, func(t *testing.T) {
@@ -275,7 +278,7 @@ func TestBadInput(t *testing.T) {
 			if n := documentsOf(t, srv, patient); n != 0 {
 				t.Errorf("the refused request registered %d documents", n)
 			}
-			golden(t, "badinput", name, "", nil, resp, nil)
+			corpus.Golden(t, "badinput", name, "", nil, resp, nil)
 		})
 	}
 	// Positive control: the same checks see a registration that happens.

@@ -32,7 +32,7 @@ var norwegianDocuments = []struct {
 // registered here for another test patient.
 func (r *replay) seedNorway(t *testing.T) {
 	t.Helper()
-	p, err := paths.Repo("test", "conformance", "testdata", "seed", "norway-document.xml")
+	p, err := paths.Repo("test", "internal", "corpus", "testdata", "seed", "norway-document.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
