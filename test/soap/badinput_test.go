@@ -16,7 +16,6 @@ import (
 	"kjdd/test/internal/corpus"
 	"kjdd/test/internal/harness"
 	"kjdd/test/internal/nistkit"
-	"kjdd/test/testkit/paths"
 )
 
 func TestMain(m *testing.M) { os.Exit(harness.Run(m)) }
@@ -43,7 +42,7 @@ type badCase struct {
 	mustNotContain string
 }
 
-const register = "urn:ihe:iti:2007:RegisterDocumentSet-b"
+const register = harness.ActionRegister
 
 func soapReq(path string, body []byte) badRequest {
 	return badRequest{path: path, contentType: harness.ContentTypeSOAP, body: bytes.NewReader(body)}
@@ -180,11 +179,8 @@ func provideMTOM(t *testing.T, sor string) ([]byte, string) {
 		rest := sor[i+len(`<rim:ExtrinsicObject id="`):]
 		docID = rest[:strings.IndexByte(rest, '"')]
 	}
-	action := "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
-	body := `<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007">` + harness.StripProlog(sor) +
-		`<xdsb:Document id="` + docID + `">` + harness.XOPInclude("doc@kjdd.test") + `</xdsb:Document></xdsb:ProvideAndRegisterDocumentSetRequest>`
-	msg, ct, err := harness.MTOM(harness.Envelope(action, body), action,
-		harness.Part{ContentID: "doc@kjdd.test", ContentType: "text/xml", Body: strings.NewReader("<doc>bad input test</doc>")})
+	msg, ct, err := harness.ProvideAndRegister(sor,
+		harness.Document{ID: docID, ContentType: "text/xml", Body: strings.NewReader("<doc>bad input test</doc>")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,19 +190,7 @@ func provideMTOM(t *testing.T, sor string) ([]byte, string) {
 // submission prepares NIST's single-document seed for a fresh patient.
 func submission(t *testing.T, patient string, forProvide bool) string {
 	t.Helper()
-	p, err := paths.Repo("test", "nist", "testdata", "seed", "12346", "single_doc.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sor, _, err := nistkit.Prepare(seed, map[string]string{"$patientid$": patient})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(sor)
+	s := corpus.SingleDocument(t, patient)
 	if forProvide {
 		// ITI-41: the repository sets hash, size and repositoryUniqueId.
 		for _, slot := range []string{"hash", "size", "repositoryUniqueId"} {
@@ -234,7 +218,7 @@ func documentsOf(t *testing.T, srv *harness.Server, patient string) int {
 		`<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList><rim:Value>'` + nistkit.Substitute("$p$", map[string]string{"$p$": patient}, true) + `'</rim:Value></rim:ValueList></rim:Slot>` +
 		`<rim:Slot name="$XDSDocumentEntryStatus"><rim:ValueList><rim:Value>('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved','urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated')</rim:Value></rim:ValueList></rim:Slot>` +
 		`</rim:AdhocQuery></query:AdhocQueryRequest>`
-	resp := srv.SOAP(t, harness.PathRegistry, harness.Envelope("urn:ihe:iti:2007:RegistryStoredQuery", q), harness.ContentTypeSOAP)
+	resp := srv.SOAP(t, harness.PathRegistry, harness.Envelope(harness.ActionStoredQuery, q), harness.ContentTypeSOAP)
 	if f := resp.Fault(); f != nil || !strings.HasSuffix(resp.Status(), ":Success") {
 		t.Fatalf("control query failed: %v %s %v", f, resp.Status(), resp.ErrorCodes())
 	}

@@ -2,7 +2,6 @@ package corpus
 
 import (
 	"bytes"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,19 +65,6 @@ func startReplay(t *testing.T, profile string) *replay {
 	return r
 }
 
-func readSample(t testing.TB, file string) []byte {
-	t.Helper()
-	p, err := paths.Conformance("samples", file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // Replay replays every request sample of the corpus whose transaction
 // (the file name's prefix: iti18, iti38, ...) is one of txs,
 // under its profile, against a kjdd of that profile seeded for it. Golden
@@ -118,7 +104,7 @@ func (r *replay) run(t *testing.T, s sample) {
 	if !ok {
 		t.Fatalf("no transaction for %s", s.file)
 	}
-	raw := readSample(t, s.file)
+	raw := paths.Sample(t, s.file)
 	var vars map[string]string
 	var step nistkit.Step
 	if s.nist != "" {
