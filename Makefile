@@ -20,6 +20,10 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+	@# go.mod and go.sum say exactly what the code imports (direct marked
+	@# direct, nothing unused). Needs the module proxy, or a module cache
+	@# that holds the test dependencies of every dependency.
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy (or the module proxy is unreachable): run go mod tidy"; exit 1; }
 
 test: deps lint ## everything CI runs
 	$(GO) test -count=1 -timeout 40m $(PKGS)

@@ -3,14 +3,11 @@ package registry
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha1"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +17,7 @@ import (
 	"time"
 
 	"kjdd/adapter/store"
+	"kjdd/test/testkit/pgtest"
 	"kjdd/xds"
 )
 
@@ -52,28 +50,7 @@ func testStores(t *testing.T) map[string]string {
 	if base == "" {
 		return dsns
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "kjdd_regtest_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		_ = admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	dsns["postgres"] = u.String()
+	dsns["postgres"] = pgtest.Schema(t, base, "kjdd_regtest_")
 	return dsns
 }
 

@@ -2,15 +2,12 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"kjdd/test/testkit/pgtest"
 	"kjdd/xds"
 )
 
@@ -32,7 +29,7 @@ func backends(t *testing.T) []backend {
 		{name: "sqlite-memory", dsn: "sqlite::memory:"},
 	}
 	if pg := os.Getenv("KJDD_TEST_POSTGRES_URL"); pg != "" {
-		bs = append(bs, backend{name: "postgres", dsn: postgresSchema(t, pg)})
+		bs = append(bs, backend{name: "postgres", dsn: pgtest.Schema(t, pg, "kjdd_test_")})
 	}
 	return bs
 }
@@ -47,37 +44,6 @@ func fileBackends(t *testing.T) []backend {
 		}
 	}
 	return out
-}
-
-// postgresSchema creates a schema unique to this test, dropped at cleanup,
-// and returns base with search_path set to it.
-func postgresSchema(t *testing.T, base string) string {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "kjdd_test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		_ = admin.Close()
-		t.Fatalf("postgres: create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("postgres: drop schema: %v", err)
-		}
-		_ = admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("postgres url: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func (b backend) open(t *testing.T) *Store {

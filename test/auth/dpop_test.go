@@ -70,17 +70,17 @@ func TestDPoPProofRefused(t *testing.T) {
 	var patients []string
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			patient := cx(newFNR(t))
+			patient := harness.CX(newFNR(t))
 			patients = append(patients, patient)
 			defer wantLogged(t, srv, tc.reason)()
 			tok := iss.Token()
-			resp := bareView(srv, tc.header(tok)).SOAP(t, path, harness.Envelope(actionQuery, findDocuments(patient)), harness.ContentTypeSOAP)
+			resp := bareView(srv, tc.header(tok)).SOAP(t, path, harness.Envelope(harness.ActionStoredQuery, findDocuments(patient)), harness.ContentTypeSOAP)
 			wantRefused(t, resp, "FailedAuthentication", patient[:11])
 		})
 	}
 	t.Run("control: the same token with a valid proof", func(t *testing.T) {
 		tok := iss.Token()
-		resp := bareView(srv, dpopHeader(srv, path, tok)).SOAP(t, path, harness.Envelope(actionQuery, findDocuments(cx(newFNR(t)))), harness.ContentTypeSOAP)
+		resp := bareView(srv, dpopHeader(srv, path, tok)).SOAP(t, path, harness.Envelope(harness.ActionStoredQuery, findDocuments(harness.CX(newFNR(t)))), harness.ContentTypeSOAP)
 		if f := resp.Fault(); f != nil {
 			t.Fatalf("valid proof refused: %s", f)
 		}
@@ -101,10 +101,10 @@ func TestDPoPReplayAcrossInstances(t *testing.T) {
 	iss := id.Issuer
 
 	t.Run("query", func(t *testing.T) {
-		patient := cx(newFNR(t))
+		patient := harness.CX(newFNR(t))
 		tok := iss.Token()
 		path := harness.PathRegistry
-		body := harness.Envelope(actionQuery, findDocuments(patient))
+		body := harness.Envelope(harness.ActionStoredQuery, findDocuments(patient))
 		// The same proof twice at one instance.
 		proof := iss.DPoPProof(http.MethodPost, a.URL+path, tok)
 		h := http.Header{"Authorization": {"DPoP " + tok}, "Dpop": {proof}}
@@ -128,7 +128,7 @@ func TestDPoPReplayAcrossInstances(t *testing.T) {
 	})
 
 	t.Run("registration replayed to the other instance stores nothing", func(t *testing.T) {
-		patient := cx(newFNR(t))
+		patient := harness.CX(newFNR(t))
 		tok := id.ClientToken()
 		path := harness.PathRepository
 		jti := "replayed-" + newDocUID(t)
@@ -162,7 +162,7 @@ func TestDPoPReplayAcrossInstances(t *testing.T) {
 		tok := iss.Token()
 		path := harness.PathRegistry
 		jti := "replayed-" + newDocUID(t)
-		body := harness.Envelope(actionQuery, findDocuments(cx(newFNR(t))))
+		body := harness.Envelope(harness.ActionStoredQuery, findDocuments(harness.CX(newFNR(t))))
 		for _, srv := range []*harness.Server{a, c} {
 			p := iss.DPoPProofWith(http.MethodPost, srv.URL+path, tok, helseidtest.ProofClaim("jti", jti))
 			if f := bareView(srv, http.Header{"Authorization": {"DPoP " + tok}, "Dpop": {p}}).SOAP(t, path, body, harness.ContentTypeSOAP).Fault(); f != nil {

@@ -101,12 +101,12 @@ func TestAccessTokenRefused(t *testing.T) {
 	var refusedPatients []string
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			patient := cx(newFNR(t))
+			patient := harness.CX(newFNR(t))
 			token := tc.token()
 			defer wantLogged(t, srv, tc.reason)()
 			if tc.surface == query {
 				path := harness.PathRegistry
-				resp := bareView(srv, dpopHeader(srv, path, token)).SOAP(t, path, harness.Envelope(actionQuery, findDocuments(patient)), harness.ContentTypeSOAP)
+				resp := bareView(srv, dpopHeader(srv, path, token)).SOAP(t, path, harness.Envelope(harness.ActionStoredQuery, findDocuments(patient)), harness.ContentTypeSOAP)
 				wantRefused(t, resp, tc.subcode, patient[:11])
 				return
 			}
@@ -122,11 +122,11 @@ func TestAccessTokenRefused(t *testing.T) {
 	}
 
 	t.Run("no credentials at all", func(t *testing.T) {
-		patient := cx(newFNR(t))
+		patient := harness.CX(newFNR(t))
 		for _, path := range []string{harness.PathRegistry, harness.PathRepository} {
 			var resp *harness.Response
 			if path == harness.PathRegistry {
-				resp = bareView(srv, nil).SOAP(t, path, harness.Envelope(actionQuery, findDocuments(patient)), harness.ContentTypeSOAP)
+				resp = bareView(srv, nil).SOAP(t, path, harness.Envelope(harness.ActionStoredQuery, findDocuments(patient)), harness.ContentTypeSOAP)
 			} else {
 				body, ct := provideAndRegister(t, patient, newDocUID(t))
 				resp = bareView(srv, nil).SOAP(t, path, body, ct)
@@ -140,13 +140,13 @@ func TestAccessTokenRefused(t *testing.T) {
 	t.Run("bearer scheme where DPoP is required", func(t *testing.T) {
 		path := harness.PathRegistry
 		resp := bareView(srv, http.Header{"Authorization": {"Bearer " + user(helseidtest.Unbound())}}).
-			SOAP(t, path, harness.Envelope(actionQuery, findDocuments(cx(newFNR(t)))), harness.ContentTypeSOAP)
+			SOAP(t, path, harness.Envelope(harness.ActionStoredQuery, findDocuments(harness.CX(newFNR(t)))), harness.ContentTypeSOAP)
 		wantRefused(t, resp, "FailedAuthentication")
 	})
 
 	// Control: the same request with a valid token is accepted and seen.
 	t.Run("control: a valid registration is stored and seen", func(t *testing.T) {
-		patient := cx(newFNR(t))
+		patient := harness.CX(newFNR(t))
 		path := harness.PathRepository
 		body, ct := provideAndRegister(t, patient, newDocUID(t))
 		resp := bareView(srv, dpopHeader(srv, path, client())).SOAP(t, path, body, ct)

@@ -18,16 +18,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(harness.Run(m)) }
 
-// Actions of the transactions the tests send.
-const (
-	actionQuery    = "urn:ihe:iti:2007:RegistryStoredQuery"
-	actionXCQuery  = "urn:ihe:iti:2007:CrossGatewayQuery"
-	actionXCRetr   = "urn:ihe:iti:2007:CrossGatewayRetrieve"
-	actionProvide  = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
-	actionRetrieve = "urn:ihe:iti:2007:RetrieveDocumentSet"
-	oidFNR         = "2.16.578.1.12.4.1.4.1"
-)
-
 // start runs kjdd for t, trusting id (a fresh identity when nil), with the
 // IHE metadata profile (the credentials checked do not depend on it).
 func start(t *testing.T, id *harness.Identity, env map[string]string) *harness.Server {
@@ -88,17 +78,12 @@ func check(s string, w []int) int {
 	return k
 }
 
-// cx is a fnr as a patient id (CX).
-func cx(fnr string) string { return fnr + "^^^&" + oidFNR + "&ISO" }
-
-func xmlEscape(s string) string { return strings.ReplaceAll(s, "&", "&amp;") }
-
 // findDocuments is a FindDocuments AdhocQueryRequest (ObjectRef) for patient.
 func findDocuments(patient string) string {
 	return `<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0">` +
 		`<query:ResponseOption returnType="ObjectRef" returnComposedObjects="true"/>` +
 		`<rim:AdhocQuery id="urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d">` +
-		`<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList><rim:Value>'` + xmlEscape(patient) + `'</rim:Value></rim:ValueList></rim:Slot>` +
+		`<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList><rim:Value>'` + harness.XMLEscape(patient) + `'</rim:Value></rim:ValueList></rim:Slot>` +
 		`<rim:Slot name="$XDSDocumentEntryStatus"><rim:ValueList><rim:Value>('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')</rim:Value></rim:ValueList></rim:Slot>` +
 		`</rim:AdhocQuery></query:AdhocQueryRequest>`
 }
@@ -122,7 +107,7 @@ var documentContent = []byte("kjdd auth test document\n")
 // document with uniqueId docUID for patient.
 func provideAndRegister(t testing.TB, patient, docUID string) ([]byte, string) {
 	t.Helper()
-	p := xmlEscape(patient)
+	p := harness.XMLEscape(patient)
 	cl := func(scheme, code, system string) string {
 		return `<rim:Classification id="` + harness.NewUUIDURN() + `" classificationScheme="` + scheme + `" classifiedObject="Document01" nodeRepresentation="` + code + `">` +
 			`<rim:Slot name="codingScheme"><rim:ValueList><rim:Value>` + system + `</rim:Value></rim:ValueList></rim:Slot>` +
@@ -158,10 +143,8 @@ func provideAndRegister(t testing.TB, patient, docUID string) ([]byte, string) {
 		`<rim:Association id="` + harness.NewUUIDURN() + `" associationType="urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember" sourceObject="SubmissionSet01" targetObject="Document01">` +
 		slot("SubmissionSetStatus", "Original") + `</rim:Association>` +
 		`</rim:RegistryObjectList></lcm:SubmitObjectsRequest>`
-	body := `<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007">` + sor +
-		`<xdsb:Document id="Document01">` + harness.XOPInclude("document@kjdd.test") + `</xdsb:Document></xdsb:ProvideAndRegisterDocumentSetRequest>`
-	msg, ct, err := harness.MTOM(harness.Envelope(actionProvide, body), actionProvide,
-		harness.Part{ContentID: "document@kjdd.test", ContentType: "text/plain", Body: bytes.NewReader(documentContent)})
+	msg, ct, err := harness.ProvideAndRegister(sor,
+		harness.Document{ID: "Document01", ContentType: "text/plain", Body: bytes.NewReader(documentContent)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +176,7 @@ func register(t *testing.T, srv *harness.Server, patient string) string {
 // documentsOf counts patient's documents with valid credentials.
 func documentsOf(t *testing.T, srv *harness.Server, patient string) int {
 	t.Helper()
-	resp := srv.SOAP(t, harness.PathRegistry, harness.Envelope(actionQuery, findDocuments(patient)), harness.ContentTypeSOAP)
+	resp := srv.SOAP(t, harness.PathRegistry, harness.Envelope(harness.ActionStoredQuery, findDocuments(patient)), harness.ContentTypeSOAP)
 	if f := resp.Fault(); f != nil {
 		t.Fatalf("query with valid credentials: %s", f)
 	}

@@ -27,7 +27,7 @@ func TestKeyRotation(t *testing.T) {
 	path := harness.PathRegistry
 	ask := func(t *testing.T, token string) *harness.Response {
 		t.Helper()
-		return bareView(srv, dpopHeader(srv, path, token)).SOAP(t, path, harness.Envelope(actionQuery, findDocuments(cx(newFNR(t)))), harness.ContentTypeSOAP)
+		return bareView(srv, dpopHeader(srv, path, token)).SOAP(t, path, harness.Envelope(harness.ActionStoredQuery, findDocuments(harness.CX(newFNR(t)))), harness.ContentTypeSOAP)
 	}
 
 	oldKid := iss.KeyID()
@@ -74,8 +74,8 @@ func TestKeyRotation(t *testing.T) {
 		wantRefused(t, ask(t, old), "FailedAuthentication")
 	})
 	t.Run("assertions still verify: SAML trust followed the refetch", func(t *testing.T) {
-		patient := cx(newFNR(t))
-		resp := srv.With(harness.AuthNone).SOAP(t, harness.PathXCA, harness.Envelope(actionXCQuery, findDocuments(patient),
+		patient := harness.CX(newFNR(t))
+		resp := srv.With(harness.AuthNone).SOAP(t, harness.PathXCA, harness.Envelope(harness.ActionCrossGatewayQuery, findDocuments(patient),
 			harness.WithHeader(id.Security(patient))), harness.ContentTypeSOAP)
 		if f := resp.Fault(); f != nil {
 			t.Fatalf("assertion refused after the rotation: %s", f)

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +20,8 @@ func TestAssertionRefused(t *testing.T) {
 	srv := start(t, nil, nil)
 	signer := srv.Identity().Issuer.SAML
 	patientFNR := newFNR(t)
-	patient := cx(patientFNR)
-	other := cx(newFNR(t))
+	patient := harness.CX(patientFNR)
+	other := harness.CX(newFNR(t))
 	register(t, srv, patient)
 	register(t, srv, other)
 	evil := helseidtest.EvilPatient[:11]
@@ -72,7 +71,7 @@ func refusedAssertions(t *testing.T, signer *helseidtest.SAMLSigner, patient, ot
 	now := time.Now()
 	return map[string]refusedAssertion{
 		"no wsse:Security": {subcode: "InvalidSecurity", reason: "no wsse:Security header",
-			envelope: func() []byte { return harness.Envelope(actionXCQuery, findDocuments(patient)) }},
+			envelope: func() []byte { return harness.Envelope(harness.ActionCrossGatewayQuery, findDocuments(patient)) }},
 		"unsigned": {subcode: "FailedAuthentication", reason: "assertion is not signed",
 			envelope: func() []byte { return signer.Envelope(helseidtest.XUAPatient(patient), helseidtest.Unsigned()) }},
 		"expired": {subcode: "FailedAuthentication", reason: "assertion expired",
@@ -134,14 +133,14 @@ func refusedAssertions(t *testing.T, signer *helseidtest.SAMLSigner, patient, ot
 func TestAssertionBindsItsPatient(t *testing.T) {
 	srv := start(t, nil, nil)
 	id := srv.Identity()
-	mine, theirs := cx(newFNR(t)), cx(newFNR(t))
+	mine, theirs := harness.CX(newFNR(t)), harness.CX(newFNR(t))
 	register(t, srv, mine)
 	theirDoc := register(t, srv, theirs)
 	asMine := srv.With(harness.AuthNone)
 	sec := harness.WithHeader(id.Security(mine))
 
 	t.Run("retrieve of another patient's document", func(t *testing.T) {
-		resp := asMine.SOAP(t, harness.PathXCA, harness.Envelope(actionXCRetr, retrieveRequest(theirDoc, true), sec), harness.ContentTypeSOAP)
+		resp := asMine.SOAP(t, harness.PathXCA, harness.Envelope(harness.ActionCrossGatewayRetrieve, retrieveRequest(theirDoc, true), sec), harness.ContentTypeSOAP)
 		if f := resp.Fault(); f != nil {
 			t.Fatalf("fault %s, want the answer for an unknown document", f)
 		}
@@ -156,21 +155,21 @@ func TestAssertionBindsItsPatient(t *testing.T) {
 			`<rim:AdhocQuery id="urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4" home="urn:oid:` + harness.HomeCommunityID + `">` +
 			`<rim:Slot name="$XDSDocumentEntryUniqueId"><rim:ValueList><rim:Value>('` + theirDoc + `')</rim:Value></rim:ValueList></rim:Slot>` +
 			`</rim:AdhocQuery></query:AdhocQueryRequest>`
-		resp := asMine.SOAP(t, harness.PathXCA, harness.Envelope(actionXCQuery, q, sec), harness.ContentTypeSOAP)
+		resp := asMine.SOAP(t, harness.PathXCA, harness.Envelope(harness.ActionCrossGatewayQuery, q, sec), harness.ContentTypeSOAP)
 		if f := resp.Fault(); f != nil || resp.Contents().Documents != 0 {
 			t.Fatalf("fault %v, %d documents; want an empty answer", f, resp.Contents().Documents)
 		}
 	})
 	t.Run("control: the own patient's document by retrieve", func(t *testing.T) {
 		myDoc := register(t, srv, mine)
-		resp := asMine.SOAP(t, harness.PathXCA, harness.Envelope(actionXCRetr, retrieveRequest(myDoc, true), sec), harness.ContentTypeSOAP)
+		resp := asMine.SOAP(t, harness.PathXCA, harness.Envelope(harness.ActionCrossGatewayRetrieve, retrieveRequest(myDoc, true), sec), harness.ContentTypeSOAP)
 		docs, err := resp.Documents()
 		if err != nil || string(docs[myDoc]) != string(documentContent) {
 			t.Fatalf("own document not retrieved: %v, errors %v", err, resp.ErrorCodes())
 		}
 	})
 	t.Run("retrieve without wsse:Security", func(t *testing.T) {
-		resp := asMine.SOAP(t, harness.PathXCA, harness.Envelope(actionXCRetr, retrieveRequest(theirDoc, true)), harness.ContentTypeSOAP)
+		resp := asMine.SOAP(t, harness.PathXCA, harness.Envelope(harness.ActionCrossGatewayRetrieve, retrieveRequest(theirDoc, true)), harness.ContentTypeSOAP)
 		wantRefused(t, resp, "InvalidSecurity", theirs[:11])
 	})
 }
@@ -190,14 +189,7 @@ func TestRealNHNAssertionRefused(t *testing.T) {
 		"iti39-request-pjd-helsenord-saml.xml",
 	} {
 		t.Run(file, func(t *testing.T) {
-			p, err := paths.Conformance("samples", file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			raw := paths.Sample(t, file)
 			resp := srv.With(harness.AuthNone).SOAP(t, harness.PathXCA, raw, harness.ContentTypeSOAP)
 			f := resp.Fault()
 			if f == nil || (f.Subcode != "wsse:FailedAuthentication" && f.Subcode != "wsse:InvalidSecurity") {

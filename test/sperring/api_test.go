@@ -40,7 +40,7 @@ func TestSperringAPI(t *testing.T) {
 	client := bearer(f.clientToken())
 
 	rep := api(http.MethodPost, "/api/v1/sperring", "application/json", client,
-		`{"patient": "`+cx(fnr)+`", "kind": "document", "documentUniqueId": "2.25.424242.1", "reason": "pasientens ønske"}`)
+		`{"patient": "`+harness.CX(fnr)+`", "kind": "document", "documentUniqueId": "2.25.424242.1", "reason": "pasientens ønske"}`)
 	if rep.status != http.StatusCreated {
 		t.Fatalf("create: HTTP %d %s", rep.status, rep.body)
 	}

@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	mathrand "math/rand/v2"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,6 +20,7 @@ import (
 
 	"kjdd/test/internal/harness"
 	"kjdd/test/internal/redistest"
+	"kjdd/test/testkit/pgtest"
 )
 
 // faultShape is a smaller world: the fault tests are about what happens
@@ -35,33 +33,13 @@ var faultShape = shape{patients: 14, maxDocs: 10, nors: 0.2, patientBlocked: 0.1
 func sharedStore(t *testing.T) (dsn string, db *sql.DB, kind string) {
 	t.Helper()
 	if base := os.Getenv("KJDD_TEST_POSTGRES_URL"); base != "" {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		schema := "kjdd_sperring_" + hex.EncodeToString(b[:])
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-			t.Fatalf("postgres: create schema: %v", err)
-		}
-		t.Cleanup(func() {
-			_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-			_ = admin.Close()
-		})
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		db, err := sql.Open("pgx", u.String())
+		dsn := pgtest.Schema(t, base, "kjdd_sperring_")
+		db, err := sql.Open("pgx", dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = db.Close() })
-		return u.String(), db, "postgres"
+		return dsn, db, "postgres"
 	}
 	path := filepath.Join(t.TempDir(), "kjdd.db")
 	db, err := sql.Open("sqlite", path+"?_busy_timeout=10000")

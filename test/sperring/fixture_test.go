@@ -22,15 +22,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(harness.Run(m)) }
 
-// SOAP actions (IHE ITI TF-2).
-const (
-	actionRSQ = "urn:ihe:iti:2007:RegistryStoredQuery"
-	actionXGQ = "urn:ihe:iti:2007:CrossGatewayQuery"
-	actionRDS = "urn:ihe:iti:2007:RetrieveDocumentSet"
-	actionXGR = "urn:ihe:iti:2007:CrossGatewayRetrieve"
-	actionPnR = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
-)
-
 // requester is who asks: an HPR number and a purpose of use.
 type requester struct {
 	hpr, purpose string
@@ -212,28 +203,28 @@ func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bear
 // iti18 is a stored query with a practitioner's token.
 func (f *fixture) iti18(r requester, q storedQuery) request {
 	return request{path: harness.PathRegistry, contentType: harness.ContentTypeSOAP,
-		header: bearer(f.userToken(r)), body: harness.Envelope(actionRSQ, q.xml())}
+		header: bearer(f.userToken(r)), body: harness.Envelope(harness.ActionStoredQuery, q.xml())}
 }
 
 // iti38 is a cross gateway query with the gateway's assertion for patient.
 func (f *fixture) iti38(patient string, r requester, q storedQuery) request {
 	q.home = "urn:oid:" + harness.HomeCommunityID
 	return request{path: harness.PathXCA, contentType: harness.ContentTypeSOAP,
-		body: harness.Envelope(actionXGQ, q.xml(), harness.WithHeader(f.security(patient, r)))}
+		body: harness.Envelope(harness.ActionCrossGatewayQuery, q.xml(), harness.WithHeader(f.security(patient, r)))}
 }
 
 // iti43 retrieves documents of kjdd's repository with a practitioner's
 // token.
 func (f *fixture) iti43(r requester, uids []string, opts ...harness.EnvelopeOption) request {
 	return request{path: harness.PathRepository, contentType: harness.ContentTypeSOAP,
-		header: bearer(f.userToken(r)), body: harness.Envelope(actionRDS, retrieveXML(uids, false), opts...)}
+		header: bearer(f.userToken(r)), body: harness.Envelope(harness.ActionRetrieve, retrieveXML(uids, false), opts...)}
 }
 
 // iti39 retrieves through the gateway with the assertion for patient.
 func (f *fixture) iti39(patient string, r requester, uids []string, opts ...harness.EnvelopeOption) request {
 	opts = append(opts, harness.WithHeader(f.security(patient, r)))
 	return request{path: harness.PathXCA, contentType: harness.ContentTypeSOAP,
-		body: harness.Envelope(actionXGR, retrieveXML(uids, true), opts...)}
+		body: harness.Envelope(harness.ActionCrossGatewayRetrieve, retrieveXML(uids, true), opts...)}
 }
 
 func retrieveXML(uids []string, xca bool) string {
@@ -281,7 +272,7 @@ func (q storedQuery) xml() string {
 	for _, s := range q.slots {
 		quoted := make([]string, len(s.values))
 		for i, v := range s.values {
-			quoted[i] = "'" + xmlEscape(v) + "'"
+			quoted[i] = "'" + harness.XMLEscape(v) + "'"
 		}
 		v := quoted[0]
 		if s.list || len(quoted) > 1 {
@@ -291,10 +282,6 @@ func (q storedQuery) xml() string {
 	}
 	b.WriteString(`</rim:AdhocQuery></query:AdhocQueryRequest>`)
 	return b.String()
-}
-
-func xmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }
 
 // sperringRecord is the sperring API's JSON.

@@ -141,8 +141,6 @@ func syntheticFNR(r *rand.Rand) string {
 	}
 }
 
-func cx(fnr string) string { return fnr + "^^^&2.16.578.1.12.4.1.4.1&ISO" }
-
 // shape says how big a world is.
 type shape struct {
 	patients       int
@@ -163,7 +161,7 @@ func newWorld(r *rand.Rand, s shape) *world {
 			fnr = syntheticFNR(r)
 		}
 		seen[fnr] = true
-		p := &patient{idx: i, fnr: fnr, cx: cx(fnr)}
+		p := &patient{idx: i, fnr: fnr, cx: harness.CX(fnr)}
 		w.patients = append(w.patients, p)
 		for range r.IntN(s.maxDocs + 1) {
 			w.newDoc(r, p, r.Float64() < s.nors)
@@ -262,7 +260,7 @@ func (w *world) register(t testing.TB, f *fixture, n *node, r *rand.Rand) {
 func (f *fixture) provide(t testing.TB, n *node, body string) {
 	t.Helper()
 	rep, err := n.do(request{path: harness.PathRepository, contentType: harness.ContentTypeSOAP,
-		header: bearer(f.clientToken()), body: harness.Envelope(actionPnR, body)})
+		header: bearer(f.clientToken()), body: harness.Envelope(harness.ActionProvideAndRegister, body)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +352,7 @@ func extrinsicObject(d *doc) string {
 	slotXML := func(name string, values ...string) {
 		b.WriteString(`<rim:Slot name="` + name + `"><rim:ValueList>`)
 		for _, v := range values {
-			b.WriteString(`<rim:Value>` + xmlEscape(v) + `</rim:Value>`)
+			b.WriteString(`<rim:Value>` + harness.XMLEscape(v) + `</rim:Value>`)
 		}
 		b.WriteString(`</rim:ValueList></rim:Slot>`)
 	}
@@ -389,12 +387,12 @@ func classification(id, scheme, object, code, system, display string) string {
 	if id == "" {
 		id = harness.NewUUIDURN()
 	}
-	return `<rim:Classification id="` + id + `" classificationScheme="` + scheme + `" classifiedObject="` + object + `" nodeRepresentation="` + xmlEscape(code) + `">` +
+	return `<rim:Classification id="` + id + `" classificationScheme="` + scheme + `" classifiedObject="` + object + `" nodeRepresentation="` + harness.XMLEscape(code) + `">` +
 		`<rim:Slot name="codingScheme"><rim:ValueList><rim:Value>` + system + `</rim:Value></rim:ValueList></rim:Slot>` +
-		`<rim:Name><rim:LocalizedString value="` + xmlEscape(display) + `"/></rim:Name></rim:Classification>`
+		`<rim:Name><rim:LocalizedString value="` + harness.XMLEscape(display) + `"/></rim:Name></rim:Classification>`
 }
 
 func externalID(scheme, object, value, name string) string {
-	return `<rim:ExternalIdentifier id="` + harness.NewUUIDURN() + `" identificationScheme="` + scheme + `" registryObject="` + object + `" value="` + xmlEscape(value) + `">` +
+	return `<rim:ExternalIdentifier id="` + harness.NewUUIDURN() + `" identificationScheme="` + scheme + `" registryObject="` + object + `" value="` + harness.XMLEscape(value) + `">` +
 		`<rim:Name><rim:LocalizedString value="` + name + `"/></rim:Name></rim:ExternalIdentifier>`
 }

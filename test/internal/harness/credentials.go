@@ -140,8 +140,8 @@ const (
 
 // Actions whose callers are systems with client-credentials tokens.
 var clientActions = map[string]bool{
-	"urn:ihe:iti:2007:RegisterDocumentSet-b":           true,
-	"urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b": true,
+	ActionRegister:           true,
+	ActionProvideAndRegister: true,
 }
 
 var actionRE = regexp.MustCompile(`<(?:[A-Za-z_][\w.-]*:)?Action\b[^>]*>\s*([^<\s]+)\s*</`)

@@ -11,6 +11,7 @@ import (
 
 	"kjdd/helseid"
 	"kjdd/helseid/helseidtest"
+	"kjdd/test/testkit/paths"
 )
 
 const newSecurity = `<wsse:Security xmlns:wsse="` + nsWSSE + `"><fresh/></wsse:Security>`
@@ -166,7 +167,7 @@ func TestStartAttachesCredentials(t *testing.T) {
 // sends never panics, and when it succeeds the new header is in place.
 func FuzzSpliceSecurity(f *testing.F) {
 	for _, name := range []string{"iti38-FindDocuments-pjd-kjernejournal-saml.xml", "iti39-request-pjd-helsenord-saml.xml", "iti18-FindDocuments-ihe-official-soap.xml"} {
-		f.Add(readSample(f, name))
+		f.Add(paths.Sample(f, name))
 	}
 	f.Add(Envelope("urn:ihe:iti:2007:CrossGatewayQuery", retrieveBody))
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -16,19 +16,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(Run(m)) }
 
-func readSample(t testing.TB, name string) []byte {
-	t.Helper()
-	p, err := paths.Conformance("samples", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 const retrieveBody = `<xdsb:RetrieveDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007"><xdsb:DocumentRequest><xdsb:RepositoryUniqueId>1.2.3</xdsb:RepositoryUniqueId><xdsb:DocumentUniqueId>1.2.3.4</xdsb:DocumentUniqueId></xdsb:DocumentRequest></xdsb:RetrieveDocumentSetRequest>`
 
 func TestEnvelope(t *testing.T) {
@@ -190,7 +177,7 @@ func TestParseCorpusSamples(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			raw := readSample(t, tc.file)
+			raw := paths.Sample(t, tc.file)
 			ct, body := ContentTypeSOAP, raw
 			if tc.capture {
 				var err error
@@ -259,14 +246,14 @@ func TestStartServesReadyz(t *testing.T) {
 
 func FuzzParseMessage(f *testing.F) {
 	for _, name := range []string{"iti39-request-pjd-mtom-multipart.txt", "iti41-request-nist-mtom-xop.txt", "iti41-response-ehealthsuisse-mtom-http.txt"} {
-		ct, body, err := MIMECapture(readSample(f, name))
+		ct, body, err := MIMECapture(paths.Sample(f, name))
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(ct, body)
 	}
-	f.Add(ContentTypeSOAP, readSample(f, "iti43-response-ihe-official-soap.xml"))
-	f.Add(ContentTypeSOAP, readSample(f, "iti18-response-FindDocuments-LeafClass-ihe-official-soap.xml"))
+	f.Add(ContentTypeSOAP, paths.Sample(f, "iti43-response-ihe-official-soap.xml"))
+	f.Add(ContentTypeSOAP, paths.Sample(f, "iti18-response-FindDocuments-LeafClass-ihe-official-soap.xml"))
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
 		m, err := ParseMessage(ct, body)
 		if err != nil {
@@ -284,7 +271,7 @@ func FuzzParseMessage(f *testing.F) {
 
 func FuzzMIMECapture(f *testing.F) {
 	for _, name := range []string{"iti39-request-pjd-mtom-multipart.txt", "iti41-request-nist-mtom-xop.txt", "iti41-response-ehealthsuisse-mtom-http.txt", "iti41-request-ehealthsuisse-mtom-http-INCONSISTENT.txt"} {
-		f.Add(readSample(f, name))
+		f.Add(paths.Sample(f, name))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		ct, body, err := MIMECapture(raw)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"testing"
 )
 
 var (
@@ -62,4 +63,19 @@ func Repo(elem ...string) (string, error) {
 		return "", err
 	}
 	return filepath.Join(append([]string{r}, elem...)...), nil
+}
+
+// Sample reads the file name of the conformance corpus
+// (conformance/samples) and fails t when it cannot.
+func Sample(t testing.TB, name string) []byte {
+	t.Helper()
+	p, err := Conformance("samples", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

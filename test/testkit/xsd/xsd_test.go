@@ -1,25 +1,11 @@
 package xsd
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"kjdd/test/testkit/paths"
 )
-
-func sample(t *testing.T, name string) []byte {
-	t.Helper()
-	p, err := paths.Conformance("samples", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestValidate(t *testing.T) {
 	Require(t)
@@ -28,13 +14,13 @@ func TestValidate(t *testing.T) {
 		wantErr string
 	}{
 		"ok/official soap envelope": {
-			doc: func(t *testing.T) []byte { return sample(t, "iti18-FindDocuments-ihe-official-soap.xml") },
+			doc: func(t *testing.T) []byte { return paths.Sample(t, "iti18-FindDocuments-ihe-official-soap.xml") },
 		},
 		"ok/bare body": {
-			doc: func(t *testing.T) []byte { return sample(t, "iti42-request-ipf-1.xml") },
+			doc: func(t *testing.T) []byte { return paths.Sample(t, "iti42-request-ipf-1.xml") },
 		},
 		"fail/official response without status": {
-			doc:     func(t *testing.T) []byte { return sample(t, "iti38-response-ihe-official-INVALID.xml") },
+			doc:     func(t *testing.T) []byte { return paths.Sample(t, "iti38-response-ihe-official-INVALID.xml") },
 			wantErr: "'status' is required",
 		},
 		"fail/not well-formed": {
@@ -66,8 +52,8 @@ func TestValidate(t *testing.T) {
 
 func TestValidateAllReportsEveryFailure(t *testing.T) {
 	Require(t)
-	good := sample(t, "iti43-request-ihe-official-soap.xml")
-	bad := sample(t, "iti38-response-ihe-official-INVALID.xml")
+	good := paths.Sample(t, "iti43-request-ihe-official-soap.xml")
+	bad := paths.Sample(t, "iti38-response-ihe-official-INVALID.xml")
 	if err := ValidateAll(good, good); err != nil {
 		t.Fatalf("two valid documents: %v", err)
 	}

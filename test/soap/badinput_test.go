@@ -1,4 +1,4 @@
-package conformance
+package soap
 
 import (
 	"bytes"
@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"kjdd/adapter/store"
+	"kjdd/test/internal/corpus"
 	"kjdd/test/internal/harness"
 	"kjdd/test/internal/nistkit"
-	"kjdd/test/testkit/paths"
 )
+
+func TestMain(m *testing.M) { os.Exit(harness.Run(m)) }
 
 // maxBody is KJDD_MAX_BODY_BYTES of the bad-input server.
 const maxBody = 1 << 20
@@ -40,7 +42,7 @@ type badCase struct {
 	mustNotContain string
 }
 
-const register = "urn:ihe:iti:2007:RegisterDocumentSet-b"
+const register = harness.ActionRegister
 
 func soapReq(path string, body []byte) badRequest {
 	return badRequest{path: path, contentType: harness.ContentTypeSOAP, body: bytes.NewReader(body)}
@@ -177,11 +179,8 @@ func provideMTOM(t *testing.T, sor string) ([]byte, string) {
 		rest := sor[i+len(`<rim:ExtrinsicObject id="`):]
 		docID = rest[:strings.IndexByte(rest, '"')]
 	}
-	action := "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
-	body := `<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007">` + harness.StripProlog(sor) +
-		`<xdsb:Document id="` + docID + `">` + harness.XOPInclude("doc@kjdd.test") + `</xdsb:Document></xdsb:ProvideAndRegisterDocumentSetRequest>`
-	msg, ct, err := harness.MTOM(harness.Envelope(action, body), action,
-		harness.Part{ContentID: "doc@kjdd.test", ContentType: "text/xml", Body: strings.NewReader("<doc>bad input test</doc>")})
+	msg, ct, err := harness.ProvideAndRegister(sor,
+		harness.Document{ID: docID, ContentType: "text/xml", Body: strings.NewReader("<doc>bad input test</doc>")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,19 +190,7 @@ func provideMTOM(t *testing.T, sor string) ([]byte, string) {
 // submission prepares NIST's single-document seed for a fresh patient.
 func submission(t *testing.T, patient string, forProvide bool) string {
 	t.Helper()
-	p, err := paths.Repo("test", "nist", "testdata", "seed", "12346", "single_doc.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sor, _, err := nistkit.Prepare(seed, map[string]string{"$patientid$": patient})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(sor)
+	s := corpus.SingleDocument(t, patient)
 	if forProvide {
 		// ITI-41: the repository sets hash, size and repositoryUniqueId.
 		for _, slot := range []string{"hash", "size", "repositoryUniqueId"} {
@@ -231,7 +218,7 @@ func documentsOf(t *testing.T, srv *harness.Server, patient string) int {
 		`<rim:Slot name="$XDSDocumentEntryPatientId"><rim:ValueList><rim:Value>'` + nistkit.Substitute("$p$", map[string]string{"$p$": patient}, true) + `'</rim:Value></rim:ValueList></rim:Slot>` +
 		`<rim:Slot name="$XDSDocumentEntryStatus"><rim:ValueList><rim:Value>('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved','urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated')</rim:Value></rim:ValueList></rim:Slot>` +
 		`</rim:AdhocQuery></query:AdhocQueryRequest>`
-	resp := srv.SOAP(t, harness.PathRegistry, harness.Envelope("urn:ihe:iti:2007:RegistryStoredQuery", q), harness.ContentTypeSOAP)
+	resp := srv.SOAP(t, harness.PathRegistry, harness.Envelope(harness.ActionStoredQuery, q), harness.ContentTypeSOAP)
 	if f := resp.Fault(); f != nil || !strings.HasSuffix(resp.Status(), ":Success") {
 		t.Fatalf("control query failed: %v %s %v", f, resp.Status(), resp.ErrorCodes())
 	}
@@ -240,9 +227,9 @@ func documentsOf(t *testing.T, srv *harness.Server, patient string) int {
 
 func TestBadInput(t *testing.T) {
 	srv := harness.Start(t, harness.Options{Env: map[string]string{
-		"KJDD_METADATA_PROFILE": ihe,
+		"KJDD_METADATA_PROFILE": "ihe",
 		"KJDD_MAX_BODY_BYTES":   strconv.Itoa(maxBody),
-		"KJDD_EPJ_REPOSITORIES": fakeRepository + "=http://127.0.0.1:9/unused",
+		"KJDD_EPJ_REPOSITORIES": corpus.FakeRepository + "=http://127.0.0.1:9/unused",
 	}})
 	for name, tc := range badCases {
 		t.Run(name, func(t *testing.T) {
@@ -275,7 +262,7 @@ func TestBadInput(t *testing.T) {
 			if n := documentsOf(t, srv, patient); n != 0 {
 				t.Errorf("the refused request registered %d documents", n)
 			}
-			golden(t, "badinput", name, "", nil, resp, nil)
+			corpus.Golden(t, "badinput", name, "", nil, resp, nil)
 		})
 	}
 	// Positive control: the same checks see a registration that happens.

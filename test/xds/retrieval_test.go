@@ -1,4 +1,4 @@
-package retrieve
+package xds
 
 import (
 	"crypto/sha1"
@@ -34,10 +34,10 @@ func retrieveRequest(reqs []docRequest) string {
 	for _, r := range reqs {
 		b.WriteString(`<xdsb:DocumentRequest>`)
 		if r.home != "" {
-			b.WriteString(`<xdsb:HomeCommunityId>` + xmlEscape(r.home) + `</xdsb:HomeCommunityId>`)
+			b.WriteString(`<xdsb:HomeCommunityId>` + harness.XMLEscape(r.home) + `</xdsb:HomeCommunityId>`)
 		}
-		b.WriteString(`<xdsb:RepositoryUniqueId>` + xmlEscape(r.repo) + `</xdsb:RepositoryUniqueId>`)
-		b.WriteString(`<xdsb:DocumentUniqueId>` + xmlEscape(r.uid) + `</xdsb:DocumentUniqueId>`)
+		b.WriteString(`<xdsb:RepositoryUniqueId>` + harness.XMLEscape(r.repo) + `</xdsb:RepositoryUniqueId>`)
+		b.WriteString(`<xdsb:DocumentUniqueId>` + harness.XMLEscape(r.uid) + `</xdsb:DocumentUniqueId>`)
 		b.WriteString(`</xdsb:DocumentRequest>`)
 	}
 	b.WriteString(`</xdsb:RetrieveDocumentSetRequest>`)

@@ -1,8 +1,8 @@
-package conformance
+package corpus
 
 import (
 	"bytes"
-	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,13 +12,12 @@ import (
 	"kjdd/test/testkit/paths"
 )
 
-func TestMain(m *testing.M) { os.Exit(harness.Run(m)) }
-
 const (
 	home               = "urn:oid:" + harness.HomeCommunityID
 	repositoryUniqueID = harness.RepositoryUniqueID
-	// fakeRepository is the repositoryUniqueId of NIST's Register.b seeds.
-	fakeRepository = "1.19.6.24.109.42.1"
+	// FakeRepository is the repositoryUniqueId of NIST's Register.b seeds,
+	// configured as an EPJ repository that nothing answers.
+	FakeRepository = "1.19.6.24.109.42.1"
 	// swissPatient is the patient of the Swiss projectathon ITI-18 sample.
 	swissPatient = "7e1c6e78-58f1-4a43-ae88-0d5a5c4ab43e^^^&1.3.6.1.4.1.21367.2017.2.5.45&ISO"
 )
@@ -53,7 +52,7 @@ func startReplay(t *testing.T, profile string) *replay {
 	t.Helper()
 	env := map[string]string{"KJDD_METADATA_PROFILE": profile}
 	if profile == ihe {
-		env["KJDD_EPJ_REPOSITORIES"] = fakeRepository + "=http://127.0.0.1:9/unused"
+		env["KJDD_EPJ_REPOSITORIES"] = FakeRepository + "=http://127.0.0.1:9/unused"
 	}
 	srv := harness.Start(t, harness.Options{Env: env})
 	r := &replay{t: t, srv: srv, env: nistkit.NewEnv(t, srv), profile: profile, contents: map[string][]byte{}}
@@ -66,106 +65,46 @@ func startReplay(t *testing.T, profile string) *replay {
 	return r
 }
 
-func readSample(t testing.TB, file string) []byte {
-	t.Helper()
-	p, err := paths.Conformance("samples", file)
-	if err != nil {
-		t.Fatal(err)
+// Replay replays every request sample of the corpus whose transaction
+// (the file name's prefix: iti18, iti38, ...) is one of txs,
+// under its profile, against a kjdd of that profile seeded for it. Golden
+// files are read from (and with -update written to) testdata/golden/
+// of the calling test's package.
+func Replay(t *testing.T, txs ...string) {
+	for _, tx := range txs {
+		if _, ok := transactions[tx]; !ok {
+			t.Fatalf("no transaction %q", tx)
+		}
 	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func TestCorpusIsListed(t *testing.T) {
-	dir, err := paths.Conformance("samples")
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	listed := map[string]int{}
-	for _, s := range samples {
-		listed[s.file]++
-	}
-	for _, e := range entries {
-		name := e.Name()
-		t.Run(name, func(t *testing.T) {
-			if listed[name] != 1 {
-				t.Fatalf("listed %d times in the samples table, want once", listed[name])
+	for _, profile := range []string{ihe, norway} {
+		var run []sample
+		for _, s := range samples {
+			if s.skip == "" && s.profile == profile && slices.Contains(txs, transactionOf(s.file)) {
+				run = append(run, s)
 			}
-		})
-		delete(listed, name)
-	}
-	for name := range listed {
-		t.Errorf("table lists %s, which is not in the corpus", name)
-	}
-	for _, s := range samples {
-		if got := classify(s.file); got != s.kind {
-			t.Errorf("%s: table says %s, name says %s", s.file, s.kind, got)
 		}
-		if s.kind == kindRequest && (s.skip != "" || (s.profile != ihe && s.profile != norway)) {
-			t.Errorf("%s: requests run under ihe or norway, unskipped", s.file)
-		}
-		if s.kind != kindRequest && s.skip == "" {
-			t.Errorf("%s: non-request without a skip reason", s.file)
-		}
-		if strings.Contains(s.file, "pjd") != (s.profile == norway) && s.kind == kindRequest {
-			t.Errorf("%s: pjd samples run under norway, others under ihe", s.file)
-		}
-		flagged := strings.Contains(s.file, "-INVALID") || strings.Contains(s.file, "-NEGATIVE") || strings.Contains(s.file, "-INCONSISTENT")
-		if flagged && s.kind == kindRequest && s.why == "" {
-			t.Errorf("%s: flagged sample needs the reason it is flagged", s.file)
-		}
-	}
-}
-
-// classify tells request, response and ATNA samples apart by name.
-func classify(name string) kind {
-	switch {
-	case strings.HasPrefix(name, "atna-"):
-		return kindATNA
-	case strings.Contains(name, "-response"):
-		return kindResponse
-	default:
-		return kindRequest
-	}
-}
-
-func TestSkippedSamples(t *testing.T) {
-	for _, s := range samples {
-		if s.skip == "" {
+		if len(run) == 0 {
 			continue
 		}
-		t.Run(s.file, func(t *testing.T) { t.Skip(s.skip) })
-	}
-}
-
-func TestReplay(t *testing.T) {
-	for _, profile := range []string{ihe, norway} {
 		t.Run(profile, func(t *testing.T) {
 			r := startReplay(t, profile)
-			for _, s := range samples {
-				if s.skip != "" || s.profile != profile {
-					continue
-				}
+			for _, s := range run {
 				t.Run(s.file, func(t *testing.T) { r.run(t, s) })
 			}
 		})
 	}
 }
 
+// transactionOf is the transaction a sample file belongs to, by name.
+func transactionOf(file string) string { return strings.SplitN(file, "-", 2)[0] }
+
 func (r *replay) run(t *testing.T, s sample) {
 	r.t = t
-	tx, ok := transactions[strings.SplitN(s.file, "-", 2)[0]]
+	tx, ok := transactions[transactionOf(s.file)]
 	if !ok {
 		t.Fatalf("no transaction for %s", s.file)
 	}
-	raw := readSample(t, s.file)
+	raw := paths.Sample(t, s.file)
 	var vars map[string]string
 	var step nistkit.Step
 	if s.nist != "" {
@@ -204,7 +143,7 @@ func (r *replay) run(t *testing.T, s sample) {
 			literals[v] = strings.ToUpper(strings.Trim(k, "$"))
 		}
 	}
-	golden(t, strings.SplitN(s.file, "-", 2)[0], strings.TrimSuffix(strings.TrimSuffix(s.file, ".xml"), ".txt"), ct, body, resp, literals)
+	Golden(t, transactionOf(s.file), strings.TrimSuffix(strings.TrimSuffix(s.file, ".xml"), ".txt"), ct, body, resp, literals)
 }
 
 // planStep finds the test-plan step whose MetadataFile the sample is.

@@ -1,9 +1,8 @@
-package conformance
+package corpus
 
 import (
 	"bytes"
 	"os"
-	"strings"
 	"testing"
 
 	"kjdd/test/internal/harness"
@@ -32,7 +31,7 @@ var norwegianDocuments = []struct {
 // registered here for another test patient.
 func (r *replay) seedNorway(t *testing.T) {
 	t.Helper()
-	p, err := paths.Repo("test", "conformance", "testdata", "seed", "norway-document.xml")
+	p, err := paths.Repo("test", "internal", "corpus", "testdata", "seed", "norway-document.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,33 +45,22 @@ func (r *replay) seedNorway(t *testing.T) {
 			"$patient$": fnr(d.patient), "$docuid$": d.uid, "$ssuid$": nistkit.NewOID(),
 			"$title$": d.title, "$conf$": d.conf, "$time$": "20250206141356",
 		}, true)
-		r.provide(t, sor, "Document01", content)
+		r.srv.Provide(t, sor, harness.Document{ID: "Document01", ContentType: "text/plain", Body: bytes.NewReader(content)})
 		r.contents[d.uid] = content
-	}
-}
-
-// provide sends an ITI-41 with one MTOM document and requires Success.
-func (r *replay) provide(t *testing.T, submitObjects, docID string, content []byte) {
-	t.Helper()
-	body := `<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007">` +
-		harness.StripProlog(submitObjects) +
-		`<xdsb:Document id="` + docID + `">` + harness.XOPInclude("doc@kjdd.test") + `</xdsb:Document>` +
-		`</xdsb:ProvideAndRegisterDocumentSetRequest>`
-	action := transactions["iti41"].action
-	msg, ct, err := harness.MTOM(harness.Envelope(action, body), action,
-		harness.Part{ContentID: "doc@kjdd.test", ContentType: "text/plain", Body: bytes.NewReader(content)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp := r.srv.SOAP(t, harness.PathRepository, msg, ct)
-	if f := resp.Fault(); f != nil || !strings.HasSuffix(resp.Status(), ":Success") {
-		t.Fatalf("seed ITI-41 not accepted: fault %v, status %s, errors %+v", f, resp.Status(), resp.RegistryErrors())
 	}
 }
 
 // seedSwissPatient registers NIST's single-document seed for the patient
 // of the Swiss projectathon query, so that it has one document to find.
 func (r *replay) seedSwissPatient(t *testing.T) {
+	t.Helper()
+	r.srv.Register(t, SingleDocument(t, swissPatient))
+}
+
+// SingleDocument is NIST's single-document seed (test plan 12346,
+// single_doc.xml) as an ITI-42 SubmitObjectsRequest for patient (a CX),
+// with fresh entryUUIDs and uniqueIds.
+func SingleDocument(t testing.TB, patient string) string {
 	t.Helper()
 	p, err := paths.Repo("test", "nist", "testdata", "seed", "12346", "single_doc.xml")
 	if err != nil {
@@ -82,13 +70,9 @@ func (r *replay) seedSwissPatient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sor, _, err := nistkit.Prepare(seed, map[string]string{"$patientid$": swissPatient})
+	sor, _, err := nistkit.Prepare(seed, map[string]string{"$patientid$": patient})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := harness.Envelope(transactions["iti42"].action, string(sor))
-	resp := r.srv.SOAP(t, harness.PathRegistry, env, harness.ContentTypeSOAP)
-	if f := resp.Fault(); f != nil || !strings.HasSuffix(resp.Status(), ":Success") {
-		t.Fatalf("seed ITI-42 not accepted: fault %v, status %s, errors %+v", f, resp.Status(), resp.RegistryErrors())
-	}
+	return string(sor)
 }

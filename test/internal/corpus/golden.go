@@ -1,4 +1,4 @@
-package conformance
+package corpus
 
 import (
 	"bytes"
@@ -80,12 +80,13 @@ func normalise(doc []byte, seen map[string]string) []byte {
 	return []byte(s)
 }
 
-// golden compares (or with -update writes) the normalised request (unless
-// nil) and response of a case under testdata/golden/<transaction>/<name>.
+// Golden compares (or with -update writes) the normalised request (unless
+// nil) and response of a case under testdata/golden/<transaction>/<name>
+// of the calling test's package.
 //
 // literals maps run-dependent values the test itself chose (such as the
 // $now$ of a query) to the stable names they are written as.
-func golden(t *testing.T, transaction, name, contentType string, request []byte, resp *harness.Response, literals map[string]string) {
+func Golden(t *testing.T, transaction, name, contentType string, request []byte, resp *harness.Response, literals map[string]string) {
 	t.Helper()
 	name = unsafeName.ReplaceAllString(name, "-")
 	seen := map[string]string{}
@@ -114,7 +115,7 @@ func golden(t *testing.T, transaction, name, contentType string, request []byte,
 		}
 		want, err := os.ReadFile(path)
 		if err != nil {
-			t.Errorf("golden file %s missing (run go test ./test/conformance -update): %v", path, err)
+			t.Errorf("golden file %s missing (run go test with -update in this package): %v", path, err)
 			continue
 		}
 		if !bytes.Equal(got, want) {
@@ -145,27 +146,4 @@ func clip(s string) string {
 		return s[:300] + "…"
 	}
 	return s
-}
-
-func TestNormalise(t *testing.T) {
-	tests := map[string]struct {
-		in, want string
-	}{
-		"uuids numbered by first appearance": {
-			in:   `<a x="urn:uuid:0a1b2c3d-0000-4000-8000-000000000001"><b>urn:uuid:0a1b2c3d-0000-4000-8000-000000000002</b><c>urn:uuid:0a1b2c3d-0000-4000-8000-000000000001</c></a>`,
-			want: "<a x=\"urn:uuid:UUID-1\">\n  <b>urn:uuid:UUID-2</b>\n  <c>urn:uuid:UUID-1</c>\n</a>\n",
-		},
-		"oids patients and times": {
-			in:   `<a p="abcdef012345^^^&amp;1.2&amp;ISO" u="2.25.123456789012345" t="20261121233601" d="2026-11-21T23:36:01Z" old="20041224"/>`,
-			want: "<a p=\"PATIENT-1^^^&amp;1.2&amp;ISO\" u=\"2.25.OID-1\" t=\"TIME\" d=\"DATETIME\" old=\"20041224\"/>\n",
-		},
-		"not xml kept as is": {in: "\x00bytes", want: "\x00bytes"},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if got := string(normalise([]byte(tc.in), map[string]string{})); got != tc.want {
-				t.Fatalf("got %q, want %q", got, tc.want)
-			}
-		})
-	}
 }

@@ -1,4 +1,4 @@
-package retrieve
+package xds
 
 import (
 	"bytes"
@@ -20,23 +20,8 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(harness.Run(m)) }
 
-// SOAP actions (IHE ITI TF-2).
-const (
-	actionRegister   = "urn:ihe:iti:2007:RegisterDocumentSet-b"
-	actionProvide    = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
-	actionQuery      = "urn:ihe:iti:2007:RegistryStoredQuery"
-	actionXCQuery    = "urn:ihe:iti:2007:CrossGatewayQuery"
-	actionRetrieve   = "urn:ihe:iti:2007:RetrieveDocumentSet"
-	actionXCRetrieve = "urn:ihe:iti:2007:CrossGatewayRetrieve"
-)
-
-// Registry response statuses (ebRS 3.0, IHE ITI TF-3 4.2.4).
-const (
-	statusSuccess = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
-	statusPartial = "urn:ihe:iti:2007:ResponseStatusType:PartialSuccess"
-	statusFailure = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"
-	severityError = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"
-)
+// The error severity of RegistryErrors (ebRS 3.0).
+const severityError = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"
 
 // Identifiers of the world. The community and kjdd's own repository are
 // what the harness starts kjdd with; the others are this test's.
@@ -61,9 +46,6 @@ const (
 	patientB = "12119000465"
 	patientC = "08077000292"
 )
-
-// cx is the patient id of a fødselsnummer as XDS writes it.
-func cx(fnr string) string { return fnr + "^^^&2.16.578.1.12.4.1.4.1&ISO" }
 
 // urnOID is an OID as XCA emits it.
 func urnOID(oid string) string { return "urn:oid:" + oid }
@@ -209,14 +191,8 @@ type submission struct {
 }
 
 var submissionTemplate = template.Must(template.New("submission.xml.tmpl").
-	Funcs(template.FuncMap{"xml": xmlEscape}).
+	Funcs(template.FuncMap{"xml": harness.XMLEscape}).
 	ParseFiles(filepath.Join("testdata", "submission.xml.tmpl")))
-
-// xmlEscaper escapes text and attribute values.
-var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
-
-// xmlEscape escapes s for text and attribute values.
-func xmlEscape(s string) string { return xmlEscaper.Replace(s) }
 
 // register submits docs for patient (a fødselsnummer) in one SubmissionSet
 // and requires Success: ITI-41 with the content when docs are kjdd's own,
@@ -231,7 +207,7 @@ func register(t testing.TB, srv *harness.Server, patient string, docs []*documen
 	data := struct {
 		Patient, SetUUID, SetUniqueID string
 		Documents                     []entry
-	}{Patient: cx(patient), SetUUID: harness.NewUUIDURN(), SetUniqueID: "2.25." + uuidDecimal(t)}
+	}{Patient: harness.CX(patient), SetUUID: harness.NewUUIDURN(), SetUniqueID: "2.25." + uuidDecimal(t)}
 	for _, d := range docs {
 		if (d.place == inKJDD) != own {
 			t.Fatal("register: one submission is either ITI-41 or ITI-42")
@@ -247,27 +223,14 @@ func register(t testing.TB, srv *harness.Server, patient string, docs []*documen
 	if err := submissionTemplate.Execute(&sor, data); err != nil {
 		t.Fatal(err)
 	}
-	var resp *harness.Response
 	if own {
-		body := `<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007">` +
-			harness.StripProlog(sor.String())
-		var parts []harness.Part
+		files := make([]harness.Document, len(docs))
 		for i, d := range docs {
-			cid := "doc" + strconv.Itoa(i) + "@retrieve.kjdd.test"
-			body += `<xdsb:Document id="` + xmlEscape(d.entryUUID) + `">` + harness.XOPInclude(cid) + `</xdsb:Document>`
-			parts = append(parts, harness.Part{ContentID: cid, ContentType: d.mimeType, Body: d.open()})
+			files[i] = harness.Document{ID: d.entryUUID, ContentType: d.mimeType, Body: d.open()}
 		}
-		body += `</xdsb:ProvideAndRegisterDocumentSetRequest>`
-		msg, ct, err := harness.MTOM(harness.Envelope(actionProvide, body), actionProvide, parts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp = srv.SOAP(t, harness.PathRepository, msg, ct)
+		srv.Provide(t, sor.String(), files...)
 	} else {
-		resp = srv.SOAP(t, harness.PathRegistry, harness.Envelope(actionRegister, sor.String()), harness.ContentTypeSOAP)
-	}
-	if f := resp.Fault(); f != nil || resp.Status() != statusSuccess {
-		t.Fatalf("registration not accepted: fault %v, status %s, errors %+v", f, resp.Status(), resp.RegistryErrors())
+		srv.Register(t, sor.String())
 	}
 	return submission{entryUUID: data.SetUUID, uniqueID: data.SetUniqueID}
 }

@@ -1,4 +1,4 @@
-package retrieve
+package xds
 
 import (
 	"strconv"
@@ -44,8 +44,8 @@ func TestResultLimit(t *testing.T) {
 					resp := send(t, srv, tx, adhocQuery(queryFindDocuments, rt, "", findDocuments(tc.patient)))
 					objs := resp.Objects()
 					if tc.tooMany {
-						if resp.Status() != statusFailure {
-							t.Errorf("status %q, want %q", resp.Status(), statusFailure)
+						if resp.Status() != harness.StatusFailure {
+							t.Errorf("status %q, want %q", resp.Status(), harness.StatusFailure)
 						}
 						checkErrors(t, tx, resp, []string{errTooManyResults})
 						if len(objs) != 0 {
@@ -53,8 +53,8 @@ func TestResultLimit(t *testing.T) {
 						}
 						return
 					}
-					if resp.Status() != statusSuccess {
-						t.Errorf("status %q, want %q (errors %+v)", resp.Status(), statusSuccess, resp.RegistryErrors())
+					if resp.Status() != harness.StatusSuccess {
+						t.Errorf("status %q, want %q (errors %+v)", resp.Status(), harness.StatusSuccess, resp.RegistryErrors())
 					}
 					checkErrors(t, tx, resp, nil)
 					kind := "ExtrinsicObject"

@@ -1,9 +1,11 @@
-package retrieve
+package xds
 
 import (
 	"slices"
 	"strings"
 	"testing"
+
+	"kjdd/test/internal/harness"
 )
 
 // homeQuery is an ITI-38 stored query and the objects it finds (as
@@ -105,8 +107,8 @@ func TestCrossGatewayQueryHome(t *testing.T) {
 						wantErr = errMissingCommunity
 					}
 					if wantErr != "" {
-						if resp.Status() != statusFailure {
-							t.Errorf("status %q, want %q", resp.Status(), statusFailure)
+						if resp.Status() != harness.StatusFailure {
+							t.Errorf("status %q, want %q", resp.Status(), harness.StatusFailure)
 						}
 						checkErrors(t, iti38, resp, []string{wantErr})
 						if n := len(resp.Objects()); n != 0 {
@@ -114,8 +116,8 @@ func TestCrossGatewayQueryHome(t *testing.T) {
 						}
 						return
 					}
-					if resp.Status() != statusSuccess {
-						t.Errorf("status %q, want %q (errors %+v)", resp.Status(), statusSuccess, resp.RegistryErrors())
+					if resp.Status() != harness.StatusSuccess {
+						t.Errorf("status %q, want %q (errors %+v)", resp.Status(), harness.StatusSuccess, resp.RegistryErrors())
 					}
 					checkErrors(t, iti38, resp, nil)
 					want := q.objects(g)

@@ -1,4 +1,4 @@
-package conformance
+package corpus
 
 // kind classifies a corpus file by its name.
 type kind string

@@ -1,4 +1,4 @@
-package retrieve
+package xds
 
 import (
 	"testing"
@@ -55,7 +55,7 @@ func TestEPJDocumentRetrieve(t *testing.T) {
 				reqs[i] = ask(tc.tx, d)
 			}
 			resp := g.retrieve(t, tc.tx, reqs...)
-			checkRetrieve(t, tc.tx, resp, retrieveWant{status: statusSuccess, docs: docs})
+			checkRetrieve(t, tc.tx, resp, retrieveWant{status: harness.StatusSuccess, docs: docs})
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package retrieve
+package xds
 
 import (
 	"slices"
@@ -17,10 +17,10 @@ type transaction struct {
 
 // The transactions under test.
 var (
-	iti18 = transaction{"ITI-18", harness.PathRegistry, actionQuery, actionQuery + "Response", false}
-	iti38 = transaction{"ITI-38", harness.PathXCA, actionXCQuery, actionXCQuery + "Response", true}
-	iti43 = transaction{"ITI-43", harness.PathRepository, actionRetrieve, actionRetrieve + "Response", false}
-	iti39 = transaction{"ITI-39", harness.PathXCA, actionXCRetrieve, actionXCRetrieve + "Response", true}
+	iti18 = transaction{"ITI-18", harness.PathRegistry, harness.ActionStoredQuery, harness.ActionStoredQuery + "Response", false}
+	iti38 = transaction{"ITI-38", harness.PathXCA, harness.ActionCrossGatewayQuery, harness.ActionCrossGatewayQuery + "Response", true}
+	iti43 = transaction{"ITI-43", harness.PathRepository, harness.ActionRetrieve, harness.ActionRetrieve + "Response", false}
+	iti39 = transaction{"ITI-39", harness.PathXCA, harness.ActionCrossGatewayRetrieve, harness.ActionCrossGatewayRetrieve + "Response", true}
 )
 
 // request is body in tx's envelope, as MTOM for XCA.

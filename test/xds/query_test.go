@@ -1,4 +1,4 @@
-package retrieve
+package xds
 
 import (
 	"slices"
@@ -47,7 +47,7 @@ const approved = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
 // documents.
 func findDocuments(patient string) []param {
 	return []param{
-		{"$XDSDocumentEntryPatientId", []string{one(cx(patient))}},
+		{"$XDSDocumentEntryPatientId", []string{one(harness.CX(patient))}},
 		{"$XDSDocumentEntryStatus", []string{list(approved)}},
 	}
 }
@@ -57,16 +57,16 @@ func findDocuments(patient string) []param {
 func adhocQuery(queryID, returnType, queryHome string, params []param) string {
 	var b strings.Builder
 	b.WriteString(`<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0">`)
-	b.WriteString(`<query:ResponseOption returnType="` + xmlEscape(returnType) + `" returnComposedObjects="true"/>`)
-	b.WriteString(`<rim:AdhocQuery id="` + xmlEscape(queryID) + `"`)
+	b.WriteString(`<query:ResponseOption returnType="` + harness.XMLEscape(returnType) + `" returnComposedObjects="true"/>`)
+	b.WriteString(`<rim:AdhocQuery id="` + harness.XMLEscape(queryID) + `"`)
 	if queryHome != "" {
-		b.WriteString(` home="` + xmlEscape(queryHome) + `"`)
+		b.WriteString(` home="` + harness.XMLEscape(queryHome) + `"`)
 	}
 	b.WriteString(`>`)
 	for _, p := range params {
-		b.WriteString(`<rim:Slot name="` + xmlEscape(p.name) + `"><rim:ValueList>`)
+		b.WriteString(`<rim:Slot name="` + harness.XMLEscape(p.name) + `"><rim:ValueList>`)
 		for _, v := range p.values {
-			b.WriteString(`<rim:Value>` + xmlEscape(v) + `</rim:Value>`)
+			b.WriteString(`<rim:Value>` + harness.XMLEscape(v) + `</rim:Value>`)
 		}
 		b.WriteString(`</rim:ValueList></rim:Slot>`)
 	}

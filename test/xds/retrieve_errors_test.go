@@ -1,7 +1,9 @@
-package retrieve
+package xds
 
 import (
 	"testing"
+
+	"kjdd/test/internal/harness"
 )
 
 // edit changes a DocumentRequest away from what a correct caller writes.
@@ -39,37 +41,37 @@ type failureCase struct {
 var retrieveFailures = []failureCase{
 	{name: "unknown repository",
 		reqs:   []reqSpec{req("letter", inRepository(unknownRepo))},
-		status: statusFailure, errors: []string{errUnknownRepository}},
+		status: harness.StatusFailure, errors: []string{errUnknownRepository}},
 	{name: "unknown document in the EPJ repository",
 		reqs:   []reqSpec{req("letter", withUniqueID(unknownDocument))},
-		status: statusFailure, errors: []string{errUnknownDocument}},
+		status: harness.StatusFailure, errors: []string{errUnknownDocument}},
 	{name: "registered document the EPJ does not hold",
 		reqs:   []reqSpec{req("absent")},
-		status: statusFailure, errors: []string{errUnknownDocument}},
+		status: harness.StatusFailure, errors: []string{errUnknownDocument}},
 	{name: "unknown document in kjdd's own repository",
 		reqs:   []reqSpec{req("stored", withUniqueID(unknownDocument))},
-		status: statusFailure, errors: []string{errUnknownDocument}},
+		status: harness.StatusFailure, errors: []string{errUnknownDocument}},
 	{name: "EPJ document asked of kjdd's own repository",
 		reqs:   []reqSpec{req("letter", inRepository(ownRepo))},
-		status: statusFailure, errors: []string{errUnknownDocument}},
+		status: harness.StatusFailure, errors: []string{errUnknownDocument}},
 	{name: "EPJ answers HTTP 503",
 		reqs:   []reqSpec{req("busy")},
-		status: statusFailure, errors: []string{errRepository}},
+		status: harness.StatusFailure, errors: []string{errRepository}},
 	{name: "EPJ repository stopped",
 		reqs:   []reqSpec{req("offline")},
-		status: statusFailure, errors: []string{errRepository}},
+		status: harness.StatusFailure, errors: []string{errRepository}},
 	{name: "some documents succeed, others fail",
 		reqs: []reqSpec{req("letter"), req("note", inRepository(unknownRepo)), req("busy"),
 			req("stored"), req("absent")},
-		status: statusPartial, docs: []string{"letter", "stored"},
+		status: harness.StatusPartial, docs: []string{"letter", "stored"},
 		errors: []string{errUnknownRepository, errRepository, errUnknownDocument}},
 	{name: "every document fails",
 		reqs: []reqSpec{req("letter", inRepository(unknownRepo)), req("absent"), req("offline"),
 			req("busy")},
-		status: statusFailure, errors: []string{errUnknownRepository, errUnknownDocument, errRepository, errRepository}},
+		status: harness.StatusFailure, errors: []string{errUnknownRepository, errUnknownDocument, errRepository, errRepository}},
 	{name: "every document succeeds",
 		reqs:   []reqSpec{req("letter"), req("note"), req("stored")},
-		status: statusSuccess, docs: []string{"letter", "note", "stored"}},
+		status: harness.StatusSuccess, docs: []string{"letter", "note", "stored"}},
 }
 
 // crossGatewayFailures are ITI-39's own: the community named in each
@@ -77,20 +79,20 @@ var retrieveFailures = []failureCase{
 var crossGatewayFailures = []failureCase{
 	{name: "another community",
 		reqs:   []reqSpec{req("letter", inCommunity(urnOID(foreignCommunity)))},
-		status: statusFailure, errors: []string{errUnknownCommunity}},
+		status: harness.StatusFailure, errors: []string{errUnknownCommunity}},
 	{name: "another community as a bare OID",
 		reqs:   []reqSpec{req("letter", inCommunity(foreignCommunity))},
-		status: statusFailure, errors: []string{errUnknownCommunity}},
+		status: harness.StatusFailure, errors: []string{errUnknownCommunity}},
 	{name: "no HomeCommunityId",
 		reqs:   []reqSpec{req("letter", inCommunity(""))},
-		status: statusFailure, errors: []string{errMissingCommunity}},
+		status: harness.StatusFailure, errors: []string{errMissingCommunity}},
 	{name: "this community as a bare OID is accepted",
 		reqs:   []reqSpec{req("letter", inCommunity(home))},
-		status: statusSuccess, docs: []string{"letter"}},
+		status: harness.StatusSuccess, docs: []string{"letter"}},
 	{name: "some documents succeed, others name no or another community",
 		reqs: []reqSpec{req("letter"), req("note", inCommunity(urnOID(foreignCommunity))),
 			req("busy", inCommunity("")), req("stored", inCommunity(home))},
-		status: statusPartial, docs: []string{"letter", "stored"},
+		status: harness.StatusPartial, docs: []string{"letter", "stored"},
 		errors: []string{errUnknownCommunity, errMissingCommunity}},
 }
 
