@@ -19,6 +19,7 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/helseid"
 	"kjdd/helseid/helseidtest"
+	"kjdd/test/internal/harness"
 	"kjdd/test/testkit/paths"
 	"kjdd/xds"
 )
@@ -142,7 +143,7 @@ func TestAuthChainAgrees(t *testing.T) {
 		msg  []byte
 	}
 	var inputs []input
-	patients := []string{cx(newFNR(t)), cx(newFNR(t)), cx(newFNR(t))}
+	patients := []string{harness.CX(newFNR(t)), harness.CX(newFNR(t)), harness.CX(newFNR(t))}
 	for i, p := range patients {
 		inputs = append(inputs, input{fmt.Sprintf("valid, patient %d", i), signer.Envelope(helseidtest.XUAPatient(p))})
 	}
@@ -207,7 +208,7 @@ func FuzzAuthChain(f *testing.F) {
 	signer := helseidtest.NewSAMLSigner(f)
 	trust := helseid.StaticCertificates{signer.Certificate}
 	cached, oracle := newChain(f, true, trust, nil), newChain(f, false, trust, nil)
-	patient := cx(newFNR(f))
+	patient := harness.CX(newFNR(f))
 	valid := signer.Envelope(helseidtest.XUAPatient(patient))
 	f.Add(valid)
 	for _, msg := range bindingVariants(f, valid) {
