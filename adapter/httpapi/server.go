@@ -59,9 +59,12 @@ func New(o Options) http.Handler {
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())
 	e.POST("/xca", s.soap(xcaOps))
-	e.GET("/xca", s.wsdl)
+	e.GET("/xca", s.wsdl("xca.wsdl"))
 	e.POST("/xds/registry", s.soap(registryOps))
+	e.GET("/xds/registry", s.wsdl("registry.wsdl"))
 	e.POST("/xds/repository", s.soap(repositoryOps))
+	e.GET("/xds/repository", s.wsdl("repository.wsdl"))
+	e.GET("/xsd/*path", s.schema)
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
@@ -71,8 +74,12 @@ func New(o Options) http.Handler {
 	if s.sperring != nil {
 		s.mountSperring(e)
 	}
-	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"title": "not found", "status": 404}) })
+	e.NoRoute(notFound)
 	return e
+}
+
+func notFound(c *gin.Context) {
+	c.JSON(http.StatusNotFound, gin.H{"title": "not found", "status": 404})
 }
 
 func (s *Server) readyz(c *gin.Context) {
