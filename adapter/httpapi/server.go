@@ -5,7 +5,6 @@
 package httpapi
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -25,9 +24,9 @@ type Options struct {
 	Registry *registry.Registry
 	Limits   xds.Limits
 	Logger   *slog.Logger
-	// Ready reports whether the process can serve (store, caches, key
-	// sources); nil means always ready.
-	Ready func(ctx context.Context) error
+	// Ready are the checks of /readyz (store, caches, key sources); none
+	// means always ready.
+	Ready []ReadyCheck
 	// DevHelseID serves the development issuer's discovery and JWKS under
 	// /dev/helseid/ (serve --dev only); nil outside development.
 	DevHelseID http.Handler
@@ -43,7 +42,7 @@ type Server struct {
 	reg      *registry.Registry
 	limits   xds.Limits
 	log      *slog.Logger
-	ready    func(ctx context.Context) error
+	ready    []ReadyCheck
 	metrics  *metrics
 	sperring SperringService
 }
@@ -80,19 +79,6 @@ func New(o Options) http.Handler {
 
 func notFound(c *gin.Context) {
 	c.JSON(http.StatusNotFound, gin.H{"title": "not found", "status": 404})
-}
-
-func (s *Server) readyz(c *gin.Context) {
-	if s.ready != nil {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-		defer cancel()
-		if err := s.ready(ctx); err != nil {
-			s.log.Warn("not ready", "err", err)
-			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
-			return
-		}
-	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
 
 // accessLog logs one line per request: method, route, status, duration.
