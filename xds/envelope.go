@@ -129,7 +129,8 @@ var subcodeNamespaces = map[string]string{
 // SOAP fault action otherwise (WS-Addressing SOAP Binding §6). f.Detail is
 // never rendered, and runs of exactly eleven digits in the reason are
 // masked as a last guard against leaking a national identity number. A
-// VersionMismatch fault carries the env:Upgrade header naming SOAP 1.2.
+// VersionMismatch fault carries the env:Upgrade header naming SOAP 1.2; a
+// wsa: fault with a ProblemAction carries it in env:Detail.
 func FaultEnvelope(f *Fault, relatesTo string) *etree.Document {
 	if f == nil {
 		f = &Fault{Code: FaultReceiver, Reason: "internal error"}
@@ -171,6 +172,12 @@ func FaultEnvelope(f *Fault, relatesTo string) *etree.Document {
 	t := fault.CreateElement("env:Reason").CreateElement("env:Text")
 	t.CreateAttr("xml:lang", "en")
 	t.SetText(RedactNationalIDs(reason))
+	if f.ProblemAction != "" && subNS == NSWSA {
+		// The caller's own action, echoed under the same guard as the
+		// reason.
+		pa := fault.CreateElement("env:Detail").CreateElement("wsa:ProblemAction")
+		pa.CreateElement("wsa:Action").SetText(RedactNationalIDs(f.ProblemAction))
+	}
 	return doc
 }
 

@@ -74,6 +74,13 @@ func TestFaultEnvelope(t *testing.T) {
 			file:       "fault-wsa-action-not-supported.xml",
 			wantAction: ActionFault, wantSub: "wsa:ActionNotSupported",
 		},
+		"action not supported names the problem action": {
+			fault: &Fault{Code: FaultSender, Subcode: "wsa:ActionNotSupported", Reason: "the action is not supported at this endpoint",
+				ProblemAction: "urn:ihe:iti:2007:NoSuchTransaction"},
+			relatesTo:  "urn:uuid:5e03aa0b-ed28-4951-8b0b-95e55777b65b",
+			file:       "fault-wsa-problem-action.xml",
+			wantAction: ActionFault, wantSub: "wsa:ActionNotSupported",
+		},
 		"wsse subcode declares its namespace": {
 			fault:      &Fault{Code: FaultSender, Subcode: "wsse:InvalidSecurity", Reason: "the security header is not valid"},
 			relatesTo:  "urn:uuid:5e03aa0b-ed28-4951-8b0b-95e55777b65b",

@@ -136,6 +136,10 @@ type Fault struct {
 	Reason string
 	// Detail is for logs only; it is never sent.
 	Detail string
+	// ProblemAction is the refused wsa:Action of a wsa:ActionNotSupported
+	// fault, sent back in env:Detail as WS-Addressing 1.0 SOAP Binding
+	// §6.4.2 requires, so that the caller sees which action was refused.
+	ProblemAction string
 	// HTTPStatus overrides the default status (400 for Sender, 500 otherwise).
 	HTTPStatus int
 }

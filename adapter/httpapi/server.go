@@ -5,7 +5,6 @@
 package httpapi
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -28,9 +27,9 @@ type Options struct {
 	Reader *xds.Reader
 	Limits xds.Limits
 	Logger *slog.Logger
-	// Ready reports whether the process can serve (store, caches, key
-	// sources); nil means always ready.
-	Ready func(ctx context.Context) error
+	// Ready are the checks of /readyz (store, caches, key sources); none
+	// means always ready.
+	Ready []ReadyCheck
 	// DevHelseID serves the development issuer's discovery and JWKS under
 	// /dev/helseid/ (serve --dev only); nil outside development.
 	DevHelseID http.Handler
@@ -47,7 +46,7 @@ type Server struct {
 	limits   xds.Limits
 	reader   *xds.Reader
 	log      *slog.Logger
-	ready    func(ctx context.Context) error
+	ready    []ReadyCheck
 	metrics  *metrics
 	sperring SperringService
 }
@@ -66,9 +65,12 @@ func New(o Options) http.Handler {
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())
 	e.POST("/xca", s.soap(xcaOps))
-	e.GET("/xca", s.wsdl)
+	e.GET("/xca", s.wsdl("xca.wsdl"))
 	e.POST("/xds/registry", s.soap(registryOps))
+	e.GET("/xds/registry", s.wsdl("registry.wsdl"))
 	e.POST("/xds/repository", s.soap(repositoryOps))
+	e.GET("/xds/repository", s.wsdl("repository.wsdl"))
+	e.GET("/xsd/*path", s.schema)
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
@@ -78,21 +80,12 @@ func New(o Options) http.Handler {
 	if s.sperring != nil {
 		s.mountSperring(e)
 	}
-	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"title": "not found", "status": 404}) })
+	e.NoRoute(notFound)
 	return e
 }
 
-func (s *Server) readyz(c *gin.Context) {
-	if s.ready != nil {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-		defer cancel()
-		if err := s.ready(ctx); err != nil {
-			s.log.Warn("not ready", "err", err)
-			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
-			return
-		}
-	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+func notFound(c *gin.Context) {
+	c.JSON(http.StatusNotFound, gin.H{"title": "not found", "status": 404})
 }
 
 // accessLog logs one line per request: method, route, status, duration.

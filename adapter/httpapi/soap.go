@@ -73,8 +73,11 @@ func (s *Server) soap(ops map[string]soapOp) gin.HandlerFunc {
 		op, ok := ops[m.Action]
 		if !ok {
 			s.outcome("unknown", "fault")
+			// The action is the caller's text: the log gets it masked,
+			// like any text quoted from a request.
 			s.renderFault(c, &xds.Fault{Code: xds.FaultSender, Subcode: "wsa:ActionNotSupported",
-				Reason: "the action is not supported at this endpoint", Detail: m.Action}, m.MessageID, "")
+				Reason: "the action is not supported at this endpoint", ProblemAction: m.Action,
+				Detail: xds.RedactNationalIDs(m.Action)}, m.MessageID, "")
 			return
 		}
 		cred := access.Credentials{Transaction: op.tx, XUA: access.XUAFrom(m.SecurityHeader()), HTTP: c.Request}

@@ -13,8 +13,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"kjdd/adapter/access"
 	"kjdd/adapter/config"
@@ -151,7 +154,7 @@ func serve(args []string, stderr io.Writer) error {
 		Registry:   reg,
 		Reader:     reader,
 		Logger:     log,
-		Ready:      readiness(st.Ping, auth.ready, spr.ready),
+		Ready:      readiness(st.Ping, auth.ready, spr.ready, rdb),
 		DevHelseID: auth.devHandler,
 		Sperring:   spr.service,
 		Collectors: append(spr.collectors, caches),
@@ -190,17 +193,14 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// readiness combines readiness checks; nil checks are skipped.
-func readiness(checks ...func(context.Context) error) func(context.Context) error {
-	return func(ctx context.Context) error {
-		for _, check := range checks {
-			if check == nil {
-				continue
-			}
-			if err := check(ctx); err != nil {
-				return err
-			}
-		}
-		return nil
+// readiness names the checks of /readyz; nil ones are left out. Redis,
+// when configured, is reported but only degrades: sperring reads the store
+// while it is down (test/sperring TestRedisOutage holds kjdd ready then).
+func readiness(store, helseid, sperring func(context.Context) error, rdb redis.UniversalClient) []httpapi.ReadyCheck {
+	checks := []httpapi.ReadyCheck{{Name: "store", Check: store}, {Name: "helseid", Check: helseid}, {Name: "sperring", Check: sperring}}
+	if rdb != nil {
+		checks = append(checks, httpapi.ReadyCheck{Name: "redis", Degraded: true,
+			Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
 	}
+	return slices.DeleteFunc(checks, func(c httpapi.ReadyCheck) bool { return c.Check == nil })
 }
