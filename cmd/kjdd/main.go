@@ -21,8 +21,11 @@ import (
 	"kjdd/adapter/devdata"
 	"kjdd/adapter/epj"
 	"kjdd/adapter/httpapi"
+	"kjdd/adapter/keys"
 	"kjdd/adapter/registry"
+	"kjdd/adapter/sperring"
 	"kjdd/adapter/store"
+	"kjdd/consent"
 	"kjdd/xds"
 )
 
@@ -114,18 +117,34 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
 	}
-	spr, err := buildSperring(ctx, cfg, st, rdb, log)
+	var configured keys.Root
+	if err := configured.UnmarshalText([]byte(cfg.AuditKey)); err != nil {
+		return fmt.Errorf("KJDD_AUDIT_KEY: %w", err)
+	}
+	root, err := keys.Load(configured, cfg.Dev, cfg.DevKeys, log)
+	if err != nil {
+		return err
+	}
+	overrides, err := consent.ParseOverridePurposes(cfg.OverridePurposes)
+	if err != nil {
+		return fmt.Errorf("KJDD_OVERRIDE_PURPOSES: %w", err)
+	}
+	visibility, err := consent.ParseVisibility(cfg.BlockedVisibility)
+	if err != nil {
+		return fmt.Errorf("KJDD_BLOCKED_VISIBILITY: %w", err)
+	}
+	spr, err := sperring.New(ctx, st, sperring.Settings{
+		Keys: root.Sperring(), OverridePurposes: overrides, Visibility: visibility, Redis: rdb, Logger: log,
+	})
 	if err != nil {
 		return fmt.Errorf("sperring: %w", err)
 	}
-	if spr.close != nil {
-		// Before the Redis client closes (deferred earlier, so later).
-		defer func() {
-			if err := spr.close(); err != nil {
-				log.Warn("sperring cache did not stop cleanly", "err", err)
-			}
-		}()
-	}
+	// Before the Redis client closes (deferred earlier, so later).
+	defer func() {
+		if err := spr.Close(); err != nil {
+			log.Warn("sperring cache did not stop cleanly", "err", err)
+		}
+	}()
 
 	validation := xds.DefaultValidationOptions(xds.ITI42)
 	validation.Norwegian = cfg.MetadataProfile == config.ProfileNorway
@@ -135,8 +154,8 @@ func serve(args []string, stderr io.Writer) error {
 		RepositoryUniqueID: cfg.RepositoryUniqueID,
 		Validation:         validation,
 		MaxResults:         cfg.MaxResults,
-		OnRegistered:       spr.onRegistered,
-	}, epjClient, access.Compose(auth.authenticator, spr.policy))
+		OnRegistered:       spr.OnRegistered,
+	}, epjClient, access.Compose(auth.authenticator, spr.Policy))
 
 	if cfg.Dev {
 		if err := devdata.Seed(ctx, reg); err != nil {
@@ -148,10 +167,10 @@ func serve(args []string, stderr io.Writer) error {
 		Registry:   reg,
 		Limits:     cfg.Limits(),
 		Logger:     log,
-		Ready:      readiness(st.Ping, auth.ready, spr.ready),
+		Ready:      readiness(st.Ping, auth.ready, spr.Ready),
 		DevHelseID: auth.devHandler,
-		Sperring:   spr.service,
-		Collectors: spr.collectors,
+		Sperring:   spr.Service,
+		Collectors: spr.Collectors,
 	})
 	srv := &http.Server{
 		Handler:           handler,

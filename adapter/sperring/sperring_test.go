@@ -1,0 +1,82 @@
+package sperring
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"testing"
+
+	"kjdd/adapter/access"
+	"kjdd/adapter/httpapi"
+	"kjdd/adapter/keys"
+	"kjdd/adapter/store"
+	"kjdd/consent"
+)
+
+// Interface guard: the sperring API's back end.
+var _ httpapi.SperringService = (*Service)(nil)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func rootOf(seed byte) keys.Root {
+	var r keys.Root
+	// base64 of 32 bytes of seed, as KJDD_AUDIT_KEY would carry it.
+	if err := r.UnmarshalText([]byte(b64(bytes.Repeat([]byte{seed}, 32)))); err != nil {
+		panic(err)
+	}
+	return r
+}
+
+func TestBuildSperring(t *testing.T) {
+	ctx := context.Background()
+	base := Settings{Keys: rootOf(3).Sperring(), OverridePurposes: []string{consent.PurposeBreakTheGlass}, Visibility: consent.VisibilityHide, Logger: quiet()}
+	cases := map[string]struct {
+		change  func(s *Settings)
+		wantErr bool
+	}{
+		"defaults":                     {change: func(*Settings) {}},
+		"obfuscate":                    {change: func(s *Settings) { s.Visibility = consent.VisibilityObfuscate }},
+		"no override":                  {change: func(s *Settings) { s.OverridePurposes = nil }},
+		"ordinary access may not":      {change: func(s *Settings) { s.OverridePurposes = []string{consent.PurposeTreat} }, wantErr: true},
+		"unknown visibility":           {change: func(s *Settings) { s.Visibility = consent.Visibility(7) }, wantErr: true},
+		"another key on the same data": {change: func(s *Settings) { s.Keys = rootOf(4).Sperring() }, wantErr: true},
+	}
+	st, err := store.Open(ctx, "sqlite::memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// The first build records the key's check value in the store.
+	if _, err := New(ctx, st, base); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := base
+			tc.change(&s)
+			spr, err := New(ctx, st, s)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatal("built")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := spr.Policy.(access.PatientBound); !ok {
+				t.Fatalf("policy %T, want sperring behind PatientBound", spr.Policy)
+			}
+			if spr.Service == nil || spr.OnRegistered == nil || len(spr.Collectors) == 0 {
+				t.Fatalf("incomplete wiring: %+v", spr)
+			}
+			if err := spr.Ready(ctx); err != nil {
+				t.Fatalf("not ready: %v", err)
+			}
+		})
+	}
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
