@@ -16,13 +16,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"kjdd/adapter/registry"
 	"kjdd/xds"
 )
 
+// Registry is every use case the handlers call (*registry.Registry is
+// one); each handler keeps only the narrow interface it declares.
+type Registry interface {
+	querier
+	retriever
+	submitter
+	authorizer
+}
+
 // Options configure the HTTP face.
 type Options struct {
-	Registry *registry.Registry
+	Registry Registry
 	Limits   xds.Limits
 	Logger   *slog.Logger
 	// Ready reports whether the process can serve (store, caches, key
@@ -40,7 +48,12 @@ type Options struct {
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	reg      *registry.Registry
+	// The use cases, each as the narrow interface its handler declares.
+	query     querier
+	retrieve  retriever
+	submit    submitter
+	authorize authorizer
+
 	limits   xds.Limits
 	log      *slog.Logger
 	ready    func(ctx context.Context) error
@@ -54,7 +67,7 @@ func New(o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Server{reg: o.Registry, limits: o.Limits, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
+	s := &Server{query: o.Registry, retrieve: o.Registry, submit: o.Registry, authorize: o.Registry, limits: o.Limits, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
 	s.metrics.registry.MustRegister(o.Collectors...)
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())
