@@ -25,20 +25,16 @@ import (
 	"kjdd/adapter/registry"
 	"kjdd/adapter/sperring"
 	"kjdd/adapter/store"
-	"kjdd/consent"
 	"kjdd/xds"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 const usage = `kjdd shares a hospital's EPJ documents with kjernejournal (IHE XCA/XDS.b).
 
 Usage:
-  kjdd serve [--dev] [--listen ADDR] [--store DSN] [...]   run (flags override KJDD_* variables)
+  kjdd serve [--dev] [--listen ADDR] [--store DSN] [...]   run (flags override KJDD_* variables; serve --help lists them)
   kjdd dev token [--client] [--scope S]... [...]            print an access token of serve --dev's issuer
   kjdd dev saml --patient FNR [...]                         print a signed XUA assertion of serve --dev's signer
-  kjdd version                                             print the version
+  kjdd version                                             print the module version and VCS revision
 `
 
 func main() {
@@ -52,15 +48,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "serve":
-		if err := serve(args[1:], stderr); err != nil {
+		err := serve(args[1:], stderr)
+		if errors.Is(err, config.ErrHelp) {
+			config.Usage(stdout)
+			return 0
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, "kjdd:", err)
 			return 1
 		}
 		return 0
 	case "dev":
 		return devCommand(args[1:], os.Getenv, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "kjdd", version)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "kjdd", version())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -73,6 +74,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func serve(args []string, stderr io.Writer) error {
 	cfg, err := config.Load(args, os.Getenv)
+	if errors.Is(err, config.ErrHelp) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -88,7 +92,16 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(ctx, cfg.Store, store.WithObjectCache(cfg.ObjectCache))
+	// Listen first: --dev's issuer URL is this listener's address, and an
+	// address that cannot be had must stop kjdd before the store file or
+	// any development key is created.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("KJDD_LISTEN: %w", err)
+	}
+	defer ln.Close()
+
+	st, err := store.Open(ctx, string(cfg.Store), store.WithObjectCache(cfg.ObjectCache))
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -98,13 +111,6 @@ func serve(args []string, stderr io.Writer) error {
 	if len(cfg.Repositories) > 0 {
 		epjClient = epj.NewClient(cfg.Repositories, epj.Options{Limits: cfg.Limits()})
 	}
-
-	// Listen first: --dev's issuer URL is this listener's address.
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
 
 	rdb, err := newRedis(cfg, log)
 	if err != nil {
@@ -117,24 +123,12 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
 	}
-	var configured keys.Root
-	if err := configured.UnmarshalText([]byte(cfg.AuditKey)); err != nil {
-		return fmt.Errorf("KJDD_AUDIT_KEY: %w", err)
-	}
-	root, err := keys.Load(configured, cfg.Dev, cfg.DevKeys, log)
+	root, err := keys.Load(cfg.AuditKey, cfg.Dev, cfg.DevKeys, log)
 	if err != nil {
 		return err
 	}
-	overrides, err := consent.ParseOverridePurposes(cfg.OverridePurposes)
-	if err != nil {
-		return fmt.Errorf("KJDD_OVERRIDE_PURPOSES: %w", err)
-	}
-	visibility, err := consent.ParseVisibility(cfg.BlockedVisibility)
-	if err != nil {
-		return fmt.Errorf("KJDD_BLOCKED_VISIBILITY: %w", err)
-	}
 	spr, err := sperring.New(ctx, st, sperring.Settings{
-		Keys: root.Sperring(), OverridePurposes: overrides, Visibility: visibility, Redis: rdb, Logger: log,
+		Keys: root.Sperring(), OverridePurposes: cfg.OverridePurposes, Visibility: cfg.BlockedVisibility, Redis: rdb, Logger: log,
 	})
 	if err != nil {
 		return fmt.Errorf("sperring: %w", err)
@@ -182,7 +176,7 @@ func serve(args []string, stderr io.Writer) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("kjdd listening", "addr", ln.Addr().String(), "home_community_id", cfg.HomeCommunityID,
-		"repository_unique_id", cfg.RepositoryUniqueID, "metadata_profile", cfg.MetadataProfile, "version", version)
+		"repository_unique_id", cfg.RepositoryUniqueID, "metadata_profile", cfg.MetadataProfile, "version", version())
 
 	select {
 	case err := <-errc:
@@ -200,10 +194,8 @@ func serve(args []string, stderr io.Writer) error {
 	return nil
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+func newLogger(w io.Writer, level config.LogLevel) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.Level(level)}))
 }
 
 // readiness combines readiness checks; nil checks are skipped.
