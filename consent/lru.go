@@ -1,53 +1,33 @@
 package consent
 
 import (
-	"container/list"
 	"sync"
 	"time"
+
+	lrucache "kjdd/internal/lru"
 )
 
 // lru is a size-bounded, time-bounded map of Inputs, least recently used
-// out first. It keeps a generation counter that every invalidation bumps,
-// so that a reader who fetched inputs before an invalidation cannot put
-// them back after it (see putIfGen).
+// out first (internal/lru under one mutex). It keeps a generation counter
+// that every invalidation bumps, so that a reader who fetched inputs before
+// an invalidation cannot put them back after it (see putIfGen), and it
+// never lets an older version replace a live newer one.
 type lru struct {
 	mu    sync.Mutex
 	size  int
-	ttl   time.Duration
-	now   func() time.Time
-	order *list.List // front: most recently used; values are *lruEntry
-	items map[string]*list.Element
+	cache *lrucache.Cache[string, Inputs]
 	gen   uint64
 }
 
-type lruEntry struct {
-	key     string
-	in      Inputs
-	expires time.Time
-}
-
 func newLRU(size int, ttl time.Duration, now func() time.Time) *lru {
-	if now == nil {
-		now = time.Now
-	}
-	return &lru{size: size, ttl: ttl, now: now, order: list.New(), items: make(map[string]*list.Element)}
+	return &lru{size: size, cache: lrucache.New[string](lrucache.Options[Inputs]{Max: size, TTL: ttl, Now: now})}
 }
 
 // get returns the live entry for key.
 func (c *lru) get(key string) (Inputs, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[key]
-	if !ok {
-		return Inputs{}, false
-	}
-	e := el.Value.(*lruEntry)
-	if !c.now().Before(e.expires) {
-		c.removeElement(el)
-		return Inputs{}, false
-	}
-	c.order.MoveToFront(el)
-	return e.in, true
+	return c.cache.Get(key)
 }
 
 // generation returns the current generation, to be passed to putIfGen.
@@ -79,20 +59,11 @@ func (c *lru) putLocked(key string, in Inputs) bool {
 	if c.size <= 0 {
 		return false
 	}
-	now := c.now()
-	if el, ok := c.items[key]; ok {
-		e := el.Value.(*lruEntry)
-		if now.Before(e.expires) && e.in.Version > in.Version {
-			return false
-		}
-		e.in, e.expires = in, now.Add(c.ttl)
-		c.order.MoveToFront(el)
-		return true
+	// Peek: a refused put does not count as a use.
+	if old, ok := c.cache.Peek(key); ok && old.Version > in.Version {
+		return false
 	}
-	c.items[key] = c.order.PushFront(&lruEntry{key: key, in: in, expires: now.Add(c.ttl)})
-	for c.order.Len() > c.size {
-		c.removeElement(c.order.Back())
-	}
+	c.cache.Add(key, in)
 	return true
 }
 
@@ -101,9 +72,7 @@ func (c *lru) remove(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	if el, ok := c.items[key]; ok {
-		c.removeElement(el)
-	}
+	c.cache.Remove(key)
 }
 
 // purge drops everything and bumps the generation.
@@ -111,17 +80,11 @@ func (c *lru) purge() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.order.Init()
-	clear(c.items)
+	c.cache.Clear()
 }
 
 func (c *lru) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.order.Len()
-}
-
-func (c *lru) removeElement(el *list.Element) {
-	c.order.Remove(el)
-	delete(c.items, el.Value.(*lruEntry).key)
+	return c.cache.Len()
 }

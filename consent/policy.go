@@ -44,6 +44,16 @@ func ParseVisibility(s string) (Visibility, error) {
 	return VisibilityHide, errors.New("blocked visibility must be hide or obfuscate")
 }
 
+// UnmarshalText reads KJDD_BLOCKED_VISIBILITY as ParseVisibility does.
+func (v *Visibility) UnmarshalText(b []byte) error {
+	parsed, err := ParseVisibility(string(b))
+	if err != nil {
+		return err
+	}
+	*v = parsed
+	return nil
+}
+
 // Purposes of use (HL7 PurposeOfUse, as used by the tillitsrammeverk attest
 // for PJD).
 const (

@@ -40,6 +40,16 @@ func ParseDPoPMode(s string) (DPoPMode, error) {
 	return "", fmt.Errorf("helseid: DPoP mode %q is neither required nor optional", s)
 }
 
+// UnmarshalText reads KJDD_HELSEID_DPOP as ParseDPoPMode does.
+func (m *DPoPMode) UnmarshalText(b []byte) error {
+	parsed, err := ParseDPoPMode(string(b))
+	if err != nil {
+		return err
+	}
+	*m = parsed
+	return nil
+}
+
 // maxJTI bounds the proof identifier; RFC 9449 suggests 96 bits of
 // randomness, a UUID or base64 of 16-32 bytes fits easily.
 const maxJTI = 256

@@ -5,17 +5,25 @@
 package config
 
 import (
-	"encoding/base64"
+	"encoding"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"kjdd/adapter/epj"
+	"kjdd/adapter/keys"
+	"kjdd/adapter/store"
+	"kjdd/consent"
+	"kjdd/helseid"
 	"kjdd/xds"
 )
 
@@ -25,99 +33,186 @@ const (
 	ProfileIHE    = "ihe"    // IHE rules only, for interoperability testing with non-Norwegian samples
 )
 
-// Config is kjdd's configuration.
+// Config is kjdd's configuration. Every value is parsed into its type once,
+// when it is read (Load); Validate then only checks.
 type Config struct {
-	Listen             string // KJDD_LISTEN
-	Store              string // KJDD_STORE: sqlite:PATH or postgres://…
-	RedisURL           string // KJDD_REDIS_URL: empty = in-process caches
-	HomeCommunityID    string // KJDD_HOME_COMMUNITY_ID: bare OID (urn:oid: accepted)
-	RepositoryUniqueID string // KJDD_REPOSITORY_UNIQUE_ID: OID of kjdd's own repository (ITI-41 content)
-	EPJRepositories    string // KJDD_EPJ_REPOSITORIES: repoOID=URL,…
-	MetadataProfile    string // KJDD_METADATA_PROFILE: norway|ihe
-	MaxResults         int    // KJDD_MAX_RESULTS: stored-query result limit (XDSTooManyResults)
-	ObjectCache        int    // KJDD_OBJECT_CACHE: decoded registry objects kept in memory; 0 = none
-	MaxBodyBytes       int64  // KJDD_MAX_BODY_BYTES: largest accepted SOAP body (MTOM parts have their own limit)
-	MaxPartBytes       int64  // KJDD_MAX_PART_BYTES: largest accepted MTOM part (a document in ITI-41)
-	SpoolDir           string // KJDD_SPOOL_DIR: where large MTOM parts are spooled; empty = os.TempDir()
-	LogLevel           string // KJDD_LOG_LEVEL: debug|info|warn|error
-	Dev                bool   // --dev: embedded defaults and demo data for a first look
+	Listen             string       // KJDD_LISTEN: host:port
+	Store              store.DSN    // KJDD_STORE: sqlite:PATH or postgres://…
+	RedisURL           string       // KJDD_REDIS_URL: empty = in-process caches
+	HomeCommunityID    string       // KJDD_HOME_COMMUNITY_ID: bare OID (urn:oid: is taken off when read)
+	RepositoryUniqueID string       // KJDD_REPOSITORY_UNIQUE_ID: OID of kjdd's own repository (ITI-41 content)
+	Repositories       Repositories // KJDD_EPJ_REPOSITORIES: repoOID=URL,…
+	MetadataProfile    string       // KJDD_METADATA_PROFILE: norway|ihe
+	MaxResults         int          // KJDD_MAX_RESULTS: stored-query result limit (XDSTooManyResults)
+	ObjectCache        int          // KJDD_OBJECT_CACHE: decoded registry objects kept in memory; 0 = none
+	MaxBodyBytes       int64        // KJDD_MAX_BODY_BYTES: largest accepted SOAP body (MTOM parts have their own limit)
+	MaxPartBytes       int64        // KJDD_MAX_PART_BYTES: largest accepted MTOM part (a document in ITI-41)
+	SpoolDir           string       // KJDD_SPOOL_DIR: where large MTOM parts are spooled; empty = os.TempDir()
+	LogLevel           LogLevel     // KJDD_LOG_LEVEL: debug|info|warn|error
+	Dev                bool         // --dev: embedded defaults and demo data for a first look
 
 	// HelseID (JWT access tokens with DPoP) and the national gateway's XUA SAML.
-	HelseIDIssuer     string // KJDD_HELSEID_ISSUER
-	HelseIDAudience   string // KJDD_HELSEID_AUDIENCE
-	HelseIDDPoP       string // KJDD_HELSEID_DPOP: required|optional
-	SAMLIssuer        string // KJDD_SAML_ISSUER
-	SAMLAudience      string // KJDD_SAML_AUDIENCE
-	SAMLCerts         string // KJDD_SAML_CERTS: PEM file; empty = x5c of the HelseID JWKS
-	ScopeRead         string // KJDD_SCOPE_READ: query and retrieve
-	ScopeRegister     string // KJDD_SCOPE_REGISTER: register, sperring API
-	ScopeAudit        string // KJDD_SCOPE_AUDIT: audit API, privacy page
-	HospitalOrgNumber string // KJDD_HOSPITAL_ORGNR: orgnr_parent the EPJ's client must carry
-	DevKeys           string // KJDD_DEV_KEYS: where --dev keeps its issuer and SAML keys
+	HelseIDIssuer     string           // KJDD_HELSEID_ISSUER
+	HelseIDAudience   string           // KJDD_HELSEID_AUDIENCE
+	HelseIDDPoP       helseid.DPoPMode // KJDD_HELSEID_DPOP: required|optional
+	SAMLIssuer        string           // KJDD_SAML_ISSUER
+	SAMLAudience      string           // KJDD_SAML_AUDIENCE
+	SAMLCerts         string           // KJDD_SAML_CERTS: PEM file; empty = x5c of the HelseID JWKS
+	ScopeRead         string           // KJDD_SCOPE_READ: query and retrieve
+	ScopeRegister     string           // KJDD_SCOPE_REGISTER: register, sperring API
+	ScopeAudit        string           // KJDD_SCOPE_AUDIT: audit API, privacy page
+	HospitalOrgNumber string           // KJDD_HOSPITAL_ORGNR: orgnr_parent the EPJ's client must carry
+	DevKeys           string           // KJDD_DEV_KEYS: where --dev keeps its issuer and SAML keys
 
 	// Sperring and audit.
-	OverridePurposes  string // KJDD_OVERRIDE_PURPOSES: comma-separated, default BTG
-	BlockedVisibility string // KJDD_BLOCKED_VISIBILITY: hide|obfuscate
-	AuditKey          string // KJDD_AUDIT_KEY: base64 of 32 bytes; the root of kjdd's keyed hashes and encryption
+	OverridePurposes  OverridePurposes   // KJDD_OVERRIDE_PURPOSES: comma-separated, default BTG
+	BlockedVisibility consent.Visibility // KJDD_BLOCKED_VISIBILITY: hide|obfuscate
+	AuditKey          keys.Root          // KJDD_AUDIT_KEY: base64 of 32 bytes; the root of kjdd's keyed hashes and encryption
 
-	// Repositories is EPJRepositories parsed by Validate.
-	Repositories map[string]string
 	// explicit records which variables the environment or a flag set.
 	explicit map[string]bool
 }
 
+// Repositories is KJDD_EPJ_REPOSITORIES: repository OID (bare) to the URL
+// of its ITI-43 endpoint.
+type Repositories map[string]string
+
+// UnmarshalText reads repoOID=URL,… (epj.ParseRepositories).
+func (r *Repositories) UnmarshalText(b []byte) error {
+	repos, err := epj.ParseRepositories(string(b))
+	if err != nil {
+		return err
+	}
+	*r = repos
+	return nil
+}
+
+// String lists the repositories as they are written.
+func (r Repositories) String() string {
+	parts := make([]string, 0, len(r))
+	for oid, u := range r {
+		parts = append(parts, oid+"="+u)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
+
+// OverridePurposes is KJDD_OVERRIDE_PURPOSES: the purposes of use that
+// override document-level sperring.
+type OverridePurposes []string
+
+// UnmarshalText reads a comma-separated list (consent.ParseOverridePurposes:
+// only ETREAT and BTG); empty is none.
+func (p *OverridePurposes) UnmarshalText(b []byte) error {
+	purposes, err := consent.ParseOverridePurposes(string(b))
+	if err != nil {
+		return err
+	}
+	*p = purposes
+	return nil
+}
+
+func (p OverridePurposes) String() string { return strings.Join(p, ",") }
+
+// LogLevel is KJDD_LOG_LEVEL: one of the four slog levels by name.
+type LogLevel slog.Level
+
+// UnmarshalText accepts debug, info, warn and error (slog's own parser
+// would also take offsets such as "info+2").
+func (l *LogLevel) UnmarshalText(b []byte) error {
+	switch s := string(b); s {
+	case "debug", "info", "warn", "error":
+		var lvl slog.Level
+		if err := lvl.UnmarshalText(b); err != nil {
+			return err
+		}
+		*l = LogLevel(lvl)
+		return nil
+	}
+	return errors.New("must be debug, info, warn or error")
+}
+
+func (l LogLevel) String() string { return strings.ToLower(slog.Level(l).String()) }
+
 // field binds one configuration value to its environment variable and flag.
 type field struct {
 	env, flag, usage string
-	set              func(c *Config, v string) error
-	get              func(c *Config) string
+	// dev is the default under --dev, when it differs.
+	dev string
+	set func(c *Config, v string) error
+	get func(c *Config) string
 }
 
-func str(p func(c *Config) *string) (func(*Config, string) error, func(*Config) string) {
-	return func(c *Config, v string) error { *p(c) = v; return nil }, func(c *Config) string { return *p(c) }
+func str(env, fl, usage string, p func(c *Config) *string) field {
+	return field{env: env, flag: fl, usage: usage,
+		set: func(c *Config, v string) error { *p(c) = v; return nil },
+		get: func(c *Config) string { return *p(c) }}
+}
+
+// text binds a value that reads itself.
+func text[T encoding.TextUnmarshaler](env, fl, usage string, p func(c *Config) T, show func(c *Config) string) field {
+	return field{env: env, flag: fl, usage: usage,
+		set: func(c *Config, v string) error { return p(c).UnmarshalText([]byte(v)) },
+		get: show}
+}
+
+func integer[T int | int64](env, fl, usage string, p func(c *Config) *T) field {
+	return field{env: env, flag: fl, usage: usage,
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || int64(T(n)) != n {
+				return errors.New("must be a whole number")
+			}
+			*p(c) = T(n)
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatInt(int64(*p(c)), 10) }}
+}
+
+// oid binds an OID, kept bare: the urn:oid: prefix is accepted and taken off.
+func oid(env, fl, usage string, p func(c *Config) *string) field {
+	f := str(env, fl, usage, p)
+	f.set = func(c *Config, v string) error { *p(c) = xds.NormalizeOID(v); return nil }
+	return f
 }
 
 func fields() []field {
-	mk := func(env, fl, usage string, p func(c *Config) *string) field {
-		s, g := str(p)
-		return field{env, fl, usage, s, g}
-	}
+	withDev := func(f field, dev string) field { f.dev = dev; return f }
 	return []field{
-		mk("KJDD_LISTEN", "listen", "listen address", func(c *Config) *string { return &c.Listen }),
-		mk("KJDD_STORE", "store", "store: sqlite:PATH or postgres://…", func(c *Config) *string { return &c.Store }),
-		mk("KJDD_REDIS_URL", "redis-url", "Redis URL; empty = in-process caches (single instance only)", func(c *Config) *string { return &c.RedisURL }),
-		mk("KJDD_HOME_COMMUNITY_ID", "home-community-id", "homeCommunityId OID of this responding gateway", func(c *Config) *string { return &c.HomeCommunityID }),
-		mk("KJDD_REPOSITORY_UNIQUE_ID", "repository-unique-id", "repositoryUniqueId OID of kjdd's own repository", func(c *Config) *string { return &c.RepositoryUniqueID }),
-		mk("KJDD_EPJ_REPOSITORIES", "epj-repositories", "EPJ repositories for ITI-42 documents: repoOID=URL,…", func(c *Config) *string { return &c.EPJRepositories }),
-		mk("KJDD_METADATA_PROFILE", "metadata-profile", "metadata validation: norway or ihe", func(c *Config) *string { return &c.MetadataProfile }),
-		mk("KJDD_SPOOL_DIR", "spool-dir", "directory for spooling large MTOM parts", func(c *Config) *string { return &c.SpoolDir }),
-		mk("KJDD_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
-		mk("KJDD_HELSEID_ISSUER", "helseid-issuer", "HelseID issuer URL", func(c *Config) *string { return &c.HelseIDIssuer }),
-		mk("KJDD_HELSEID_AUDIENCE", "helseid-audience", "audience kjdd's access tokens must carry", func(c *Config) *string { return &c.HelseIDAudience }),
-		mk("KJDD_HELSEID_DPOP", "helseid-dpop", "DPoP: required or optional", func(c *Config) *string { return &c.HelseIDDPoP }),
-		mk("KJDD_SAML_ISSUER", "saml-issuer", "issuer of the national gateway's XUA assertions", func(c *Config) *string { return &c.SAMLIssuer }),
-		mk("KJDD_SAML_AUDIENCE", "saml-audience", "audience of the XUA assertions", func(c *Config) *string { return &c.SAMLAudience }),
-		mk("KJDD_SAML_CERTS", "saml-certs", "PEM file of trusted SAML signing certificates", func(c *Config) *string { return &c.SAMLCerts }),
-		mk("KJDD_SCOPE_READ", "scope-read", "scope for query and retrieve", func(c *Config) *string { return &c.ScopeRead }),
-		mk("KJDD_SCOPE_REGISTER", "scope-register", "scope for registration and the sperring API", func(c *Config) *string { return &c.ScopeRegister }),
-		mk("KJDD_SCOPE_AUDIT", "scope-audit", "scope for the audit API", func(c *Config) *string { return &c.ScopeAudit }),
-		mk("KJDD_HOSPITAL_ORGNR", "hospital-orgnr", "organisation number (orgnr_parent) of this hospital", func(c *Config) *string { return &c.HospitalOrgNumber }),
-		mk("KJDD_DEV_KEYS", "dev-keys", "directory of the development issuer's keys", func(c *Config) *string { return &c.DevKeys }),
-		mk("KJDD_OVERRIDE_PURPOSES", "override-purposes", "purposes of use that override document-level sperring", func(c *Config) *string { return &c.OverridePurposes }),
-		mk("KJDD_BLOCKED_VISIBILITY", "blocked-visibility", "hide or obfuscate blocked documents in listings", func(c *Config) *string { return &c.BlockedVisibility }),
-		mk("KJDD_AUDIT_KEY", "audit-key", "base64 of 32 random bytes", func(c *Config) *string { return &c.AuditKey }),
-		{"KJDD_MAX_RESULTS", "max-results", "stored-query result limit",
-			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.MaxResults = n; return err },
-			func(c *Config) string { return strconv.Itoa(c.MaxResults) }},
-		{"KJDD_OBJECT_CACHE", "object-cache", "decoded registry objects kept in memory (0 = none)",
-			func(c *Config, v string) error { n, err := strconv.Atoi(v); c.ObjectCache = n; return err },
-			func(c *Config) string { return strconv.Itoa(c.ObjectCache) }},
-		{"KJDD_MAX_BODY_BYTES", "max-body-bytes", "largest SOAP envelope accepted",
-			func(c *Config, v string) error { n, err := strconv.ParseInt(v, 10, 64); c.MaxBodyBytes = n; return err },
-			func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) }},
-		{"KJDD_MAX_PART_BYTES", "max-part-bytes", "largest MTOM part (document) accepted",
-			func(c *Config, v string) error { n, err := strconv.ParseInt(v, 10, 64); c.MaxPartBytes = n; return err },
-			func(c *Config) string { return strconv.FormatInt(c.MaxPartBytes, 10) }},
+		str("KJDD_LISTEN", "listen", "listen address (host:port)", func(c *Config) *string { return &c.Listen }),
+		text("KJDD_STORE", "store", "store: sqlite:PATH or postgres://…", func(c *Config) *store.DSN { return &c.Store },
+			func(c *Config) string { return c.Store.String() }),
+		str("KJDD_REDIS_URL", "redis-url", "Redis URL; empty = in-process caches (single instance only)", func(c *Config) *string { return &c.RedisURL }),
+		withDev(oid("KJDD_HOME_COMMUNITY_ID", "home-community-id", "homeCommunityId OID of this responding gateway", func(c *Config) *string { return &c.HomeCommunityID }), DevHomeCommunityID),
+		withDev(oid("KJDD_REPOSITORY_UNIQUE_ID", "repository-unique-id", "repositoryUniqueId OID of kjdd's own repository", func(c *Config) *string { return &c.RepositoryUniqueID }), DevRepositoryUniqueID),
+		text("KJDD_EPJ_REPOSITORIES", "epj-repositories", "EPJ repositories for ITI-42 documents: repoOID=URL,…", func(c *Config) *Repositories { return &c.Repositories },
+			func(c *Config) string { return c.Repositories.String() }),
+		str("KJDD_METADATA_PROFILE", "metadata-profile", "metadata validation: norway or ihe", func(c *Config) *string { return &c.MetadataProfile }),
+		str("KJDD_SPOOL_DIR", "spool-dir", "directory for spooling large MTOM parts (empty: the system's)", func(c *Config) *string { return &c.SpoolDir }),
+		text("KJDD_LOG_LEVEL", "log-level", "debug, info, warn or error", func(c *Config) *LogLevel { return &c.LogLevel },
+			func(c *Config) string { return c.LogLevel.String() }),
+		withDev(str("KJDD_HELSEID_ISSUER", "helseid-issuer", "HelseID issuer URL", func(c *Config) *string { return &c.HelseIDIssuer }), "kjdd's own"),
+		str("KJDD_HELSEID_AUDIENCE", "helseid-audience", "audience kjdd's access tokens must carry", func(c *Config) *string { return &c.HelseIDAudience }),
+		withDev(text("KJDD_HELSEID_DPOP", "helseid-dpop", "DPoP: required or optional", func(c *Config) *helseid.DPoPMode { return &c.HelseIDDPoP },
+			func(c *Config) string { return string(c.HelseIDDPoP) }), string(DPoPOptional)),
+		str("KJDD_SAML_ISSUER", "saml-issuer", "issuer of the national gateway's XUA assertions", func(c *Config) *string { return &c.SAMLIssuer }),
+		str("KJDD_SAML_AUDIENCE", "saml-audience", "audience of the XUA assertions", func(c *Config) *string { return &c.SAMLAudience }),
+		str("KJDD_SAML_CERTS", "saml-certs", "PEM file of trusted SAML signing certificates (empty: the x5c of the HelseID JWKS)", func(c *Config) *string { return &c.SAMLCerts }),
+		str("KJDD_SCOPE_READ", "scope-read", "scope for query and retrieve", func(c *Config) *string { return &c.ScopeRead }),
+		str("KJDD_SCOPE_REGISTER", "scope-register", "scope for registration and the sperring API", func(c *Config) *string { return &c.ScopeRegister }),
+		str("KJDD_SCOPE_AUDIT", "scope-audit", "scope for the audit API", func(c *Config) *string { return &c.ScopeAudit }),
+		withDev(str("KJDD_HOSPITAL_ORGNR", "hospital-orgnr", "organisation number (orgnr_parent) of this hospital", func(c *Config) *string { return &c.HospitalOrgNumber }), DevHospitalOrgNumber),
+		str("KJDD_DEV_KEYS", "dev-keys", "directory of the development issuer's keys", func(c *Config) *string { return &c.DevKeys }),
+		text("KJDD_OVERRIDE_PURPOSES", "override-purposes", "purposes of use that override document-level sperring (ETREAT, BTG)", func(c *Config) *OverridePurposes { return &c.OverridePurposes },
+			func(c *Config) string { return c.OverridePurposes.String() }),
+		text("KJDD_BLOCKED_VISIBILITY", "blocked-visibility", "hide or obfuscate blocked documents in listings", func(c *Config) *consent.Visibility { return &c.BlockedVisibility },
+			func(c *Config) string { return c.BlockedVisibility.String() }),
+		withDev(text("KJDD_AUDIT_KEY", "audit-key", "base64 of 32 random bytes, the same on every instance", func(c *Config) *keys.Root { return &c.AuditKey },
+			func(c *Config) string { return c.AuditKey.String() }), "made on first use in KJDD_DEV_KEYS"),
+		integer("KJDD_MAX_RESULTS", "max-results", "stored-query result limit", func(c *Config) *int { return &c.MaxResults }),
+		integer("KJDD_OBJECT_CACHE", "object-cache", "decoded registry objects kept in memory (0 = none)", func(c *Config) *int { return &c.ObjectCache }),
+		integer("KJDD_MAX_BODY_BYTES", "max-body-bytes", "largest SOAP envelope accepted", func(c *Config) *int64 { return &c.MaxBodyBytes }),
+		integer("KJDD_MAX_PART_BYTES", "max-part-bytes", "largest MTOM part (document) accepted", func(c *Config) *int64 { return &c.MaxPartBytes }),
 	}
 }
 
@@ -142,7 +237,7 @@ func Default() Config {
 		ObjectCache:     defaultObjectCache,
 		MaxBodyBytes:    lim.MaxBodyBytes,
 		MaxPartBytes:    lim.MaxPartBytes,
-		LogLevel:        "info",
+		LogLevel:        LogLevel(slog.LevelInfo),
 
 		HelseIDIssuer:     "https://helseid-sts.test.nhn.no",
 		HelseIDAudience:   "nhn:kjdd",
@@ -153,15 +248,15 @@ func Default() Config {
 		ScopeRegister:     "nhn:kjdd/register",
 		ScopeAudit:        "nhn:kjdd/audit",
 		DevKeys:           ".kjdd/dev",
-		OverridePurposes:  "BTG",
-		BlockedVisibility: "hide",
+		OverridePurposes:  slices.Clone(consent.DefaultOverridePurposes),
+		BlockedVisibility: consent.VisibilityHide,
 	}
 }
 
 // DPoP modes.
 const (
-	DPoPRequired = "required"
-	DPoPOptional = "optional"
+	DPoPRequired = helseid.DPoPRequired
+	DPoPOptional = helseid.DPoPOptional
 )
 
 // DevHomeCommunityID and DevRepositoryUniqueID are the ids --dev uses when
@@ -171,27 +266,34 @@ const (
 	DevRepositoryUniqueID = "2.16.578.1.12.4.5.100.1.2"
 )
 
-// Load reads the environment, then args (flags of the same names), and
-// validates. getenv is os.Getenv outside tests.
+// ErrHelp is returned by Load for --help (or -h); Usage then says what
+// there is to configure.
+var ErrHelp = flag.ErrHelp
+
+// Load reads the environment, then args (flags of the same names), each
+// value into its type, and validates. getenv is os.Getenv outside tests.
+// Errors name the variable and never echo a value (it may be a secret).
 func Load(args []string, getenv func(string) string) (Config, error) {
 	c := Default()
 	c.explicit = map[string]bool{}
+	var errs []error
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
-	fs.BoolVar(&c.Dev, "dev", false, "embedded defaults and demo data (never in production)")
+	fs.SetOutput(io.Discard) // errors are returned; Usage is the help
+	fs.Usage = func() {}
+	fs.BoolVar(&c.Dev, "dev", false, "")
 	for _, f := range fields() {
 		if v := getenv(f.env); v != "" {
 			c.explicit[f.env] = true
 			if err := f.set(&c, v); err != nil {
-				return c, fmt.Errorf("%s: invalid value %q", f.env, v)
+				errs = append(errs, fmt.Errorf("%s: %w", f.env, err))
 			}
 		}
 	}
 	for _, f := range fields() {
-		fs.Func(f.flag, f.usage+" ("+f.env+")", func(v string) error {
+		fs.Func(f.flag, f.usage, func(v string) error {
 			c.explicit[f.env] = true
 			if err := f.set(&c, v); err != nil {
-				return fmt.Errorf("invalid value %q", v)
+				errs = append(errs, fmt.Errorf("%s (--%s): %w", f.env, f.flag, err))
 			}
 			return nil
 		})
@@ -202,10 +304,35 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if len(errs) > 0 {
+		return c, errors.Join(errs...)
+	}
 	if c.Dev {
 		c.applyDevDefaults()
 	}
 	return c, c.Validate()
+}
+
+// Usage writes what serve takes: each flag, its variable, its default
+// (and --dev's where it differs) and what it means.
+func Usage(w io.Writer) {
+	d := Default()
+	fmt.Fprintf(w, "Usage: kjdd serve [--dev] [--FLAG VALUE]...\n\n"+
+		"Each setting is an environment variable; the flag beside it overrides it.\n"+
+		"  --dev  embedded defaults and demo data for a first look (never with real patients)\n\n")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  flag\tvariable\tdefault\tmeaning")
+	for _, f := range fields() {
+		def := f.get(&d)
+		if def == "" {
+			def = "(none)"
+		}
+		if f.dev != "" {
+			def += " (--dev: " + f.dev + ")"
+		}
+		fmt.Fprintf(tw, "  --%s\t%s\t%s\t%s\n", f.flag, f.env, def, f.usage)
+	}
+	_ = tw.Flush()
 }
 
 // applyDevDefaults fills what --dev needs for a first look without any
@@ -234,30 +361,32 @@ func (c *Config) applyDevDefaults() {
 // (a synthetic, check-digit-valid number).
 const DevHospitalOrgNumber = "999999999"
 
-// Validate checks the configuration; each message names the variable.
+// Validate checks the configuration and changes nothing; each message
+// names the variable. What could be checked when a value was read (Load)
+// is checked again here, for a Config built in code.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(env, msg string) { errs = append(errs, fmt.Errorf("%s: %s", env, msg)) }
-
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("KJDD_LISTEN", "must be host:port or :port")
-	}
-	switch {
-	case strings.HasPrefix(c.Store, "sqlite:") && len(c.Store) > len("sqlite:"):
-	case strings.HasPrefix(c.Store, "postgres://"), strings.HasPrefix(c.Store, "postgresql://"):
-		if _, err := url.Parse(c.Store); err != nil {
-			bad("KJDD_STORE", "not a valid postgres URL")
+	reread := func(env string, v encoding.TextMarshaler, into encoding.TextUnmarshaler) {
+		b, err := v.MarshalText()
+		if err == nil {
+			err = into.UnmarshalText(b)
 		}
-	default:
-		bad("KJDD_STORE", "must be sqlite:PATH or postgres://…")
+		if err != nil {
+			bad(env, err.Error())
+		}
 	}
+
+	if err := checkListen(c.Listen); err != nil {
+		bad("KJDD_LISTEN", err.Error())
+	}
+	var dsn store.DSN
+	reread("KJDD_STORE", textOf(string(c.Store)), &dsn)
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			bad("KJDD_REDIS_URL", "must be redis://… or rediss://…")
 		}
 	}
-	c.HomeCommunityID = xds.NormalizeOID(c.HomeCommunityID)
-	c.RepositoryUniqueID = xds.NormalizeOID(c.RepositoryUniqueID)
 	if c.HomeCommunityID == "" {
 		bad("KJDD_HOME_COMMUNITY_ID", "required (the OID NHN or the RHF assigned to this community)")
 	} else if !xds.ValidOID(c.HomeCommunityID) {
@@ -268,12 +397,9 @@ func (c *Config) Validate() error {
 	} else if !xds.ValidOID(c.RepositoryUniqueID) {
 		bad("KJDD_REPOSITORY_UNIQUE_ID", "not a valid OID")
 	}
-	repos, err := epj.ParseRepositories(c.EPJRepositories)
-	if err != nil {
-		bad("KJDD_EPJ_REPOSITORIES", err.Error())
-	}
-	c.Repositories = repos
-	if _, ok := repos[c.RepositoryUniqueID]; ok && c.RepositoryUniqueID != "" {
+	var repos Repositories
+	reread("KJDD_EPJ_REPOSITORIES", textOf(c.Repositories.String()), &repos)
+	if _, ok := c.Repositories[c.RepositoryUniqueID]; ok && c.RepositoryUniqueID != "" {
 		bad("KJDD_EPJ_REPOSITORIES", "must not name kjdd's own repository")
 	}
 	if c.MetadataProfile != ProfileNorway && c.MetadataProfile != ProfileIHE {
@@ -323,26 +449,62 @@ func (c *Config) Validate() error {
 	} else if !xds.ValidOrgNumber(c.HospitalOrgNumber) {
 		bad("KJDD_HOSPITAL_ORGNR", "not a valid organisation number")
 	}
-	if c.BlockedVisibility != "hide" && c.BlockedVisibility != "obfuscate" {
+	if c.BlockedVisibility != consent.VisibilityHide && c.BlockedVisibility != consent.VisibilityObfuscate {
 		bad("KJDD_BLOCKED_VISIBILITY", "must be hide or obfuscate")
 	}
-	if strings.TrimSpace(c.OverridePurposes) == "" && c.explicit["KJDD_OVERRIDE_PURPOSES"] {
-		// An explicitly empty list is allowed: no purpose overrides.
-		c.OverridePurposes = ""
-	}
-	if c.AuditKey != "" {
-		if k, err := base64.StdEncoding.DecodeString(c.AuditKey); err != nil || len(k) != 32 {
-			bad("KJDD_AUDIT_KEY", "must be base64 of exactly 32 bytes")
-		}
-	} else if !c.Dev {
+	var purposes OverridePurposes
+	reread("KJDD_OVERRIDE_PURPOSES", textOf(c.OverridePurposes.String()), &purposes)
+	if c.AuditKey.IsZero() && !c.Dev {
 		bad("KJDD_AUDIT_KEY", "required (base64 of 32 random bytes, the same on every instance)")
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
+	switch slog.Level(c.LogLevel) {
+	case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
 	default:
 		bad("KJDD_LOG_LEVEL", "must be debug, info, warn or error")
 	}
 	return errors.Join(errs...)
+}
+
+// textOf lets Validate read a value back through its parser.
+type textOf string
+
+func (t textOf) MarshalText() ([]byte, error) { return []byte(t), nil }
+
+// checkListen accepts what net.Listen("tcp", …) takes for a numeric port:
+// host:port or :port, the host empty, an IP address or a host name, the
+// port 0 to 65535. Checked before anything is opened or created, so that a
+// typo does not leave a database file behind.
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("must be host:port or :port")
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || port == "" || n > 65535 {
+		return errors.New("the port must be a number from 0 to 65535")
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostName(host) {
+		return errors.New("the host must be an IP address or a host name")
+	}
+	return nil
+}
+
+// validHostName is RFC 1123's syntax: dot-separated labels of letters,
+// digits and inner hyphens.
+func validHostName(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Limits returns the wire limits for this configuration.

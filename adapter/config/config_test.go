@@ -1,10 +1,15 @@
 package config
 
 import (
+	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
 	"kjdd/adapter/store"
+	"kjdd/consent"
+	"kjdd/helseid"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -120,5 +125,150 @@ func TestLoad(t *testing.T) {
 func TestObjectCacheDefault(t *testing.T) {
 	if got := Default().ObjectCache; got != store.DefaultObjectCacheSize {
 		t.Fatalf("default KJDD_OBJECT_CACHE %d, store's default %d", got, store.DefaultObjectCacheSize)
+	}
+}
+
+// TestTypedValues: each value is parsed into its type when it is read.
+func TestTypedValues(t *testing.T) {
+	e := map[string]string{
+		"KJDD_HOME_COMMUNITY_ID":    "urn:oid:2.16.578.1.12.4.5.100.1",
+		"KJDD_REPOSITORY_UNIQUE_ID": "urn:oid:2.16.578.1.12.4.5.100.1.2",
+		"KJDD_HOSPITAL_ORGNR":       "983974880",
+		"KJDD_AUDIT_KEY":            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"KJDD_STORE":                "postgres://kjdd:hunter2@db/kjdd",
+		"KJDD_EPJ_REPOSITORIES":     "urn:oid:1.2.3.4=https://epj.example/iti43",
+		"KJDD_HELSEID_DPOP":         "optional",
+		"KJDD_OVERRIDE_PURPOSES":    "etreat,BTG",
+		"KJDD_BLOCKED_VISIBILITY":   "obfuscate",
+		"KJDD_LOG_LEVEL":            "debug",
+	}
+	c, err := Load(nil, env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct{ got, want any }{
+		"store":          {c.Store, store.DSN("postgres://kjdd:hunter2@db/kjdd")},
+		"store printed":  {c.Store.String(), "postgres://kjdd:xxxxx@db/kjdd"},
+		"repository oid": {c.Repositories["1.2.3.4"], "https://epj.example/iti43"},
+		"repository id":  {c.RepositoryUniqueID, "2.16.578.1.12.4.5.100.1.2"},
+		"dpop":           {c.HelseIDDPoP, helseid.DPoPOptional},
+		"purposes":       {strings.Join(c.OverridePurposes, ","), "ETREAT,BTG"},
+		"visibility":     {c.BlockedVisibility, consent.VisibilityObfuscate},
+		"log level":      {slog.Level(c.LogLevel), slog.LevelDebug},
+		"audit key set":  {c.AuditKey.IsZero(), false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Fatalf("%v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+	for _, format := range []string{"%v", "%+v", "%#v"} {
+		if out := fmt.Sprintf(format, c); strings.Contains(out, "hunter2") || strings.Contains(out, "MDEyMzQ1") {
+			t.Errorf("%s of the configuration prints a secret: %s", format, out)
+		}
+	}
+}
+
+// TestValidateOnlyChecks: Validate changes nothing, and catches what a
+// Config built in code got wrong, naming the variable.
+func TestValidateOnlyChecks(t *testing.T) {
+	valid := func() Config {
+		c := Default()
+		c.HomeCommunityID, c.RepositoryUniqueID, c.HospitalOrgNumber = "1.2.3", "1.2.3.4", "983974880"
+		if err := c.AuditKey.UnmarshalText([]byte("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	tests := map[string]struct {
+		change  func(c *Config)
+		wantErr string
+	}{
+		"valid":                      {change: func(*Config) {}},
+		"ordinary purpose overrides": {change: func(c *Config) { c.OverridePurposes = OverridePurposes{"TREAT"} }, wantErr: "KJDD_OVERRIDE_PURPOSES"},
+		"unknown visibility":         {change: func(c *Config) { c.BlockedVisibility = consent.Visibility(7) }, wantErr: "KJDD_BLOCKED_VISIBILITY"},
+		"unknown dpop mode":          {change: func(c *Config) { c.HelseIDDPoP = "sometimes" }, wantErr: "KJDD_HELSEID_DPOP"},
+		"store not a dsn":            {change: func(c *Config) { c.Store = "mysql://x" }, wantErr: "KJDD_STORE"},
+		"listen port out of range":   {change: func(c *Config) { c.Listen = ":65536" }, wantErr: "KJDD_LISTEN"},
+		"odd log level":              {change: func(c *Config) { c.LogLevel = LogLevel(slog.LevelInfo + 2) }, wantErr: "KJDD_LOG_LEVEL"},
+		"repository url not https": {change: func(c *Config) { c.Repositories = Repositories{"1.2.3.9": "http://epj.example/x"} },
+			wantErr: "KJDD_EPJ_REPOSITORIES"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c := valid()
+			tc.change(&c)
+			before := fmt.Sprintf("%#v", c)
+			err := c.Validate()
+			if after := fmt.Sprintf("%#v", c); after != before {
+				t.Errorf("Validate changed the configuration:\n%s\n%s", before, after)
+			}
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Validate() = %v, want an error naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestLoadNeverEchoesValues: a wrong value may be a secret (a DSN with a
+// password, a key); the error names the variable only.
+func TestLoadNeverEchoesValues(t *testing.T) {
+	const secret = "hunter2hunter2"
+	for env, v := range map[string]string{
+		"KJDD_STORE":       "mysql://root:" + secret + "@db/kjdd",
+		"KJDD_AUDIT_KEY":   secret,
+		"KJDD_MAX_RESULTS": secret,
+	} {
+		t.Run(env, func(t *testing.T) {
+			for _, load := range []func() error{
+				func() error {
+					_, err := Load(nil, func(k string) string { return map[string]string{env: v}[k] })
+					return err
+				},
+				func() error {
+					_, err := Load([]string{"--" + fieldFlag(env), v}, func(string) string { return "" })
+					return err
+				},
+			} {
+				err := load()
+				if err == nil || !strings.Contains(err.Error(), env) {
+					t.Fatalf("error %v does not name %s", err, env)
+				}
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("error echoes the value: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func fieldFlag(env string) string {
+	for _, f := range fields() {
+		if f.env == env {
+			return f.flag
+		}
+	}
+	panic(env)
+}
+
+// TestHelpLoad: --help is no error of the configuration.
+func TestHelpLoad(t *testing.T) {
+	if _, err := Load([]string{"--help"}, env(nil)); !errors.Is(err, ErrHelp) {
+		t.Fatalf("Load(--help) = %v, want ErrHelp", err)
+	}
+	var b strings.Builder
+	Usage(&b)
+	for _, f := range fields() {
+		if !strings.Contains(b.String(), "--"+f.flag) || !strings.Contains(b.String(), f.env) {
+			t.Errorf("Usage lacks --%s (%s)", f.flag, f.env)
+		}
 	}
 }

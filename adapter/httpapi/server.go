@@ -15,13 +15,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"kjdd/adapter/registry"
 	"kjdd/xds"
 )
 
+// Registry is every use case the handlers call (*registry.Registry is
+// one); each handler keeps only the narrow interface it declares.
+type Registry interface {
+	querier
+	retriever
+	submitter
+	authorizer
+}
+
 // Options configure the HTTP face.
 type Options struct {
-	Registry *registry.Registry
+	Registry Registry
 	// Reader reads SOAP requests; nil means one of the server's own with
 	// Limits and no memo.
 	Reader *xds.Reader
@@ -42,7 +50,12 @@ type Options struct {
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	reg      *registry.Registry
+	// The use cases, each as the narrow interface its handler declares.
+	query     querier
+	retrieve  retriever
+	submit    submitter
+	authorize authorizer
+
 	limits   xds.Limits
 	reader   *xds.Reader
 	log      *slog.Logger
@@ -60,7 +73,8 @@ func New(o Options) http.Handler {
 	if o.Reader == nil {
 		o.Reader = xds.NewReader(xds.ReaderConfig{Limits: o.Limits})
 	}
-	s := &Server{reg: o.Registry, limits: o.Reader.Limits(), reader: o.Reader, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
+	s := &Server{query: o.Registry, retrieve: o.Registry, submit: o.Registry, authorize: o.Registry,
+		limits: o.Reader.Limits(), reader: o.Reader, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
 	s.metrics.registry.MustRegister(o.Collectors...)
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())

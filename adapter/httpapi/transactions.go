@@ -1,12 +1,32 @@
 package httpapi
 
 import (
+	"context"
 	"io"
 
 	"github.com/gin-gonic/gin"
 
 	"kjdd/adapter/access"
+	"kjdd/adapter/registry"
 	"kjdd/xds"
+)
+
+// The use cases the SOAP handlers call, each declared by the handler that
+// needs it.
+type (
+	// querier serves serveQuery: stored queries (ITI-18, ITI-38).
+	querier interface {
+		Query(ctx context.Context, cred access.Credentials, q *xds.StoredQuery) (*xds.QueryResult, error)
+		HomeCommunityID() string
+	}
+	// retriever serves serveRetrieve (ITI-43, ITI-39).
+	retriever interface {
+		Retrieve(ctx context.Context, cred access.Credentials, reqs []xds.DocumentRequest) (*registry.RetrieveResult, error)
+	}
+	// submitter serves serveRegister (ITI-42, ITI-41).
+	submitter interface {
+		Submit(ctx context.Context, cred access.Credentials, sub *xds.Submission) (xds.RegistryErrors, error)
+	}
 )
 
 // bodyRoot returns the SOAP body's element if it is the expected one, or
@@ -28,13 +48,13 @@ func (s *Server) serveQuery(c *gin.Context, op soapOp, m *xds.Message, cred acce
 	if err != nil {
 		return err
 	}
-	res, err := s.reg.Query(c.Request.Context(), cred, q)
+	res, err := s.query.Query(c.Request.Context(), cred, q)
 	if err != nil {
 		return err
 	}
 	home := ""
 	if cred.Transaction == access.ITI38 {
-		home = s.reg.HomeCommunityID()
+		home = s.query.HomeCommunityID()
 	}
 	s.outcome(cred.Transaction, "success")
 	if op.mtom {
@@ -59,7 +79,7 @@ func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred a
 	if err != nil {
 		return err
 	}
-	res, err := s.reg.Retrieve(c.Request.Context(), cred, reqs)
+	res, err := s.retrieve.Retrieve(c.Request.Context(), cred, reqs)
 	if err != nil {
 		return err
 	}
@@ -115,7 +135,7 @@ func (s *Server) serveRegister(c *gin.Context, op soapOp, m *xds.Message, cred a
 	if err != nil {
 		return err
 	}
-	warnings, err := s.reg.Submit(c.Request.Context(), cred, sub)
+	warnings, err := s.submit.Submit(c.Request.Context(), cred, sub)
 	if err != nil {
 		return err
 	}

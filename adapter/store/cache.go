@@ -6,6 +6,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+
+	"kjdd/internal/lru"
 )
 
 // The decoded-object cache. Decoding a stored object's JSON is most of what
@@ -59,22 +61,12 @@ type cacheKey struct {
 	version int64
 }
 
-// cacheNode is an entry of the LRU list.
-type cacheNode struct {
-	key        cacheKey
-	obj        any // *xds.DocumentEntry, *xds.SubmissionSet, …; never modified
-	prev, next *cacheNode
-}
-
-// objectCache is a bounded LRU of decoded objects, safe for concurrent use.
-// A nil *objectCache caches nothing.
+// objectCache is a bounded LRU of decoded objects (internal/lru), safe for
+// concurrent use: one mutex, so that getAll looks up a whole answer under
+// one lock. A nil *objectCache caches nothing.
 type objectCache struct {
-	mu    sync.Mutex
-	max   int
-	items map[cacheKey]*cacheNode
-	// root is the sentinel of a circular list: root.next is the most
-	// recently used entry, root.prev the least.
-	root cacheNode
+	mu  sync.Mutex
+	lru *lru.Cache[cacheKey, any] // values: *xds.DocumentEntry, *xds.SubmissionSet, …; never modified
 }
 
 // newObjectCache returns a cache of at most max objects, or nil when max is
@@ -83,9 +75,7 @@ func newObjectCache(max int) *objectCache {
 	if max <= 0 {
 		return nil
 	}
-	c := &objectCache{max: max, items: make(map[cacheKey]*cacheNode, min(max, 1024))}
-	c.root.next, c.root.prev = &c.root, &c.root
-	return c
+	return &objectCache{lru: lru.New[cacheKey](lru.Options[any]{Max: max})}
 }
 
 // get returns the object cached under k and marks it recently used.
@@ -95,20 +85,7 @@ func (c *objectCache) get(k cacheKey) (any, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	obj := c.touch(k)
-	return obj, obj != nil
-}
-
-// touch returns the object cached under k, or nil, and marks it recently
-// used. c.mu must be held.
-func (c *objectCache) touch(k cacheKey) any {
-	n, ok := c.items[k]
-	if !ok {
-		return nil
-	}
-	c.unlink(n)
-	c.pushFront(n)
-	return n.obj
+	return c.lru.Get(k)
 }
 
 // getAll looks every key up under one lock, marking those found recently
@@ -124,7 +101,8 @@ func (c *objectCache) getAll(keys []cacheKey, found func(i int, obj any)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, k := range keys {
-		found(i, c.touch(k))
+		obj, _ := c.lru.Get(k)
+		found(i, obj)
 	}
 }
 
@@ -136,18 +114,11 @@ func (c *objectCache) put(k cacheKey, obj any) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.touch(k) != nil {
+	if _, ok := c.lru.Get(k); ok {
 		// A concurrent reader decoded the same row version: same value.
 		return
 	}
-	n := &cacheNode{key: k, obj: obj}
-	c.items[k] = n
-	c.pushFront(n)
-	for len(c.items) > c.max {
-		last := c.root.prev
-		c.unlink(last)
-		delete(c.items, last.key)
-	}
+	c.lru.Add(k, obj)
 }
 
 // len is the number of cached objects.
@@ -157,18 +128,7 @@ func (c *objectCache) len() int {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.items)
-}
-
-func (c *objectCache) unlink(n *cacheNode) {
-	n.prev.next, n.next.prev = n.next, n.prev
-	n.prev, n.next = nil, nil
-}
-
-func (c *objectCache) pushFront(n *cacheNode) {
-	n.prev, n.next = &c.root, c.root.next
-	c.root.next.prev = n
-	c.root.next = n
+	return c.lru.Len()
 }
 
 // newRowVersion draws the row_version of a row being written. Random rather

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -57,3 +59,34 @@ func parseDSN(dsn string) (location, error) {
 	}
 	return location{}, fmt.Errorf("store: unsupported store %q: want sqlite:PATH, sqlite::memory: or postgres://", scheme+":")
 }
+
+// DSN is a KJDD_STORE value, checked when it is read (UnmarshalText), so
+// that a wrong one stops kjdd before anything is opened or created.
+type DSN string
+
+// UnmarshalText accepts what Open accepts. Errors never echo the value.
+func (d *DSN) UnmarshalText(b []byte) error {
+	loc, err := parseDSN(string(b))
+	if err != nil {
+		return err
+	}
+	if loc.dialect.name() == "postgres" {
+		if _, err := url.Parse(string(b)); err != nil {
+			return errors.New("store: not a valid postgres URL")
+		}
+	}
+	*d = DSN(b)
+	return nil
+}
+
+// String is the DSN with a password replaced by "xxxxx", for logs and
+// help texts.
+func (d DSN) String() string {
+	if u, err := url.Parse(string(d)); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return string(d)
+}
+
+// GoString hides a password from %#v as String does from %v.
+func (d DSN) GoString() string { return "store.DSN(" + strconv.Quote(d.String()) + ")" }

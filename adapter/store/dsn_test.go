@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -87,6 +88,47 @@ func TestRebindPostgres(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := (postgresDialect{}).rebind(tc.in); got != tc.want {
 				t.Fatalf("rebind(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDSNText: a DSN is checked when read and never prints a password.
+func TestDSNText(t *testing.T) {
+	tests := map[string]struct {
+		in, printed string
+		wantErr     bool
+	}{
+		"sqlite":             {in: "sqlite:kjdd.db", printed: "sqlite:kjdd.db"},
+		"postgres":           {in: "postgres://kjdd@db/kjdd", printed: "postgres://kjdd@db/kjdd"},
+		"postgres password":  {in: "postgres://kjdd:hunter2@db/kjdd", printed: "postgres://kjdd:xxxxx@db/kjdd"},
+		"fail/mysql":         {in: "mysql://root:hunter2@db/kjdd", wantErr: true},
+		"fail/sqlite:":       {in: "sqlite:", wantErr: true},
+		"fail/postgres junk": {in: "postgres://kjdd:hunter2@db:port/kjdd", wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var d DSN
+			err := d.UnmarshalText([]byte(tc.in))
+			if tc.wantErr {
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				if strings.Contains(err.Error(), "hunter2") {
+					t.Fatalf("error echoes the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, out := range []string{d.String(), fmt.Sprintf("%v", d), fmt.Sprintf("%#v", d)} {
+				if !strings.Contains(out, tc.printed) || strings.Contains(out, "hunter2") {
+					t.Errorf("printed %q, want %q", out, tc.printed)
+				}
+			}
+			if string(d) != tc.in {
+				t.Errorf("DSN %q, want the value as read", string(d))
 			}
 		})
 	}

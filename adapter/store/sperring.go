@@ -14,11 +14,13 @@ import (
 	"fmt"
 	"time"
 
+	"kjdd/adapter/keys"
 	"kjdd/consent"
 )
 
 // SperringKeys are the secrets of the sperring tables. Every instance on
-// one database must use the same keys; derive them from KJDD_AUDIT_KEY.
+// one database must use the same keys: package keys derives them from
+// KJDD_AUDIT_KEY.
 type SperringKeys struct {
 	// Index keys patient_key, the keyed hash a patient's records are found
 	// by; at least consent.MinKeyLength bytes.
@@ -47,9 +49,6 @@ type SperringRecords struct {
 	Now func() time.Time
 }
 
-// keyCheckLabel is hashed under the index key into sperring_key_check.
-const keyCheckLabel = "kjdd sperring key check v1"
-
 // SperringRecords returns the store's sperring records under keys. It
 // records the index key's check value on first use and fails with
 // ErrSperringKeyChanged when the database was written under another key.
@@ -76,7 +75,9 @@ func (s *Store) SperringRecords(ctx context.Context, keys SperringKeys) (*Sperri
 }
 
 func (r *SperringRecords) checkKey(ctx context.Context) error {
-	want := r.patientKey(keyCheckLabel)
+	// What the check value is belongs to package keys; keeping it and
+	// comparing is the store's.
+	want := keys.CheckValue(r.index, keys.SperringIndexCheck)
 	d := r.s.d
 	if _, err := r.s.w.ExecContext(ctx, d.rebind(`INSERT INTO sperring_key_check (name, check_value) VALUES ('index', ?) ON CONFLICT (name) DO NOTHING`), want); err != nil {
 		return fmt.Errorf("store: sperring key check: %w", d.classify(err))

@@ -75,10 +75,7 @@ func buildAuthentication(ctx context.Context, cfg config.Config, addr net.Addr, 
 	} else {
 		replay = helseid.NewMemoryReplayCache(0)
 	}
-	dpop, err := helseid.ParseDPoPMode(cfg.HelseIDDPoP)
-	if err != nil {
-		return nil, fmt.Errorf("KJDD_HELSEID_DPOP: %w", err)
-	}
+	dpop := cfg.HelseIDDPoP
 	h, err := access.NewHelseID(access.HelseIDConfig{
 		Issuer:            cfg.HelseIDIssuer,
 		Audience:          cfg.HelseIDAudience,

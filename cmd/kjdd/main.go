@@ -24,22 +24,21 @@ import (
 	"kjdd/adapter/devdata"
 	"kjdd/adapter/epj"
 	"kjdd/adapter/httpapi"
+	"kjdd/adapter/keys"
 	"kjdd/adapter/registry"
+	"kjdd/adapter/sperring"
 	"kjdd/adapter/store"
 	"kjdd/adapter/telemetry"
 	"kjdd/xds"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 const usage = `kjdd shares a hospital's EPJ documents with kjernejournal (IHE XCA/XDS.b).
 
 Usage:
-  kjdd serve [--dev] [--listen ADDR] [--store DSN] [...]   run (flags override KJDD_* variables)
+  kjdd serve [--dev] [--listen ADDR] [--store DSN] [...]   run (flags override KJDD_* variables; serve --help lists them)
   kjdd dev token [--client] [--scope S]... [...]            print an access token of serve --dev's issuer
   kjdd dev saml --patient FNR [...]                         print a signed XUA assertion of serve --dev's signer
-  kjdd version                                             print the version
+  kjdd version                                             print the module version and VCS revision
 `
 
 func main() {
@@ -53,15 +52,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "serve":
-		if err := serve(args[1:], stderr); err != nil {
+		err := serve(args[1:], stderr)
+		if errors.Is(err, config.ErrHelp) {
+			config.Usage(stdout)
+			return 0
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, "kjdd:", err)
 			return 1
 		}
 		return 0
 	case "dev":
 		return devCommand(args[1:], os.Getenv, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "kjdd", version)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "kjdd", version())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -74,6 +78,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func serve(args []string, stderr io.Writer) error {
 	cfg, err := config.Load(args, os.Getenv)
+	if errors.Is(err, config.ErrHelp) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -89,7 +96,16 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(ctx, cfg.Store, store.WithObjectCache(cfg.ObjectCache))
+	// Listen first: --dev's issuer URL is this listener's address, and an
+	// address that cannot be had must stop kjdd before the store file or
+	// any development key is created.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("KJDD_LISTEN: %w", err)
+	}
+	defer ln.Close()
+
+	st, err := store.Open(ctx, string(cfg.Store), store.WithObjectCache(cfg.ObjectCache))
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -99,13 +115,6 @@ func serve(args []string, stderr io.Writer) error {
 	if len(cfg.Repositories) > 0 {
 		epjClient = epj.NewClient(cfg.Repositories, epj.Options{Limits: cfg.Limits()})
 	}
-
-	// Listen first: --dev's issuer URL is this listener's address.
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
 
 	rdb, err := newRedis(cfg, log)
 	if err != nil {
@@ -118,18 +127,22 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
 	}
-	spr, err := buildSperring(ctx, cfg, st, rdb, log)
+	root, err := keys.Load(cfg.AuditKey, cfg.Dev, cfg.DevKeys, log)
+	if err != nil {
+		return err
+	}
+	spr, err := sperring.New(ctx, st, sperring.Settings{
+		Keys: root.Sperring(), OverridePurposes: cfg.OverridePurposes, Visibility: cfg.BlockedVisibility, Redis: rdb, Logger: log,
+	})
 	if err != nil {
 		return fmt.Errorf("sperring: %w", err)
 	}
-	if spr.close != nil {
-		// Before the Redis client closes (deferred earlier, so later).
-		defer func() {
-			if err := spr.close(); err != nil {
-				log.Warn("sperring cache did not stop cleanly", "err", err)
-			}
-		}()
-	}
+	// Before the Redis client closes (deferred earlier, so later).
+	defer func() {
+		if err := spr.Close(); err != nil {
+			log.Warn("sperring cache did not stop cleanly", "err", err)
+		}
+	}()
 
 	validation := xds.DefaultValidationOptions(xds.ITI42)
 	validation.Norwegian = cfg.MetadataProfile == config.ProfileNorway
@@ -139,8 +152,8 @@ func serve(args []string, stderr io.Writer) error {
 		RepositoryUniqueID: cfg.RepositoryUniqueID,
 		Validation:         validation,
 		MaxResults:         cfg.MaxResults,
-		OnRegistered:       spr.onRegistered,
-	}, epjClient, access.Compose(auth.authenticator, spr.policy))
+		OnRegistered:       spr.OnRegistered,
+	}, epjClient, access.Compose(auth.authenticator, spr.Policy))
 
 	if cfg.Dev {
 		if err := devdata.Seed(ctx, reg); err != nil {
@@ -154,10 +167,10 @@ func serve(args []string, stderr io.Writer) error {
 		Registry:   reg,
 		Reader:     reader,
 		Logger:     log,
-		Ready:      readiness(st.Ping, auth.ready, spr.ready, rdb),
+		Ready:      readiness(st.Ping, auth.ready, spr.Ready, rdb),
 		DevHelseID: auth.devHandler,
-		Sperring:   spr.service,
-		Collectors: append(spr.collectors, caches),
+		Sperring:   spr.Service,
+		Collectors: append(spr.Collectors, caches),
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -169,7 +182,7 @@ func serve(args []string, stderr io.Writer) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("kjdd listening", "addr", ln.Addr().String(), "home_community_id", cfg.HomeCommunityID,
-		"repository_unique_id", cfg.RepositoryUniqueID, "metadata_profile", cfg.MetadataProfile, "version", version)
+		"repository_unique_id", cfg.RepositoryUniqueID, "metadata_profile", cfg.MetadataProfile, "version", version())
 
 	select {
 	case err := <-errc:
@@ -187,10 +200,8 @@ func serve(args []string, stderr io.Writer) error {
 	return nil
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+func newLogger(w io.Writer, level config.LogLevel) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.Level(level)}))
 }
 
 // readiness names the checks of /readyz; nil ones are left out. Redis,
