@@ -26,6 +26,8 @@ type Options struct {
 	// Reader reads SOAP requests; nil means one of the server's own with
 	// Limits and no memo.
 	Reader *xds.Reader
+	// Writer writes SOAP answers; nil writes without a fragment cache.
+	Writer *xds.Writer
 	Limits xds.Limits
 	Logger *slog.Logger
 	// Ready reports whether the process can serve (store, caches, key
@@ -43,9 +45,12 @@ type Options struct {
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	reg      *registry.Registry
-	limits   xds.Limits
-	reader   *xds.Reader
+	reg    *registry.Registry
+	limits xds.Limits
+	reader *xds.Reader
+	writer *xds.Writer
+	// answers recycles the buffers answers are written into.
+	answers  sync.Pool
 	log      *slog.Logger
 	ready    func(ctx context.Context) error
 	metrics  *metrics
@@ -61,7 +66,8 @@ func New(o Options) http.Handler {
 	if o.Reader == nil {
 		o.Reader = xds.NewReader(xds.ReaderConfig{Limits: o.Limits})
 	}
-	s := &Server{reg: o.Registry, limits: o.Reader.Limits(), reader: o.Reader, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
+	s := &Server{reg: o.Registry, limits: o.Reader.Limits(), reader: o.Reader, writer: o.Writer, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
+	s.answers.New = func() any { b := make([]byte, 0, 128<<10); return &b }
 	s.metrics.registry.MustRegister(o.Collectors...)
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())
