@@ -30,8 +30,29 @@ type Slot struct {
 	Values []string `json:"values"`
 }
 
+// Revision names one stored version of a registry object: the row the store
+// keeps it in and the version the store wrote with it (adapter/store). The
+// store never writes two different objects under one Revision, so two
+// objects with the same non-zero Revision are equal in every field, and what
+// is rendered of one serves the other (the writer's fragment cache). The
+// zero Revision means the object is not a stored version: new in a
+// submission, or made in memory, such as an obfuscated copy. An object
+// modified after it was read is no longer its stored version either; whoever
+// modifies a copy clears its Revision (checked builds verify every reuse,
+// rim_write_cache.go).
+type Revision struct {
+	Row, Version int64
+}
+
+// IsZero reports that r names no stored version.
+func (r Revision) IsZero() bool { return r == Revision{} }
+
 // DocumentEntry is the XDS DocumentEntry (rim:ExtrinsicObject).
 type DocumentEntry struct {
+	// Revision is the stored version the object was read as; not stored
+	// itself.
+	Revision Revision `json:"-"`
+
 	EntryUUID  string `json:"entryUUID"` // @id; symbolic in a submission until assigned
 	LogicalID  string `json:"lid,omitempty"`
 	Version    string `json:"version,omitempty"` // VersionInfo@versionName, "1" when registered
@@ -78,6 +99,8 @@ type DocumentEntry struct {
 // SubmissionSet is the XDS SubmissionSet (rim:RegistryPackage classified as
 // SubmissionSet).
 type SubmissionSet struct {
+	Revision Revision `json:"-"` // as DocumentEntry.Revision
+
 	EntryUUID          string   `json:"entryUUID"`
 	LogicalID          string   `json:"lid,omitempty"`
 	UniqueID           string   `json:"uniqueId"`
@@ -96,6 +119,8 @@ type SubmissionSet struct {
 
 // Folder is the XDS Folder (rim:RegistryPackage classified as Folder).
 type Folder struct {
+	Revision Revision `json:"-"` // as DocumentEntry.Revision
+
 	EntryUUID      string `json:"entryUUID"`
 	LogicalID      string `json:"lid,omitempty"`
 	UniqueID       string `json:"uniqueId"`
@@ -111,6 +136,8 @@ type Folder struct {
 
 // Association is an ebRIM Association between two registry objects.
 type Association struct {
+	Revision Revision `json:"-"` // as DocumentEntry.Revision
+
 	EntryUUID string `json:"entryUUID"`
 	Type      string `json:"type"`   // full URN, e.g. AssocHasMember, AssocRPLC
 	Source    string `json:"source"` // sourceObject (entryUUID)

@@ -65,6 +65,16 @@ func (w *MTOMWriter) NewContentID() string {
 // WriteRoot writes the root part: doc, serialised as is. It must be the
 // first call after NewMTOMWriter.
 func (w *MTOMWriter) WriteRoot(doc *etree.Document) error {
+	b, err := doc.WriteToBytes()
+	if err != nil {
+		return err
+	}
+	return w.WriteRootBytes(b)
+}
+
+// WriteRootBytes writes the root part: envelope, a serialised SOAP
+// envelope. It must be the first call after NewMTOMWriter.
+func (w *MTOMWriter) WriteRootBytes(envelope []byte) error {
 	if w.closed || w.root {
 		return errors.New("xds: MTOM root part written twice or after Close")
 	}
@@ -77,7 +87,7 @@ func (w *MTOMWriter) WriteRoot(doc *etree.Document) error {
 		return err
 	}
 	w.root = true
-	_, err = doc.WriteTo(p)
+	_, err = p.Write(envelope)
 	return err
 }
 

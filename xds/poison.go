@@ -19,8 +19,8 @@ import (
 // releasedName is what a poisoned token reads as.
 const releasedName = "kjdd-element-used-after-Message.Close"
 
-// poisonReleased tells release to poison instead of reusing.
-var poisonReleased = raceEnabled || poisonTag || testing.Testing()
+// checkedBuild tells release to poison instead of reusing.
+var checkedBuild = raceEnabled || poisonTag || testing.Testing()
 
 // poisonSlabs poisons every token of s.
 func poisonSlabs(s *treeSlabs) {
@@ -46,7 +46,7 @@ func poisonSlabs(s *treeSlabs) {
 
 // mustBeLive panics when el is a poisoned element: a use after Close.
 func mustBeLive(el *etree.Element) {
-	if poisonReleased && el != nil && el.Tag == releasedName {
+	if checkedBuild && el != nil && el.Tag == releasedName {
 		panic("xds: an element of a message was used after Message.Close")
 	}
 }

@@ -410,6 +410,9 @@ func TestRenderRegistryResponse(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			el := xds.RenderRegistryResponse(tc.errs)
 			rimValidateXSD(t, rimRender(t, el, false))
+			if got, want := xds.AppendRegistryResponse(nil, tc.errs), rimRender(t, el, false); !bytes.Equal(got, want) {
+				t.Fatalf("the writer wrote\n%s\nthe tree renderer\n%s", got, want)
+			}
 			if el.Tag != "RegistryResponse" || el.NamespaceURI() != xds.NSRS {
 				t.Errorf("root is {%s}%s", el.NamespaceURI(), el.Tag)
 			}
@@ -422,9 +425,12 @@ func TestRenderRegistryResponse(t *testing.T) {
 }
 
 func TestRenderedErrorsNeverCarryANationalID(t *testing.T) {
-	el := xds.RenderRegistryResponse(xds.RegistryErrors{xds.NewError(xds.XDSUnknownPatientID, "patient "+rimFNR+" unknown")})
-	if out := rimRender(t, el, false); bytes.Contains(out, []byte(rimFNR)) {
+	errs := xds.RegistryErrors{xds.NewError(xds.XDSUnknownPatientID, "patient "+rimFNR+" unknown")}
+	if out := rimRender(t, xds.RenderRegistryResponse(errs), false); bytes.Contains(out, []byte(rimFNR)) {
 		t.Errorf("response carries a national id:\n%s", out)
+	}
+	if out := xds.AppendRegistryResponse(nil, errs); bytes.Contains(out, []byte(rimFNR)) {
+		t.Errorf("written response carries a national id:\n%s", out)
 	}
 }
 
@@ -470,6 +476,9 @@ func TestRenderRetrieveDocumentSetResponse(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			el := xds.RenderRetrieveDocumentSetResponse(tc.docs, tc.errs)
 			out := rimRender(t, el, false)
+			if got := xds.AppendRetrieveDocumentSetResponse(nil, tc.docs, tc.errs); !bytes.Equal(got, out) {
+				t.Fatalf("the writer wrote\n%s\nthe tree renderer\n%s", got, out)
+			}
 			rimValidateXSD(t, rimReconstituteXOP(t, out))
 			resp := rimFind(el, xds.NSRS, "RegistryResponse")
 			if got := resp.SelectAttrValue("status", ""); got != tc.wantStatus {

@@ -2,29 +2,41 @@ package xds
 
 import (
 	"crypto/sha1"
+	"net/url"
 	"strconv"
 	"unicode/utf8"
 )
 
-// The streaming renderer. RenderAdhocQueryResponse builds an etree tree,
-// which is convenient to inspect and to embed, but an ITI-38 answer of
-// twenty DocumentEntries has thousands of nodes that are built only to be
-// serialised once. AppendAdhocQueryResponse writes the same answer straight
-// into a byte slice (copying objects it rendered before from the fragment
-// cache, rim_write_cache.go): byte for byte what etree writes for the tree (default
-// WriteSettings: "<a/>" for an element without children, attribute values
-// in double quotes, &amp; &lt; &gt; &apos; &quot; escaped, characters that
-// XML 1.0 does not allow replaced with U+FFFD). rim_write_test.go holds
-// the two renderers to that, on the golden cases and on randomised models.
+// The writer. Every answer kjdd gives is written here, straight into a
+// byte slice: query responses (LeafClass and ObjectRef, with results or
+// errors only, ITI-18 and ITI-38), registry responses (ITI-41, ITI-42) and
+// retrieve responses (ITI-43, ITI-39). Objects rendered before are copied
+// from the fragment cache (rim_write_cache.go). The bytes are what etree
+// would write for the corresponding tree (default WriteSettings: "<a/>" for
+// an element without children, attribute values in double quotes, &amp;
+// &lt; &gt; &apos; &quot; escaped, characters that XML 1.0 does not allow
+// replaced with U+FFFD); rim_write_test.go holds the writer to the tree
+// renderer kept as its oracle in rim_render_oracle_test.go, on the golden
+// cases and on randomised models.
 
-// AppendAdhocQueryResponse appends to dst the query:AdhocQueryResponse that
-// RenderAdhocQueryResponse(res, returnType, home, errs) renders, serialised
-// as etree serialises it, and returns the extended slice.
-func AppendAdhocQueryResponse(dst []byte, res *QueryResult, returnType, home string, errs RegistryErrors) []byte {
+// AppendAdhocQueryResponse appends to dst the query:AdhocQueryResponse
+// (ITI-18, ITI-38) and returns the extended slice. With returnType
+// ObjectRef every object is an rim:ObjectRef; otherwise (LeafClass)
+// DocumentEntries, SubmissionSets and Folders are written in full with
+// every slot, classification and external identifier, then Associations,
+// then res.ObjectRefs. When home is non-empty (a responding gateway) every
+// returned object carries home="urn:oid:<home>"; otherwise an object's own
+// Home, if any. Status is Success without error-severity entries in errs,
+// PartialSuccess with results and errors, Failure with errors only. A nil
+// res is an answer with errors only.
+func (wr *Writer) AppendAdhocQueryResponse(dst []byte, res *QueryResult, returnType, home string, errs RegistryErrors) []byte {
 	if res == nil {
 		res = &QueryResult{}
 	}
 	w := rimWriter{b: dst}
+	if wr != nil {
+		w.cache = wr.fragments
+	}
 	w.start("query:AdhocQueryResponse")
 	w.attr("xmlns:query", NSQuery)
 	w.attr("xmlns:rs", NSRS)
@@ -49,16 +61,16 @@ func AppendAdhocQueryResponse(dst []byte, res *QueryResult, returnType, home str
 		}
 	} else {
 		for _, d := range res.DocumentEntries {
-			writeCached(&w, fragmentDocumentEntry, d.EntryUUID, d, equalDocumentEntry, cloneDocumentEntry, w.documentEntry)
+			writeCached(&w, fragmentDocumentEntry, d.Revision, d, w.documentEntry)
 		}
 		for _, s := range res.SubmissionSets {
-			writeCached(&w, fragmentSubmissionSet, s.EntryUUID, s, equalSubmissionSet, cloneSubmissionSet, w.submissionSet)
+			writeCached(&w, fragmentSubmissionSet, s.Revision, s, w.submissionSet)
 		}
 		for _, f := range res.Folders {
-			writeCached(&w, fragmentFolder, f.EntryUUID, f, equalFolder, cloneFolder, w.folder)
+			writeCached(&w, fragmentFolder, f.Revision, f, w.folder)
 		}
 		for _, a := range res.Associations {
-			writeCached(&w, fragmentAssociation, a.EntryUUID, a, equalAssociation, cloneAssociation, w.association)
+			writeCached(&w, fragmentAssociation, a.Revision, a, w.association)
 		}
 	}
 	for _, o := range res.ObjectRefs {
@@ -69,16 +81,108 @@ func AppendAdhocQueryResponse(dst []byte, res *QueryResult, returnType, home str
 	return w.b
 }
 
+// AppendRegistryResponse appends to dst the rs:RegistryResponse of ITI-41
+// and ITI-42: status Failure when errs holds an error-severity entry,
+// Success otherwise, and the RegistryErrorList when errs is not empty.
+func AppendRegistryResponse(dst []byte, errs RegistryErrors) []byte {
+	w := rimWriter{b: dst}
+	status := ResponseSuccess
+	if hasErrors(errs) {
+		status = ResponseFailure
+	}
+	w.start("rs:RegistryResponse")
+	w.attr("xmlns:rs", NSRS)
+	w.attr("status", status)
+	w.errorList(errs)
+	w.end("rs:RegistryResponse")
+	return w.b
+}
+
+// RetrievedDocument is one DocumentResponse of an ITI-43/ITI-39 response.
+// The content travels as an MTOM part; ContentID is that part's Content-ID
+// without angle brackets.
+type RetrievedDocument struct {
+	HomeCommunityID    string // bare or urn:oid:; emitted as urn:oid:, omitted when empty
+	RepositoryUniqueID string
+	DocumentUniqueID   string
+	MimeType           string
+	ContentID          string
+}
+
+// AppendRetrieveDocumentSetResponse appends to dst the
+// xdsb:RetrieveDocumentSetResponse of ITI-43 and ITI-39, whose documents
+// are xop:Include references to MTOM parts. Status is Success when there
+// are documents and no error-severity entries, PartialSuccess with
+// documents and errors, Failure without documents.
+func AppendRetrieveDocumentSetResponse(dst []byte, docs []RetrievedDocument, errs RegistryErrors) []byte {
+	w := rimWriter{b: dst}
+	w.start("xdsb:RetrieveDocumentSetResponse")
+	w.attr("xmlns:xdsb", NSXDSB)
+	w.attr("xmlns:rs", NSRS)
+	w.attr("xmlns:xop", NSXOP)
+	status := ResponseSuccess
+	switch {
+	case len(docs) == 0:
+		status = ResponseFailure
+	case hasErrors(errs):
+		status = ResponsePartialSuccess
+	}
+	w.start("rs:RegistryResponse")
+	w.attr("status", status)
+	w.errorList(errs)
+	w.end("rs:RegistryResponse")
+	for _, d := range docs {
+		w.start("xdsb:DocumentResponse")
+		if d.HomeCommunityID != "" {
+			w.textElem("xdsb:HomeCommunityId", URNOID(d.HomeCommunityID))
+		}
+		w.textElem("xdsb:RepositoryUniqueId", d.RepositoryUniqueID)
+		w.textElem("xdsb:DocumentUniqueId", d.DocumentUniqueID)
+		w.textElem("xdsb:mimeType", d.MimeType)
+		w.start("xdsb:Document")
+		w.start("xop:Include")
+		// A cid: URL carries the Content-ID %-escaped (RFC 2392).
+		w.attr("href", "cid:"+url.PathEscape(d.ContentID))
+		w.end("xop:Include")
+		w.end("xdsb:Document")
+		w.end("xdsb:DocumentResponse")
+	}
+	w.end("xdsb:RetrieveDocumentSetResponse")
+	return w.b
+}
+
+// hasErrors is RegistryErrors.HasErrors tolerating nil entries.
+func hasErrors(errs RegistryErrors) bool {
+	for _, e := range errs {
+		if e != nil && !e.IsWarning() {
+			return true
+		}
+	}
+	return false
+}
+
+// responseStatus is the ebRS status of a response with or without results.
+func responseStatus(hasResults bool, errs RegistryErrors) string {
+	switch {
+	case !hasErrors(errs):
+		return ResponseSuccess
+	case hasResults:
+		return ResponsePartialSuccess
+	}
+	return ResponseFailure
+}
+
 // rimWriter appends XML to b. Like etree it writes "<a/>" for an element
 // that got no child, so a start tag stays open until the element's first
 // child, text or end.
 type rimWriter struct {
 	b []byte
 	// open: the innermost start tag still lacks its '>'.
-	open bool
-	home string   // as rimRenderer.home
-	sub  int      // as rimRenderer.sub
-	ns   [16]byte // the current owner's namespace (derivedNamespace)
+	open  bool
+	home  string // normalised home every object carries, or empty
+	cache *fragmentCache
+	sub   int      // as rimRenderer.sub
+	ns    [16]byte // the current owner's namespace (derivedNamespace)
 }
 
 // start opens the element tag (prefix:local as written).

@@ -3,176 +3,94 @@ package xds
 import (
 	"bytes"
 	"fmt"
-	"reflect"
 	"sync"
 	"testing"
 
 	"github.com/beevik/etree"
 )
 
-// fillValue sets every field of v, recursively, to a non-zero value:
-// strings, numbers, true, and slices of one filled element.
-func fillValue(v reflect.Value) {
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString("v")
-	case reflect.Int, reflect.Int64:
-		v.SetInt(7)
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Struct:
-		for i := range v.NumField() {
-			fillValue(v.Field(i))
-		}
-	case reflect.Slice:
-		s := reflect.MakeSlice(v.Type(), 1, 1)
-		fillValue(s.Index(0))
-		v.Set(s)
-	default:
-		panic("fillValue: unhandled kind " + v.Kind().String())
+// TestFragmentKeyedByRevision: a fragment is reused for the same stored
+// version of an object only, for the same home; an object without a
+// Revision is rendered afresh every time; and in checked builds an object
+// changed under its Revision is caught at its next reuse instead of being
+// answered with its old XML.
+func TestFragmentKeyedByRevision(t *testing.T) {
+	entry := func(title string, r Revision) *DocumentEntry {
+		return &DocumentEntry{Revision: r, EntryUUID: "urn:uuid:00000000-0000-4000-8000-000000000001", UniqueID: "1.2.3",
+			PatientID: "p", Status: "s", Title: title, ClassCode: Code{Code: "c", Scheme: "s"}}
 	}
-}
-
-// deepCopyValue returns a copy of v that shares no slice with it.
-func deepCopyValue(v reflect.Value) reflect.Value {
-	out := reflect.New(v.Type()).Elem()
-	switch v.Kind() {
-	case reflect.Struct:
-		for i := range v.NumField() {
-			out.Field(i).Set(deepCopyValue(v.Field(i)))
+	oracle := func(d *DocumentEntry, home string) []byte {
+		t.Helper()
+		doc := etree.NewDocument()
+		doc.SetRoot(RenderAdhocQueryResponse(&QueryResult{DocumentEntries: []*DocumentEntry{d}}, ReturnLeafClass, home, nil))
+		b, err := doc.WriteToBytes()
+		if err != nil {
+			t.Fatal(err)
 		}
-	case reflect.Slice:
-		if v.IsNil() {
-			return out
-		}
-		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		for i := range v.Len() {
-			s.Index(i).Set(deepCopyValue(v.Index(i)))
-		}
-		out.Set(s)
-	default:
-		out.Set(v)
+		return b
 	}
-	return out
-}
-
-// mutator changes one leaf of a value (a field, a slice's length, a field
-// of a slice's first element) and names it.
-type mutator struct {
-	name   string
-	mutate func(v reflect.Value)
-}
-
-// mutators lists one mutator per leaf of type t.
-func mutators(t reflect.Type) []mutator {
-	switch t.Kind() {
-	case reflect.String:
-		return []mutator{{"", func(v reflect.Value) { v.SetString(v.String() + "!") }}}
-	case reflect.Int, reflect.Int64:
-		return []mutator{{"", func(v reflect.Value) { v.SetInt(v.Int() + 1) }}}
-	case reflect.Bool:
-		return []mutator{{"", func(v reflect.Value) { v.SetBool(!v.Bool()) }}}
-	case reflect.Struct:
-		var out []mutator
-		for i := range t.NumField() {
-			for _, m := range mutators(t.Field(i).Type) {
-				out = append(out, mutator{"." + t.Field(i).Name + m.name, func(v reflect.Value) { m.mutate(v.Field(i)) }})
-			}
-		}
-		return out
-	case reflect.Slice:
-		out := []mutator{
-			{" longer", func(v reflect.Value) { v.Set(reflect.Append(v, v.Index(0))) }},
-			{" emptied", func(v reflect.Value) { v.Set(v.Slice(0, 0)) }},
-		}
-		for _, m := range mutators(t.Elem()) {
-			out = append(out, mutator{"[0]" + m.name, func(v reflect.Value) { m.mutate(v.Index(0)) }})
-		}
-		return out
+	w := NewWriter(WriterConfig{FragmentCacheBytes: DefaultFragmentCacheBytes})
+	write := func(d *DocumentEntry, home string) []byte {
+		return w.AppendAdhocQueryResponse(nil, &QueryResult{DocumentEntries: []*DocumentEntry{d}}, ReturnLeafClass, home, nil)
 	}
-	panic("mutators: unhandled kind " + t.Kind().String())
-}
-
-// TestFragmentEqualityCoversEveryField changes each field of each cached
-// model type in turn (recursively, slices included) and wants the equality
-// that guards the fragment cache to notice: a field it missed would let a
-// changed object be answered with its old XML. It also wants the cache's
-// copies to share no slice with the original.
-func TestFragmentEqualityCoversEveryField(t *testing.T) {
-	tests := map[string]struct {
-		obj   any // pointer to the model type
-		equal func(a, b any) bool
-		clone func(a any) any
+	cases := []struct {
+		name string
+		obj  *DocumentEntry
+		home string
 	}{
-		"DocumentEntry": {&DocumentEntry{},
-			func(a, b any) bool { return equalDocumentEntry(a.(*DocumentEntry), b.(*DocumentEntry)) },
-			func(a any) any { return cloneDocumentEntry(a.(*DocumentEntry)) }},
-		"SubmissionSet": {&SubmissionSet{},
-			func(a, b any) bool { return equalSubmissionSet(a.(*SubmissionSet), b.(*SubmissionSet)) },
-			func(a any) any { return cloneSubmissionSet(a.(*SubmissionSet)) }},
-		"Folder": {&Folder{},
-			func(a, b any) bool { return equalFolder(a.(*Folder), b.(*Folder)) },
-			func(a any) any { return cloneFolder(a.(*Folder)) }},
-		"Association": {&Association{},
-			func(a, b any) bool { return equalAssociation(a.(*Association), b.(*Association)) },
-			func(a any) any { return cloneAssociation(a.(*Association)) }},
+		{"first version", entry("one", Revision{Row: 1, Version: 10}), "1.2.3"},
+		{"first version again", entry("one", Revision{Row: 1, Version: 10}), "1.2.3"},
+		{"first version, another home", entry("one", Revision{Row: 1, Version: 10}), "1.2.4"},
+		{"the row updated", entry("two", Revision{Row: 1, Version: 11}), "1.2.3"},
+		{"another row, same content", entry("one", Revision{Row: 2, Version: 10}), "1.2.3"},
+		{"no revision", entry("three", Revision{}), "1.2.3"},
+		{"no revision, changed", entry("four", Revision{}), "1.2.3"},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			base := reflect.ValueOf(tc.obj)
-			fillValue(base.Elem())
-			same := deepCopyValue(base.Elem()).Addr()
-			if !tc.equal(base.Interface(), same.Interface()) {
-				t.Fatal("a deep copy is not equal")
-			}
-			ms := mutators(base.Elem().Type())
-			for _, m := range ms {
-				changed := deepCopyValue(base.Elem()).Addr()
-				m.mutate(changed.Elem())
-				if tc.equal(base.Interface(), changed.Interface()) {
-					t.Errorf("a change of %s%s goes unnoticed", name, m.name)
-				}
-			}
-			// The cache's copy is its own: changing it anywhere leaves
-			// the original as it was.
-			pristine := deepCopyValue(base.Elem())
-			for _, m := range ms {
-				c := reflect.ValueOf(tc.clone(base.Interface()))
-				if !tc.equal(base.Interface(), c.Interface()) {
-					t.Fatal("the clone is not equal to the original")
-				}
-				m.mutate(c.Elem())
-				if !reflect.DeepEqual(base.Elem().Interface(), pristine.Interface()) {
-					t.Fatalf("changing the clone's %s changed the original", m.name)
-				}
-			}
-		})
+	for _, tc := range cases {
+		if got, want := write(tc.obj, tc.home), oracle(tc.obj, tc.home); !bytes.Equal(got, want) {
+			t.Fatalf("%s: the writer answered\n%s\nnot\n%s", tc.name, got, want)
+		}
 	}
+	if s := w.FragmentCache(); s.Hits != 1 || s.Entries != 4 {
+		t.Fatalf("fragment cache %+v, want one reuse and four fragments (objects without a revision are not kept)", s)
+	}
+	if !checkedBuild {
+		t.Fatal("tests are checked builds")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("an object changed under its Revision was answered from the cache")
+		}
+	}()
+	write(entry("changed in memory", Revision{Row: 1, Version: 10}), "1.2.3")
 }
 
 func TestFragmentCacheBound(t *testing.T) {
 	c := newFragmentCache(64 * 2048)
 	xml := bytes.Repeat([]byte("x"), 1000)
+	key := func(kind fragmentKind, row int64) fragmentKey {
+		return fragmentKey{kind: kind, revision: Revision{Row: row, Version: 1}}
+	}
 	for i := range 500 {
-		c.put(fragmentKey{kind: fragmentDocumentEntry, id: fmt.Sprint(i)}, &DocumentEntry{}, xml)
+		c.put(key(fragmentDocumentEntry, int64(i)), xml)
 		if c.bytes > c.maxBytes {
 			t.Fatalf("after %d puts the cache holds %d bytes, bound %d", i+1, c.bytes, c.maxBytes)
 		}
 	}
-	if _, _, ok := c.get(fragmentKey{kind: fragmentDocumentEntry, id: "0"}); ok {
+	if _, ok := c.get(key(fragmentDocumentEntry, 0)); ok {
 		t.Error("the least recently used fragment was kept")
 	}
-	if _, got, ok := c.get(fragmentKey{kind: fragmentDocumentEntry, id: "499"}); !ok || !bytes.Equal(got, xml) {
+	if got, ok := c.get(key(fragmentDocumentEntry, 499)); !ok || !bytes.Equal(got, xml) {
 		t.Error("the most recent fragment is missing")
 	}
 	// Replacing a fragment keeps the accounting exact.
 	before := c.bytes
-	c.put(fragmentKey{kind: fragmentDocumentEntry, id: "499"}, &DocumentEntry{}, xml)
+	c.put(key(fragmentDocumentEntry, 499), xml)
 	if c.bytes != before {
 		t.Errorf("replacing a fragment changed the byte count from %d to %d", before, c.bytes)
 	}
-	c.put(fragmentKey{kind: fragmentFolder, id: "huge"}, &Folder{}, make([]byte, c.maxBytes/64+1))
-	if _, _, ok := c.get(fragmentKey{kind: fragmentFolder, id: "huge"}); ok {
+	c.put(key(fragmentFolder, 1), make([]byte, c.maxBytes/64+1))
+	if _, ok := c.get(key(fragmentFolder, 1)); ok {
 		t.Error("an outsized fragment was cached")
 	}
 }
@@ -182,15 +100,14 @@ func TestFragmentCacheBound(t *testing.T) {
 // replaced while others read them (run with -race), and wants the tree
 // renderer's bytes every time.
 func TestAppendConcurrently(t *testing.T) {
-	saved := renderedObjects
-	renderedObjects = newFragmentCache(64 * 4096)
-	defer func() { renderedObjects = saved }()
+	w := NewWriter(WriterConfig{FragmentCacheBytes: 64 * 4096})
 	results := make([]*QueryResult, 4)
 	want := make([][]byte, len(results))
 	for r := range results {
 		res := &QueryResult{}
 		for i := range 12 {
 			res.DocumentEntries = append(res.DocumentEntries, &DocumentEntry{
+				Revision:  Revision{Row: int64(i + 1), Version: int64(r + 1)},
 				EntryUUID: fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i), Status: fmt.Sprint("status ", r),
 				ClassCode: Code{Code: "c", Scheme: "s", Display: "d"}, ConfidentialityCodes: []Code{{Code: "N", Scheme: "x"}},
 				PatientID: "p", UniqueID: fmt.Sprint("1.2.", i),
@@ -211,7 +128,7 @@ func TestAppendConcurrently(t *testing.T) {
 		wg.Go(func() {
 			for i := range 40 {
 				r := (g + i) % len(results)
-				if got := AppendAdhocQueryResponse(nil, results[r], ReturnLeafClass, "1.2.3", nil); !bytes.Equal(got, want[r]) {
+				if got := w.AppendAdhocQueryResponse(nil, results[r], ReturnLeafClass, "1.2.3", nil); !bytes.Equal(got, want[r]) {
 					failed <- r
 					return
 				}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync/atomic"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -14,10 +15,36 @@ import (
 	"kjdd/xds"
 )
 
-// The streaming renderer must write exactly the bytes etree writes for the
-// tree RenderAdhocQueryResponse builds. These tests hold it to that on the
-// golden cases, on every accepted sample submission and on randomised
-// models full of what escaping gets wrong.
+// The writer must write exactly the bytes etree writes for the tree
+// RenderAdhocQueryResponse (the oracle, rim_render_oracle_test.go) builds.
+// These tests hold it to that on the golden cases, on every accepted sample
+// submission and on randomised models full of what escaping gets wrong.
+
+// rimWriter is the writer under test, with a fragment cache.
+var rimWriter = xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})
+
+// rimRevisions hands out Revisions no other object of this test binary
+// has, as the store does for the rows it writes.
+var rimRevisions atomic.Int64
+
+func rimRevision() xds.Revision { return xds.Revision{Row: rimRevisions.Add(1), Version: 1} }
+
+// rimStored gives every object of res a Revision of its own, as if read
+// from the store.
+func rimStored(res *xds.QueryResult) {
+	for _, d := range res.DocumentEntries {
+		d.Revision = rimRevision()
+	}
+	for _, s := range res.SubmissionSets {
+		s.Revision = rimRevision()
+	}
+	for _, f := range res.Folders {
+		f.Revision = rimRevision()
+	}
+	for _, a := range res.Associations {
+		a.Revision = rimRevision()
+	}
+}
 
 // rimTreeBytes serialises the etree rendering, unindented.
 func rimTreeBytes(t testing.TB, res *xds.QueryResult, returnType, home string, errs xds.RegistryErrors) []byte {
@@ -30,7 +57,7 @@ func rimCompareWriters(t *testing.T, res *xds.QueryResult, returnType, home stri
 	t.Helper()
 	want := rimTreeBytes(t, res, returnType, home, errs)
 	prefix := []byte("kept")
-	got := xds.AppendAdhocQueryResponse(prefix, res, returnType, home, errs)
+	got := rimWriter.AppendAdhocQueryResponse(prefix, res, returnType, home, errs)
 	if !bytes.HasPrefix(got, prefix) {
 		t.Fatalf("AppendAdhocQueryResponse did not append to dst")
 	}
@@ -60,7 +87,7 @@ func TestAppendAdhocQueryResponseGoldenCases(t *testing.T) {
 			rimCompareWriters(t, res, tc.returnType, tc.home, nil)
 			// The golden file, indented as TestRenderAdhocQueryResponseGolden
 			// writes it, from the streamed bytes.
-			doc := rimParseDoc(t, xds.AppendAdhocQueryResponse(nil, res, tc.returnType, tc.home, nil))
+			doc := rimParseDoc(t, rimWriter.AppendAdhocQueryResponse(nil, res, tc.returnType, tc.home, nil))
 			doc.Indent(2)
 			got, err := doc.WriteToBytes()
 			if err != nil {
@@ -141,6 +168,7 @@ func TestAppendAdhocQueryResponseRandomModels(t *testing.T) {
 	for seed := range uint64(n) {
 		g := rimGen{r: rand.New(rand.NewPCG(seed, 0x6b6a6464))}
 		res := g.result()
+		rimStored(res)
 		rt := xds.ReturnLeafClass
 		if g.r.IntN(4) == 0 {
 			rt = xds.ReturnObjectRef
@@ -151,7 +179,9 @@ func TestAppendAdhocQueryResponseRandomModels(t *testing.T) {
 			rimCompareWriters(t, res, rt, home, errs)
 			// Again, now from the fragment cache.
 			rimCompareWriters(t, res, rt, home, errs)
-			// Changed objects under the same ids must not come from it.
+			// Changed objects, stored again under new Revisions as the
+			// store stores an updated row, must not come from it.
+			rimStored(res)
 			for _, d := range res.DocumentEntries {
 				d.Status += "x"
 				d.Authors = append(d.Authors, xds.Author{Person: "changed"})
@@ -339,7 +369,7 @@ var rimMessageID = regexp.MustCompile(`<wsa:MessageID>urn:uuid:[0-9a-f-]{36}</ws
 func TestAppendEnvelopeMatchesNewEnvelope(t *testing.T) {
 	res := rimNorwegianResult(3)
 	body := func(dst []byte) []byte {
-		return xds.AppendAdhocQueryResponse(dst, res, xds.ReturnLeafClass, rimHome, nil)
+		return rimWriter.AppendAdhocQueryResponse(dst, res, xds.ReturnLeafClass, rimHome, nil)
 	}
 	tests := map[string]struct {
 		action, relatesTo string
@@ -388,7 +418,7 @@ func FuzzAppendEscaped(f *testing.F) {
 		res := &xds.QueryResult{DocumentEntries: []*xds.DocumentEntry{{EntryUUID: s, Title: s, Comments: s,
 			ExtraSlots: []xds.Slot{{Name: s, Values: []string{s, s}}}}}}
 		want := rimTreeBytes(t, res, xds.ReturnLeafClass, "", nil)
-		got := xds.AppendAdhocQueryResponse(nil, res, xds.ReturnLeafClass, "", nil)
+		got := rimWriter.AppendAdhocQueryResponse(nil, res, xds.ReturnLeafClass, "", nil)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("escaping of %q differs:\n got %q\nwant %q", s, got, want)
 		}
@@ -402,7 +432,7 @@ func BenchmarkAppendLeafClass20(b *testing.B) {
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = xds.AppendAdhocQueryResponse(buf[:0], res, xds.ReturnLeafClass, rimHome, nil)
+		buf = rimWriter.AppendAdhocQueryResponse(buf[:0], res, xds.ReturnLeafClass, rimHome, nil)
 	}
 	b.SetBytes(int64(len(buf)))
 }

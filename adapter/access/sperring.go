@@ -208,6 +208,7 @@ func unkeyed(entries []*xds.DocumentEntry) (consent.Inputs, []*xds.DocumentEntry
 	for i, e := range entries {
 		c := *e
 		c.PatientID = unkeyedPatient
+		c.Revision = xds.Revision{} // a modified copy, not the stored version
 		copies[i] = &c
 	}
 	return consent.Inputs{Patient: unkeyedPatient}, copies

@@ -33,6 +33,8 @@ type Options struct {
 	// Reader reads SOAP requests; nil means one of the server's own with
 	// Limits and no memo.
 	Reader *xds.Reader
+	// Writer writes SOAP answers; nil writes without a fragment cache.
+	Writer *xds.Writer
 	Limits xds.Limits
 	Logger *slog.Logger
 	// Ready are the checks of /readyz (store, caches, key sources); none
@@ -56,8 +58,11 @@ type Server struct {
 	submit    submitter
 	authorize authorizer
 
-	limits   xds.Limits
-	reader   *xds.Reader
+	limits xds.Limits
+	reader *xds.Reader
+	writer *xds.Writer
+	// answers recycles the buffers answers are written into.
+	answers  sync.Pool
 	log      *slog.Logger
 	ready    []ReadyCheck
 	metrics  *metrics
@@ -74,7 +79,8 @@ func New(o Options) http.Handler {
 		o.Reader = xds.NewReader(xds.ReaderConfig{Limits: o.Limits})
 	}
 	s := &Server{query: o.Registry, retrieve: o.Registry, submit: o.Registry, authorize: o.Registry,
-		limits: o.Reader.Limits(), reader: o.Reader, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
+		limits: o.Reader.Limits(), reader: o.Reader, writer: o.Writer, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}
+	s.answers.New = func() any { b := make([]byte, 0, 128<<10); return &b }
 	s.metrics.registry.MustRegister(o.Collectors...)
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())

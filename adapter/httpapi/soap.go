@@ -4,10 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
-	"github.com/beevik/etree"
 	"github.com/gin-gonic/gin"
 
 	"kjdd/adapter/access"
@@ -23,18 +21,21 @@ type soapOp struct {
 	mtom bool
 	// serve handles a parsed request and writes the success answer.
 	serve func(s *Server, c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error
-	// failure renders the body of an answer that carries only errors.
-	failure func(errs xds.RegistryErrors) *etree.Element
+	// failure appends the body of an answer that carries only errors.
+	failure func(s *Server, dst []byte, errs xds.RegistryErrors) []byte
 	// internal is the code for an unexpected failure of this transaction.
 	internal xds.ErrorCode
 }
 
 var (
-	queryFailure = func(errs xds.RegistryErrors) *etree.Element {
-		return xds.RenderAdhocQueryResponse(nil, xds.ReturnObjectRef, "", errs)
+	queryFailure = func(s *Server, dst []byte, errs xds.RegistryErrors) []byte {
+		return s.writer.AppendAdhocQueryResponse(dst, nil, xds.ReturnObjectRef, "", errs)
 	}
-	retrieveFailure = func(errs xds.RegistryErrors) *etree.Element {
-		return xds.RenderRetrieveDocumentSetResponse(nil, errs)
+	retrieveFailure = func(_ *Server, dst []byte, errs xds.RegistryErrors) []byte {
+		return xds.AppendRetrieveDocumentSetResponse(dst, nil, errs)
+	}
+	registerFailure = func(_ *Server, dst []byte, errs xds.RegistryErrors) []byte {
+		return xds.AppendRegistryResponse(dst, errs)
 	}
 	xcaOps = map[string]soapOp{
 		xds.ActionCrossGatewayQuery: {tx: access.ITI38, responseAction: xds.ActionCrossGatewayQueryResponse,
@@ -46,11 +47,11 @@ var (
 		xds.ActionRegistryStoredQuery: {tx: access.ITI18, responseAction: xds.ActionRegistryStoredQueryResponse,
 			serve: (*Server).serveQuery, failure: queryFailure, internal: xds.XDSRegistryError},
 		xds.ActionRegisterDocumentSet: {tx: access.ITI42, responseAction: xds.ActionRegisterDocumentSetResponse,
-			serve: (*Server).serveRegister, failure: xds.RenderRegistryResponse, internal: xds.XDSRegistryError},
+			serve: (*Server).serveRegister, failure: registerFailure, internal: xds.XDSRegistryError},
 	}
 	repositoryOps = map[string]soapOp{
 		xds.ActionProvideAndRegister: {tx: access.ITI41, responseAction: xds.ActionProvideAndRegisterResponse,
-			serve: (*Server).serveRegister, failure: xds.RenderRegistryResponse, internal: xds.XDSRepositoryError},
+			serve: (*Server).serveRegister, failure: registerFailure, internal: xds.XDSRepositoryError},
 		xds.ActionRetrieveDocumentSet: {tx: access.ITI43, responseAction: xds.ActionRetrieveDocumentSetResponse, mtom: true,
 			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: xds.XDSRepositoryError},
 	}
@@ -119,7 +120,7 @@ func (s *Server) renderError(c *gin.Context, op soapOp, m *xds.Message, err erro
 		s.outcome(op.tx, "failure")
 		s.log.Info("request refused", "transaction", op.tx, "errors", errs.Error())
 	}
-	s.writeAnswer(c, op, m, op.failure(errs), nil)
+	s.writeAnswer(c, op, m, func(dst []byte) []byte { return op.failure(s, dst, errs) }, nil)
 }
 
 // renderFault answers with a SOAP 1.2 fault. The reason is the fault's
@@ -151,51 +152,31 @@ func (s *Server) renderFault(c *gin.Context, err error, relatesTo string, tx acc
 	}
 }
 
-// answerBuffers recycles the buffers plain SOAP answers are rendered into
-// (an ITI-38 answer of twenty entries is about 100 KB), so that the hot path
-// does not grow a fresh one for every request.
-var answerBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 0, 128<<10)
-	return &b
-}}
-
-// maxPooledAnswer bounds the buffers kept for reuse: one huge answer must
-// not stay pinned in the pool.
-const maxPooledAnswer = 4 << 20
-
-// writeRenderedAnswer writes a plain SOAP answer (never MTOM) whose body
-// appendBody appends as bytes. It is writeAnswer without the tree: the
-// envelope, headers and status are the same.
-func (s *Server) writeRenderedAnswer(c *gin.Context, op soapOp, m *xds.Message, appendBody func(dst []byte) []byte) {
-	bp := answerBuffers.Get().(*[]byte)
-	buf := xds.AppendEnvelope((*bp)[:0], op.responseAction, m.MessageID, appendBody)
-	h := c.Writer.Header()
-	h.Set("Content-Type", xds.SOAPContentType(op.responseAction))
-	h.Set("Content-Length", strconv.Itoa(len(buf)))
-	c.Status(http.StatusOK)
-	if _, err := c.Writer.Write(buf); err != nil {
-		s.log.Debug("answer not delivered", "err", err)
-	}
-	if cap(buf) <= maxPooledAnswer {
-		*bp = buf[:0]
-		answerBuffers.Put(bp)
-	}
-}
-
 // attachment is an MTOM part of an answer.
 type attachment struct {
 	contentID, contentType string
 	write                  func(w *xds.MTOMWriter, cid, ctype string) error
 }
 
-// writeAnswer writes a successful (or registry-failure) answer: plain SOAP
-// or, for retrieve transactions, MTOM with the documents streamed as parts.
-func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *xds.Message, body *etree.Element, parts []attachment) {
-	doc := xds.NewEnvelope(op.responseAction, m.MessageID, body)
+// writeAnswer writes an answer whose body appendBody appends as bytes:
+// plain SOAP or, for retrieve transactions, MTOM with the documents
+// streamed as parts after the envelope.
+func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *xds.Message, appendBody func(dst []byte) []byte, parts []attachment) {
+	bp := s.answers.Get().(*[]byte)
+	buf := xds.AppendEnvelope((*bp)[:0], op.responseAction, m.MessageID, appendBody)
+	defer func() {
+		// The buffer is written out before it is reused: nothing keeps it.
+		if cap(buf) <= maxPooledAnswer {
+			*bp = buf[:0]
+			s.answers.Put(bp)
+		}
+	}()
 	if !op.mtom {
-		c.Header("Content-Type", xds.SOAPContentType(op.responseAction))
+		h := c.Writer.Header()
+		h.Set("Content-Type", xds.SOAPContentType(op.responseAction))
+		h.Set("Content-Length", strconv.Itoa(len(buf)))
 		c.Status(http.StatusOK)
-		if _, err := doc.WriteTo(c.Writer); err != nil {
+		if _, err := c.Writer.Write(buf); err != nil {
 			s.log.Debug("answer not delivered", "err", err)
 		}
 		return
@@ -203,7 +184,7 @@ func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *xds.Message, body *et
 	mw := xds.NewMTOMWriter(c.Writer, op.responseAction)
 	c.Header("Content-Type", mw.ContentType())
 	c.Status(http.StatusOK)
-	if err := mw.WriteRoot(doc); err != nil {
+	if err := mw.WriteRootBytes(buf); err != nil {
 		s.log.Debug("answer not delivered", "err", err)
 		return
 	}
@@ -219,3 +200,8 @@ func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *xds.Message, body *et
 		s.log.Debug("answer not delivered", "err", err)
 	}
 }
+
+// maxPooledAnswer bounds the answer buffers kept for reuse (an ITI-38
+// answer of twenty entries is about 100 KB): one huge answer must not stay
+// pinned in the pool.
+const maxPooledAnswer = 4 << 20

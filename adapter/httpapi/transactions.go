@@ -57,15 +57,9 @@ func (s *Server) serveQuery(c *gin.Context, op soapOp, m *xds.Message, cred acce
 		home = s.query.HomeCommunityID()
 	}
 	s.outcome(cred.Transaction, "success")
-	if op.mtom {
-		s.writeAnswer(c, op, m, xds.RenderAdhocQueryResponse(res, q.ReturnType, home, nil), nil)
-		return nil
-	}
-	// The hot path: the answer is rendered straight into bytes, the same
-	// bytes as RenderAdhocQueryResponse's tree (see xds/rim_write.go).
-	s.writeRenderedAnswer(c, op, m, func(dst []byte) []byte {
-		return xds.AppendAdhocQueryResponse(dst, res, q.ReturnType, home, nil)
-	})
+	s.writeAnswer(c, op, m, func(dst []byte) []byte {
+		return s.writer.AppendAdhocQueryResponse(dst, res, q.ReturnType, home, nil)
+	}, nil)
 	return nil
 }
 
@@ -111,7 +105,9 @@ func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred a
 		outcome = "partial"
 	}
 	s.outcome(cred.Transaction, outcome)
-	s.writeAnswer(c, op, m, xds.RenderRetrieveDocumentSetResponse(docs, res.Errors), parts)
+	s.writeAnswer(c, op, m, func(dst []byte) []byte {
+		return xds.AppendRetrieveDocumentSetResponse(dst, docs, res.Errors)
+	}, parts)
 	return nil
 }
 
@@ -140,6 +136,6 @@ func (s *Server) serveRegister(c *gin.Context, op soapOp, m *xds.Message, cred a
 		return err
 	}
 	s.outcome(cred.Transaction, "success")
-	s.writeAnswer(c, op, m, xds.RenderRegistryResponse(warnings), nil)
+	s.writeAnswer(c, op, m, func(dst []byte) []byte { return xds.AppendRegistryResponse(dst, warnings) }, nil)
 	return nil
 }

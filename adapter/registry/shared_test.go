@@ -57,6 +57,7 @@ func TestSharedObjectsStayUnchanged(t *testing.T) {
 			}}, policy))
 
 			ids := registeredIDs(t, st)
+			writer := xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})
 			masked := 0
 			for _, q := range everyStoredQuery(ids) {
 				for _, rt := range []string{xds.ReturnLeafClass, xds.ReturnObjectRef} {
@@ -73,7 +74,7 @@ func TestSharedObjectsStayUnchanged(t *testing.T) {
 							masked++
 						}
 					}
-					xds.AppendAdhocQueryResponse(nil, res, rt, "", nil)
+					writer.AppendAdhocQueryResponse(nil, res, rt, "", nil)
 				}
 			}
 			if masked == 0 {

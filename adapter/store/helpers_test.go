@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"kjdd/test/testkit/pgtest"
@@ -119,4 +120,13 @@ func entryUUIDs(es []*xds.DocumentEntry) []string {
 		out[i] = e.EntryUUID
 	}
 	return out
+}
+
+// withoutRevision returns a shallow copy of a model object with its
+// Revision cleared: what the store read, to compare with what was stored
+// (the Revision names the stored version; it is not part of the object).
+func withoutRevision[T any](o *T) *T {
+	c := *o
+	reflect.ValueOf(&c).Elem().FieldByName("Revision").SetZero()
+	return &c
 }

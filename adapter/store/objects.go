@@ -334,8 +334,23 @@ func decodeObject[T registryObject](c *objectCache, k cacheKey, raw []byte) (*T,
 	if err := json.Unmarshal(raw, o); err != nil {
 		return nil, err
 	}
+	setRevision(o, xds.Revision{Row: k.seq, Version: k.version})
 	c.put(k, o)
 	return o, nil
+}
+
+// setRevision records which stored version o was decoded from.
+func setRevision[T registryObject](o *T, r xds.Revision) {
+	switch v := any(o).(type) {
+	case *xds.DocumentEntry:
+		v.Revision = r
+	case *xds.SubmissionSet:
+		v.Revision = r
+	case *xds.Folder:
+		v.Revision = r
+	case *xds.Association:
+		v.Revision = r
+	}
 }
 
 func entryUUIDOf[T registryObject](o *T) string {

@@ -162,10 +162,12 @@ func serve(args []string, stderr io.Writer) error {
 	}
 
 	reader := xds.NewReader(xds.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: xds.DefaultAssertionMemoBytes})
-	caches := telemetry.Caches{"assertion_memo": reader.AssertionMemo}
+	writer := xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})
+	caches := telemetry.Caches{"assertion_memo": reader.AssertionMemo, "fragments": writer.FragmentCache}
 	handler := httpapi.New(httpapi.Options{
 		Registry:   reg,
 		Reader:     reader,
+		Writer:     writer,
 		Logger:     log,
 		Ready:      readiness(st.Ping, auth.ready, spr.Ready, rdb),
 		DevHelseID: auth.devHandler,

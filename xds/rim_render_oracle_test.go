@@ -1,5 +1,9 @@
 package xds
 
+// The tree renderer: the oracle the writer (rim_write.go) is held to. It
+// builds the etree tree of each answer, which is easy to inspect; the
+// writer must produce exactly the bytes etree serialises of it.
+
 import (
 	"net/url"
 	"strconv"
@@ -19,17 +23,6 @@ const (
 	pfxXDSB  = "xdsb"
 	pfxXOP   = "xop"
 )
-
-// RetrievedDocument is one DocumentResponse of an ITI-43/ITI-39 response.
-// The content travels as an MTOM part; ContentID is that part's Content-ID
-// without angle brackets.
-type RetrievedDocument struct {
-	HomeCommunityID    string // bare or urn:oid:; emitted as urn:oid:, omitted when empty
-	RepositoryUniqueID string
-	DocumentUniqueID   string
-	MimeType           string
-	ContentID          string
-}
 
 // RenderRegistryResponse renders an rs:RegistryResponse (ITI-41, ITI-42):
 // status Failure when errs holds an error-severity entry, Success otherwise,
@@ -143,27 +136,6 @@ func RenderRetrieveDocumentSetResponse(docs []RetrievedDocument, errs RegistryEr
 		inc.CreateAttr("href", "cid:"+url.PathEscape(d.ContentID))
 	}
 	return root
-}
-
-// hasErrors is RegistryErrors.HasErrors tolerating nil entries.
-func hasErrors(errs RegistryErrors) bool {
-	for _, e := range errs {
-		if e != nil && !e.IsWarning() {
-			return true
-		}
-	}
-	return false
-}
-
-// responseStatus is the ebRS status of a response with or without results.
-func responseStatus(hasResults bool, errs RegistryErrors) string {
-	switch {
-	case !hasErrors(errs):
-		return ResponseSuccess
-	case hasResults:
-		return ResponsePartialSuccess
-	}
-	return ResponseFailure
 }
 
 // rimBuilder hands out elements, attribute and child lists and text nodes
