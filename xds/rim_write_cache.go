@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"kjdd/internal/lru"
 )
 
 // The fragment cache. The LeafClass XML of a registry object is a pure
@@ -73,23 +75,18 @@ type fragmentKey struct {
 	home     string // rimWriter.home
 }
 
-// fragment is a cached object's XML.
-type fragment struct {
-	key        fragmentKey
-	xml        []byte
-	prev, next *fragment
-}
-
-// fragmentCache is a byte-bounded LRU of fragments, safe for concurrent
-// use. A nil *fragmentCache caches nothing.
+// fragmentCache is a byte-bounded LRU of fragments (internal/lru), safe
+// for concurrent use. A nil *fragmentCache caches nothing.
 type fragmentCache struct {
 	mu           sync.Mutex
 	maxBytes     int
-	bytes        int
-	items        map[fragmentKey]*fragment
-	root         fragment // sentinel: root.next is the most recently used
+	lru          *lru.Cache[fragmentKey, []byte]
 	hits, misses atomic.Uint64
 }
+
+// fragmentSize is what a fragment counts against the bound: its XML and a
+// rough allowance for the bookkeeping.
+func fragmentSize(xml []byte) int { return len(xml) + 128 }
 
 // newFragmentCache returns a cache of at most maxBytes, or nil when
 // maxBytes is not positive.
@@ -97,9 +94,7 @@ func newFragmentCache(maxBytes int) *fragmentCache {
 	if maxBytes <= 0 {
 		return nil
 	}
-	c := &fragmentCache{maxBytes: maxBytes, items: make(map[fragmentKey]*fragment)}
-	c.root.next, c.root.prev = &c.root, &c.root
-	return c
+	return &fragmentCache{maxBytes: maxBytes, lru: lru.New[fragmentKey](lru.Options[[]byte]{Max: maxBytes, Cost: fragmentSize})}
 }
 
 // get returns the fragment cached under k, shared: it must not be modified.
@@ -108,36 +103,26 @@ func (c *fragmentCache) get(k fragmentKey) ([]byte, bool) {
 		return nil, false
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	f, ok := c.items[k]
-	if !ok {
+	xml, ok := c.lru.Get(k)
+	c.mu.Unlock()
+	if ok {
+		c.hits.Add(1)
+	} else {
 		c.misses.Add(1)
-		return nil, false
 	}
-	c.hits.Add(1)
-	c.unlink(f)
-	c.pushFront(f)
-	return f.xml, true
+	return xml, ok
 }
 
 // put caches a copy of xml under k.
 func (c *fragmentCache) put(k fragmentKey, xml []byte) {
-	if c == nil || len(xml) > c.maxBytes/64 {
+	if c == nil || fragmentSize(xml) > c.maxBytes/64 {
 		// An outsized object would evict many ordinary ones.
 		return
 	}
-	f := &fragment{key: k, xml: slices.Clone(xml)}
+	xml = slices.Clone(xml)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.items[k]; ok {
-		c.remove(old)
-	}
-	c.items[k] = f
-	c.bytes += f.size()
-	c.pushFront(f)
-	for c.bytes > c.maxBytes {
-		c.remove(c.root.prev)
-	}
+	c.lru.Add(k, xml)
 }
 
 func (c *fragmentCache) stats() CacheStats {
@@ -146,28 +131,7 @@ func (c *fragmentCache) stats() CacheStats {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Entries: len(c.items), Bytes: c.bytes}
-}
-
-// size is what a fragment counts against the bound: its XML and a rough
-// allowance for the bookkeeping.
-func (f *fragment) size() int { return len(f.xml) + 128 }
-
-func (c *fragmentCache) remove(f *fragment) {
-	c.unlink(f)
-	delete(c.items, f.key)
-	c.bytes -= f.size()
-}
-
-func (c *fragmentCache) unlink(f *fragment) {
-	f.prev.next, f.next.prev = f.next, f.prev
-	f.prev, f.next = nil, nil
-}
-
-func (c *fragmentCache) pushFront(f *fragment) {
-	f.prev, f.next = &c.root, c.root.next
-	c.root.next.prev = f
-	c.root.next = f
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Entries: c.lru.Len(), Bytes: c.lru.Cost()}
 }
 
 // flush ends a start tag still open, so that what follows can be copied

@@ -73,8 +73,8 @@ func TestFragmentCacheBound(t *testing.T) {
 	}
 	for i := range 500 {
 		c.put(key(fragmentDocumentEntry, int64(i)), xml)
-		if c.bytes > c.maxBytes {
-			t.Fatalf("after %d puts the cache holds %d bytes, bound %d", i+1, c.bytes, c.maxBytes)
+		if s := c.stats(); s.Bytes > c.maxBytes {
+			t.Fatalf("after %d puts the cache holds %d bytes, bound %d", i+1, s.Bytes, c.maxBytes)
 		}
 	}
 	if _, ok := c.get(key(fragmentDocumentEntry, 0)); ok {
@@ -84,10 +84,10 @@ func TestFragmentCacheBound(t *testing.T) {
 		t.Error("the most recent fragment is missing")
 	}
 	// Replacing a fragment keeps the accounting exact.
-	before := c.bytes
+	before := c.stats().Bytes
 	c.put(key(fragmentDocumentEntry, 499), xml)
-	if c.bytes != before {
-		t.Errorf("replacing a fragment changed the byte count from %d to %d", before, c.bytes)
+	if after := c.stats().Bytes; after != before {
+		t.Errorf("replacing a fragment changed the byte count from %d to %d", before, after)
 	}
 	c.put(key(fragmentFolder, 1), make([]byte, c.maxBytes/64+1))
 	if _, ok := c.get(key(fragmentFolder, 1)); ok {
