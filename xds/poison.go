@@ -1,17 +1,17 @@
 package xds
 
 import (
-	"testing"
-
 	"github.com/beevik/etree"
+
+	"kjdd/internal/checked"
 )
 
 // Poisoning. A message's tree lives in slabs that Close hands back to the
 // reader for the next request, so an element kept past Close would show
-// another request's content: a privacy breach, not a crash. In test
-// builds, and in any build with the race detector or the kjdd_poison tag
-// (test/internal/harness builds the binary so), released slabs are never
-// reused but poisoned: every element, text and attribute they hold reads
+// another request's content: a privacy breach, not a crash. In checked
+// builds (internal/checked: tests, the race detector, and the kjdd_poison
+// tag that test/internal/harness builds the binary with), released slabs
+// are never reused but poisoned: every element, text and attribute they hold reads
 // as releasedName, each element's only child is a nil element that the
 // tree library's own walks dereference, and the parsers of this package
 // panic when handed such an element. TestKeptElementIsPoisoned holds that.
@@ -20,7 +20,7 @@ import (
 const releasedName = "kjdd-element-used-after-Message.Close"
 
 // checkedBuild tells release to poison instead of reusing.
-var checkedBuild = raceEnabled || poisonTag || testing.Testing()
+var checkedBuild = checked.Build
 
 // poisonSlabs poisons every token of s.
 func poisonSlabs(s *treeSlabs) {

@@ -1,5 +1,5 @@
 //go:build !race
 
-package xds
+package checked
 
 const raceEnabled = false

@@ -1,5 +1,5 @@
 //go:build !kjdd_poison
 
-package xds
+package checked
 
 const poisonTag = false
