@@ -1,12 +1,16 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 
+	"kjdd/internal/checked"
 	"kjdd/internal/lru"
 )
 
@@ -30,7 +34,11 @@ import (
 // them; consent.Obfuscate builds a new object instead of masking in place;
 // TestSharedObjectsStayUnchanged (adapter/registry) runs every stored query,
 // the sperring gate and the renderer over cached objects and holds them to
-// fresh decodes.
+// fresh decodes. In checked builds (internal/checked: every test, and the
+// binary the end-to-end tests run) the cache also keeps each object's JSON
+// and compares every hand-out with it, so that any reader that modifies a
+// shared object panics at the next hand-out
+// (TestModifiedSharedObjectFailsLoudly).
 // Transactions (Tx) read without the cache: registration gets objects of
 // its own.
 
@@ -67,6 +75,10 @@ type cacheKey struct {
 type objectCache struct {
 	mu  sync.Mutex
 	lru *lru.Cache[cacheKey, any] // values: *xds.DocumentEntry, *xds.SubmissionSet, …; never modified
+	// snapshots hold, in checked builds only, each cached object's JSON as
+	// it was cached: every hand-out is compared with it, so that a reader
+	// that modifies a shared object fails loudly (internal/checked).
+	snapshots map[cacheKey][]byte
 }
 
 // newObjectCache returns a cache of at most max objects, or nil when max is
@@ -75,7 +87,23 @@ func newObjectCache(max int) *objectCache {
 	if max <= 0 {
 		return nil
 	}
-	return &objectCache{lru: lru.New[cacheKey](lru.Options[any]{Max: max})}
+	c := &objectCache{lru: lru.New[cacheKey](lru.Options[any]{Max: max})}
+	if checked.Build {
+		c.snapshots = make(map[cacheKey][]byte)
+	}
+	return c
+}
+
+// verify panics, in checked builds, when a cached object no longer is what
+// it was when cached. c.mu must be held.
+func (c *objectCache) verify(k cacheKey, obj any) {
+	if c.snapshots == nil || obj == nil {
+		return
+	}
+	now, err := json.Marshal(obj)
+	if err != nil || !bytes.Equal(now, c.snapshots[k]) {
+		panic(fmt.Sprintf("store: a shared cached object (%s row %d) was modified by a reader", k.table, k.seq))
+	}
 }
 
 // get returns the object cached under k and marks it recently used.
@@ -85,7 +113,9 @@ func (c *objectCache) get(k cacheKey) (any, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lru.Get(k)
+	obj, ok := c.lru.Get(k)
+	c.verify(k, obj)
+	return obj, ok
 }
 
 // getAll looks every key up under one lock, marking those found recently
@@ -102,6 +132,7 @@ func (c *objectCache) getAll(keys []cacheKey, found func(i int, obj any)) {
 	defer c.mu.Unlock()
 	for i, k := range keys {
 		obj, _ := c.lru.Get(k)
+		c.verify(k, obj)
 		found(i, obj)
 	}
 }
@@ -117,6 +148,11 @@ func (c *objectCache) put(k cacheKey, obj any) {
 	if _, ok := c.lru.Get(k); ok {
 		// A concurrent reader decoded the same row version: same value.
 		return
+	}
+	if c.snapshots != nil {
+		if b, err := json.Marshal(obj); err == nil {
+			c.snapshots[k] = b
+		}
 	}
 	c.lru.Add(k, obj)
 }

@@ -366,3 +366,33 @@ func TestRevisionNamesStoredVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestModifiedSharedObjectFailsLoudly: in checked builds a reader that
+// modifies an object the store shares makes the next hand-out of it panic,
+// instead of every later request seeing the change.
+func TestModifiedSharedObjectFailsLoudly(t *testing.T) {
+	ctx := context.Background()
+	s := backends(t)[0].open(t)
+	if err := s.BulkInsertDocumentEntries(ctx, []*xds.DocumentEntry{entry(1, testPatient, xds.StatusApproved)}); err != nil {
+		t.Fatal(err)
+	}
+	read := func() *xds.DocumentEntry {
+		t.Helper()
+		des, err := s.DocumentEntriesByPatient(ctx, testPatient, nil)
+		if err != nil || len(des) != 1 {
+			t.Fatalf("read: %d entries, %v", len(des), err)
+		}
+		return des[0]
+	}
+	shared := read()
+	if again := read(); again != shared {
+		t.Fatal("the second read did not hand out the cached object")
+	}
+	shared.Title = "changed by a reader"
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a modified shared object was handed out again without complaint")
+		}
+	}()
+	read()
+}
