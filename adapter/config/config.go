@@ -45,6 +45,8 @@ type Config struct {
 	MetadataProfile    string       // KJDD_METADATA_PROFILE: norway|ihe
 	MaxResults         int          // KJDD_MAX_RESULTS: stored-query result limit (XDSTooManyResults)
 	ObjectCache        int          // KJDD_OBJECT_CACHE: decoded registry objects kept in memory; 0 = none
+	AssertionMemo      int          // KJDD_ASSERTION_MEMO_BYTES: the SOAP reader's memo of assertions passed before; 0 = none
+	FragmentCache      int          // KJDD_FRAGMENT_CACHE_BYTES: the writer's cache of rendered registry objects; 0 = none
 	MaxBodyBytes       int64        // KJDD_MAX_BODY_BYTES: largest accepted SOAP body (MTOM parts have their own limit)
 	MaxPartBytes       int64        // KJDD_MAX_PART_BYTES: largest accepted MTOM part (a document in ITI-41)
 	SpoolDir           string       // KJDD_SPOOL_DIR: where large MTOM parts are spooled; empty = os.TempDir()
@@ -211,6 +213,8 @@ func fields() []field {
 			func(c *Config) string { return c.AuditKey.String() }), "made on first use in KJDD_DEV_KEYS"),
 		integer("KJDD_MAX_RESULTS", "max-results", "stored-query result limit", func(c *Config) *int { return &c.MaxResults }),
 		integer("KJDD_OBJECT_CACHE", "object-cache", "decoded registry objects kept in memory (0 = none)", func(c *Config) *int { return &c.ObjectCache }),
+		integer("KJDD_ASSERTION_MEMO_BYTES", "assertion-memo-bytes", "bytes of XUA assertions the SOAP reader remembers having checked (0 = none)", func(c *Config) *int { return &c.AssertionMemo }),
+		integer("KJDD_FRAGMENT_CACHE_BYTES", "fragment-cache-bytes", "bytes of rendered registry objects kept for reuse (0 = none)", func(c *Config) *int { return &c.FragmentCache }),
 		integer("KJDD_MAX_BODY_BYTES", "max-body-bytes", "largest SOAP envelope accepted", func(c *Config) *int64 { return &c.MaxBodyBytes }),
 		integer("KJDD_MAX_PART_BYTES", "max-part-bytes", "largest MTOM part (document) accepted", func(c *Config) *int64 { return &c.MaxPartBytes }),
 	}
@@ -224,6 +228,11 @@ const (
 	maxObjectCache     = 5_000_000
 )
 
+// The byte-bounded caches of the wire (xds): their defaults are xds's own
+// (config_test holds them equal); the bound keeps a typo from asking for
+// more memory than any host has.
+const maxCacheBytes = 4 << 30
+
 // Default returns the configuration with every default filled in. The
 // community and repository ids have no default outside --dev: they are
 // assigned by NHN or the regional health authority.
@@ -235,6 +244,8 @@ func Default() Config {
 		MetadataProfile: ProfileNorway,
 		MaxResults:      1000,
 		ObjectCache:     defaultObjectCache,
+		AssertionMemo:   xds.DefaultAssertionMemoBytes,
+		FragmentCache:   xds.DefaultFragmentCacheBytes,
 		MaxBodyBytes:    lim.MaxBodyBytes,
 		MaxPartBytes:    lim.MaxPartBytes,
 		LogLevel:        LogLevel(slog.LevelInfo),
@@ -410,6 +421,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ObjectCache < 0 || c.ObjectCache > maxObjectCache {
 		bad("KJDD_OBJECT_CACHE", "must be between 0 and "+strconv.Itoa(maxObjectCache))
+	}
+	if c.AssertionMemo < 0 || c.AssertionMemo > maxCacheBytes {
+		bad("KJDD_ASSERTION_MEMO_BYTES", "must be between 0 and "+strconv.Itoa(maxCacheBytes))
+	}
+	if c.FragmentCache < 0 || c.FragmentCache > maxCacheBytes {
+		bad("KJDD_FRAGMENT_CACHE_BYTES", "must be between 0 and "+strconv.Itoa(maxCacheBytes))
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("KJDD_MAX_BODY_BYTES", "must be at least 1024")

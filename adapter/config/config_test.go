@@ -10,6 +10,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/consent"
 	"kjdd/helseid"
+	"kjdd/xds"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -125,6 +126,36 @@ func TestLoad(t *testing.T) {
 func TestObjectCacheDefault(t *testing.T) {
 	if got := Default().ObjectCache; got != store.DefaultObjectCacheSize {
 		t.Fatalf("default KJDD_OBJECT_CACHE %d, store's default %d", got, store.DefaultObjectCacheSize)
+	}
+}
+
+// TestWireCacheDefaults: the configured sizes of the reader's memo and the
+// writer's fragment cache default to xds's own, and are bounded.
+func TestWireCacheDefaults(t *testing.T) {
+	d := Default()
+	if d.AssertionMemo != xds.DefaultAssertionMemoBytes || d.FragmentCache != xds.DefaultFragmentCacheBytes {
+		t.Fatalf("defaults %d, %d; xds's %d, %d", d.AssertionMemo, d.FragmentCache, xds.DefaultAssertionMemoBytes, xds.DefaultFragmentCacheBytes)
+	}
+	for _, tc := range []struct {
+		name  string
+		set   func(*Config)
+		valid bool
+	}{
+		{"KJDD_ASSERTION_MEMO_BYTES", func(c *Config) { c.AssertionMemo = 0 }, true},
+		{"KJDD_ASSERTION_MEMO_BYTES", func(c *Config) { c.AssertionMemo = -1 }, false},
+		{"KJDD_FRAGMENT_CACHE_BYTES", func(c *Config) { c.FragmentCache = 0 }, true},
+		{"KJDD_FRAGMENT_CACHE_BYTES", func(c *Config) { c.FragmentCache = maxCacheBytes + 1 }, false},
+	} {
+		c := Default()
+		c.Dev = true
+		tc.set(&c)
+		err := c.Validate()
+		if tc.valid && err != nil && strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%s: refused a valid value: %v", tc.name, err)
+		}
+		if !tc.valid && (err == nil || !strings.Contains(err.Error(), tc.name)) {
+			t.Errorf("%s: an invalid value gave %v", tc.name, err)
+		}
 	}
 }
 

@@ -161,8 +161,8 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}
 
-	reader := xds.NewReader(xds.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: xds.DefaultAssertionMemoBytes})
-	writer := xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})
+	reader := xds.NewReader(xds.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: cfg.AssertionMemo})
+	writer := xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: cfg.FragmentCache})
 	caches := telemetry.Caches{"assertion_memo": reader.AssertionMemo, "fragments": writer.FragmentCache}
 	handler := httpapi.New(httpapi.Options{
 		Registry:   reg,
