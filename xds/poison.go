@@ -19,8 +19,8 @@ import (
 // releasedName is what a poisoned token reads as.
 const releasedName = "kjdd-element-used-after-Message.Close"
 
-// checkedBuild tells release to poison instead of reusing.
-var checkedBuild = checked.Build
+// checkedBuild tells release to poison instead of reusing (internal/checked).
+func checkedBuild() bool { return checked.Build() }
 
 // poisonSlabs poisons every token of s.
 func poisonSlabs(s *treeSlabs) {
@@ -46,7 +46,7 @@ func poisonSlabs(s *treeSlabs) {
 
 // mustBeLive panics when el is a poisoned element: a use after Close.
 func mustBeLive(el *etree.Element) {
-	if checkedBuild && el != nil && el.Tag == releasedName {
+	if el != nil && el.Tag == releasedName && checkedBuild() {
 		panic("xds: an element of a message was used after Message.Close")
 	}
 }

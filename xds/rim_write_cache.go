@@ -154,7 +154,7 @@ func writeCached[T any](w *rimWriter, kind fragmentKind, revision Revision, obj 
 	}
 	k := fragmentKey{kind: kind, revision: revision, home: w.home}
 	if xml, ok := w.cache.get(k); ok {
-		if checkedBuild {
+		if checkedBuild() {
 			start := len(w.b)
 			render(obj)
 			if !bytes.Equal(w.b[start:], xml) {

@@ -396,6 +396,9 @@ func TestAssertionSourceHeldUntilClose(t *testing.T) {
 // reused, every read of it shows the poison, the tree library's own walks
 // over it fail, and the parsers refuse it loudly.
 func TestKeptElementIsPoisoned(t *testing.T) {
+	if !checkedBuild() {
+		t.Skip("not a checked build: this binary runs benchmarks (internal/checked)")
+	}
 	reader := NewReader(ReaderConfig{AssertionMemoBytes: DefaultAssertionMemoBytes})
 	read := func() *Message {
 		t.Helper()

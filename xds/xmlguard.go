@@ -593,7 +593,7 @@ type treeSlabs struct {
 // reused, so that a use shows (poison.go); otherwise they are zeroed, so
 // that they hold on to nothing of the tree.
 func (s *treeSlabs) release() {
-	if checkedBuild {
+	if checkedBuild() {
 		poisonSlabs(s)
 		return
 	}

@@ -38,12 +38,6 @@ const benchFindDocuments = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-
 // write the LeafClass answer. Authentication and sperring are the open
 // gate here; their costs are measured in helseid and consent.
 func BenchmarkITI38FindDocuments20(b *testing.B) {
-	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
 	var entries []*xds.DocumentEntry
 	for i := range 20 {
 		entries = append(entries, fixture.DocumentEntry(i, benchPatient, benchRepo))
@@ -51,12 +45,7 @@ func BenchmarkITI38FindDocuments20(b *testing.B) {
 	for i := 20; i < 1020; i++ {
 		entries = append(entries, fixture.DocumentEntry(i, fmt.Sprintf("%011d^^^&2.16.578.1.12.4.1.4.1&ISO", i), benchRepo))
 	}
-	if err := st.BulkInsertDocumentEntries(ctx, entries); err != nil {
-		b.Fatal(err)
-	}
-	reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
-		nil, access.Compose(access.Open{}, access.ShowAll{}))
-	h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, _ := openWorld(b, entries, xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes}))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -82,12 +71,6 @@ func BenchmarkITI38FindDocuments20Cold(b *testing.B) {
 		"nothing cached":         {store.WithObjectCache(0)},
 	} {
 		b.Run(name, func(b *testing.B) {
-			ctx := context.Background()
-			st, err := store.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"), opts...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
 			var entries []*xds.DocumentEntry
 			bodies := make([]string, patients)
 			for p := range patients {
@@ -97,12 +80,7 @@ func BenchmarkITI38FindDocuments20Cold(b *testing.B) {
 				}
 				bodies[p] = strings.Replace(benchFindDocuments, "13116900216", fnr, 1)
 			}
-			if err := st.BulkInsertDocumentEntries(ctx, entries); err != nil {
-				b.Fatal(err)
-			}
-			reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
-				nil, access.Compose(access.Open{}, access.ShowAll{}))
-			h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			h, _ := openWorld(b, entries, xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes}), opts...)
 			b.ReportAllocs()
 			b.ResetTimer()
 			n := 0
@@ -118,4 +96,24 @@ func BenchmarkITI38FindDocuments20Cold(b *testing.B) {
 			}
 		})
 	}
+}
+
+// openWorld is the in-process world of the handler tests and benchmarks: a
+// SQLite store holding entries, the registry over it behind the open gate,
+// and the handler with writer (nil: none).
+func openWorld(tb testing.TB, entries []*xds.DocumentEntry, writer *xds.Writer, opts ...store.Option) (http.Handler, *registry.Registry) {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(tb.TempDir(), "world.db"), opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = st.Close() })
+	if err := st.BulkInsertDocumentEntries(ctx, entries); err != nil {
+		tb.Fatal(err)
+	}
+	reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
+		nil, access.Compose(access.Open{}, access.ShowAll{}))
+	h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Writer: writer, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return h, reg
 }

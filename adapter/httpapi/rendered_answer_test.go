@@ -4,19 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"kjdd/adapter/access"
-	"kjdd/adapter/registry"
-	"kjdd/adapter/store"
 	"kjdd/test/testkit/fixture"
 	"kjdd/xds"
 )
@@ -31,24 +26,13 @@ var messageIDElement = regexp.MustCompile(`<wsa:MessageID>[^<]*</wsa:MessageID>`
 // the tree renderer, its oracle.)
 func TestQueryAnswerIsTheWritersBytes(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "answer.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	var entries []*xds.DocumentEntry
 	for i := range 5 {
 		e := fixture.DocumentEntry(i, benchPatient, benchRepo)
 		e.Title = fmt.Sprintf("Epikrise & <vurdering> \"%d\" 'før'", i)
 		entries = append(entries, e)
 	}
-	if err := st.BulkInsertDocumentEntries(ctx, entries); err != nil {
-		t.Fatal(err)
-	}
-	reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
-		nil, access.Compose(access.Open{}, access.ShowAll{}))
-	h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Writer: xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})})
+	h, reg := openWorld(t, entries, xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes}))
 	uncached := xds.NewWriter(xds.WriterConfig{})
 
 	iti18 := strings.Replace(benchFindDocuments, xds.ActionCrossGatewayQuery, xds.ActionRegistryStoredQuery, 1)

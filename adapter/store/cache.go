@@ -88,7 +88,7 @@ func newObjectCache(max int) *objectCache {
 		return nil
 	}
 	c := &objectCache{lru: lru.New[cacheKey](lru.Options[any]{Max: max})}
-	if checked.Build {
+	if checked.Build() {
 		c.snapshots = make(map[cacheKey][]byte)
 	}
 	return c

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"kjdd/internal/checked"
 	"kjdd/xds"
 )
 
@@ -263,20 +264,7 @@ func TestPatientKeyQueriesAreCovered(t *testing.T) {
 	for _, table := range []string{tableDocumentEntries, tableSubmissionSets, tableFolders} {
 		t.Run(table, func(t *testing.T) {
 			query, args := byPatientQuery(table, "p", []string{"s"})
-			rows, err := s.db.Query("EXPLAIN QUERY PLAN "+query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = rows.Close() }()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
+			plan := queryPlan(t, s, query, args)
 			if len(plan) != 1 || !strings.Contains(plan[0], "COVERING INDEX") {
 				t.Fatalf("plan %q: want one covering index search and no sort", plan)
 			}
@@ -371,6 +359,9 @@ func TestRevisionNamesStoredVersion(t *testing.T) {
 // modifies an object the store shares makes the next hand-out of it panic,
 // instead of every later request seeing the change.
 func TestModifiedSharedObjectFailsLoudly(t *testing.T) {
+	if !checked.Build() {
+		t.Skip("not a checked build: this binary runs benchmarks (internal/checked)")
+	}
 	ctx := context.Background()
 	s := backends(t)[0].open(t)
 	if err := s.BulkInsertDocumentEntries(ctx, []*xds.DocumentEntry{entry(1, testPatient, xds.StatusApproved)}); err != nil {

@@ -130,3 +130,23 @@ func withoutRevision[T any](o *T) *T {
 	reflect.ValueOf(&c).Elem().FieldByName("Revision").SetZero()
 	return &c
 }
+
+// queryPlan is SQLite's EXPLAIN QUERY PLAN of query: one detail per step.
+func queryPlan(t *testing.T, s *Store, query string, args []any) []string {
+	t.Helper()
+	rows, err := s.db.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rows.Close() }()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan
+}

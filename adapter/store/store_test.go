@@ -549,20 +549,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 			for i := range args {
 				args[i] = "x"
 			}
-			rows, err := s.db.Query("EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = rows.Close() }()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
+			plan := queryPlan(t, s, q, args)
 			joined := strings.Join(plan, "; ")
 			if !strings.Contains(joined, "SEARCH ") {
 				t.Fatalf("query %q plan %q is not an index search", q, joined)
