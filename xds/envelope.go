@@ -77,7 +77,7 @@ func AppendEnvelope(dst []byte, action, relatesTo string, appendBody func(dst []
 
 // appendEnvelope is AppendEnvelope with the message id given.
 func appendEnvelope(dst []byte, action, messageID, relatesTo string, appendBody func(dst []byte) []byte) []byte {
-	w := rimWriter{b: dst}
+	w := xmlWriter{b: dst}
 	w.b = append(w.b, `<?xml version="1.0" encoding="UTF-8"?>`...)
 	w.start("env:Envelope")
 	w.attr("xmlns:env", NSSOAP12)

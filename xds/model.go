@@ -1,7 +1,5 @@
 package xds
 
-import "io"
-
 // Code is a coded value of XDS metadata: Classification@nodeRepresentation
 // (Code), the codingScheme slot (Scheme) and the Name (Display).
 type Code struct {
@@ -148,14 +146,6 @@ type Association struct {
 	// HasMember associations: "Original" or "Reference".
 	SubmissionSetStatus string `json:"submissionSetStatus,omitempty"`
 	ExtraSlots          []Slot `json:"extraSlots,omitempty"`
-}
-
-// Blob is document content received in a request: inline base64 in the
-// envelope, or an MTOM part (spooled, never held whole in memory when large).
-type Blob interface {
-	// Open returns a fresh reader over the decoded bytes. It may be called
-	// more than once.
-	Open() (io.ReadCloser, error)
 }
 
 // Document is one xds-b:Document of a ProvideAndRegisterDocumentSetRequest.

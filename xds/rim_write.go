@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"net/url"
 	"strconv"
-	"unicode/utf8"
 )
 
 // The writer. Every answer kjdd gives is written here, straight into a
@@ -33,7 +32,7 @@ func (wr *Writer) AppendAdhocQueryResponse(dst []byte, res *QueryResult, returnT
 	if res == nil {
 		res = &QueryResult{}
 	}
-	w := rimWriter{b: dst}
+	w := rimWriter{xmlWriter: xmlWriter{b: dst}}
 	if wr != nil {
 		w.cache = wr.fragments
 	}
@@ -85,7 +84,7 @@ func (wr *Writer) AppendAdhocQueryResponse(dst []byte, res *QueryResult, returnT
 // and ITI-42: status Failure when errs holds an error-severity entry,
 // Success otherwise, and the RegistryErrorList when errs is not empty.
 func AppendRegistryResponse(dst []byte, errs RegistryErrors) []byte {
-	w := rimWriter{b: dst}
+	w := rimWriter{xmlWriter: xmlWriter{b: dst}}
 	status := ResponseSuccess
 	if hasErrors(errs) {
 		status = ResponseFailure
@@ -115,7 +114,7 @@ type RetrievedDocument struct {
 // are documents and no error-severity entries, PartialSuccess with
 // documents and errors, Failure without documents.
 func AppendRetrieveDocumentSetResponse(dst []byte, docs []RetrievedDocument, errs RegistryErrors) []byte {
-	w := rimWriter{b: dst}
+	w := rimWriter{xmlWriter: xmlWriter{b: dst}}
 	w.start("xdsb:RetrieveDocumentSetResponse")
 	w.attr("xmlns:xdsb", NSXDSB)
 	w.attr("xmlns:rs", NSRS)
@@ -172,74 +171,14 @@ func responseStatus(hasResults bool, errs RegistryErrors) string {
 	return ResponseFailure
 }
 
-// rimWriter appends XML to b. Like etree it writes "<a/>" for an element
-// that got no child, so a start tag stays open until the element's first
-// child, text or end.
+// rimWriter writes registry objects with the XML primitives of xmlWriter
+// (xmlwriter.go).
 type rimWriter struct {
-	b []byte
-	// open: the innermost start tag still lacks its '>'.
-	open  bool
+	xmlWriter
 	home  string // normalised home every object carries, or empty
 	cache *fragmentCache
 	sub   int      // as rimRenderer.sub
 	ns    [16]byte // the current owner's namespace (derivedNamespace)
-}
-
-// start opens the element tag (prefix:local as written).
-func (w *rimWriter) start(tag string) {
-	if w.open {
-		w.b = append(w.b, '>')
-	}
-	w.b = append(w.b, '<')
-	w.b = append(w.b, tag...)
-	w.open = true
-}
-
-// attr writes an attribute of the element just started.
-func (w *rimWriter) attr(key, value string) {
-	w.b = append(w.b, ' ')
-	w.b = append(w.b, key...)
-	w.b = append(w.b, '=', '"')
-	w.b = appendEscaped(w.b, value)
-	w.b = append(w.b, '"')
-}
-
-// text writes character data into the current element. Even empty text
-// counts as a child, as an empty etree CharData does.
-func (w *rimWriter) text(s string) {
-	if w.open {
-		w.b = append(w.b, '>')
-		w.open = false
-	}
-	w.b = appendEscaped(w.b, s)
-}
-
-// end closes the element tag.
-func (w *rimWriter) end(tag string) {
-	if w.open {
-		w.b = append(w.b, '/', '>')
-		w.open = false
-		return
-	}
-	w.b = append(w.b, '<', '/')
-	w.b = append(w.b, tag...)
-	w.b = append(w.b, '>')
-}
-
-// setText writes text into the element tag just started and ends it, as
-// etree's SetText on an empty element: no text means no child ("<tag/>").
-func (w *rimWriter) setText(tag, text string) {
-	if text != "" {
-		w.text(text)
-	}
-	w.end(tag)
-}
-
-// textElem writes <tag>text</tag>, as rimBuilder.textElem.
-func (w *rimWriter) textElem(tag, text string) {
-	w.start(tag)
-	w.text(text)
-	w.end(tag)
 }
 
 // errorList writes an rs:RegistryErrorList, as rimBuilder.errorList.
@@ -567,82 +506,4 @@ func derivedUUIDBytes(ns [16]byte, n int) [16]byte {
 	b[6] = b[6]&0x0f | 0x50
 	b[8] = b[8]&0x3f | 0x80
 	return b
-}
-
-// appendURNUUID appends formatURNUUID(b).
-func appendURNUUID(dst []byte, b [16]byte) []byte {
-	dst = append(dst, urnUUIDPrefix...)
-	for i, x := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			dst = append(dst, '-')
-		}
-		dst = append(dst, hexDigits[x>>4], hexDigits[x&0x0f])
-	}
-	return dst
-}
-
-// xmlEscapes maps each ASCII byte to its escape in etree's normal mode:
-// the five predefined entities, U+FFFD for control characters XML 1.0
-// does not allow, "" for bytes written as they are. xmlPlain marks the
-// bytes written as they are; bytes from 0x80 are never plain (they start a
-// multi-byte character that needs checking).
-var (
-	xmlEscapes [utf8.RuneSelf]string
-	xmlPlain   [256]bool
-)
-
-func init() {
-	for c := range byte(0x20) {
-		if c != '\t' && c != '\n' && c != '\r' {
-			xmlEscapes[c] = "\uFFFD"
-		}
-	}
-	xmlEscapes['&'], xmlEscapes['<'], xmlEscapes['>'] = "&amp;", "&lt;", "&gt;"
-	xmlEscapes['\''], xmlEscapes['"'] = "&apos;", "&quot;"
-	for c := range utf8.RuneSelf {
-		xmlPlain[c] = xmlEscapes[c] == ""
-	}
-}
-
-// appendEscaped appends s escaped for an attribute value or text, exactly
-// as etree's escapeString in normal mode: bytes that are not UTF-8 and
-// characters outside the XML 1.0 Char production become U+FFFD.
-func appendEscaped(dst []byte, s string) []byte {
-	i := 0
-	for i < len(s) && xmlPlain[s[i]] {
-		i++
-	}
-	if i == len(s) {
-		// Nearly every value: ids, codes, dates, plain text.
-		return append(dst, s...)
-	}
-	last := 0
-	for i < len(s) {
-		c := s[i]
-		if xmlPlain[c] {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[last:i]...)
-			dst = append(dst, xmlEscapes[c]...)
-			i++
-			last = i
-			continue
-		}
-		r, width := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && width == 1 || !isXMLChar(r) {
-			dst = append(dst, s[last:i]...)
-			dst = append(dst, "\uFFFD"...)
-			last = i + width
-		}
-		i += width
-	}
-	return append(dst, s[last:]...)
-}
-
-// isXMLChar reports whether r is in XML 1.0's Char production.
-func isXMLChar(r rune) bool {
-	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF ||
-		r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }

@@ -150,3 +150,11 @@ func (s *xmlSpaceSkipper) Read(p []byte) (int, error) {
 		}
 	}
 }
+
+// Blob is document content received in a request: inline base64 in the
+// envelope, or an MTOM part (spooled, never held whole in memory when large).
+type Blob interface {
+	// Open returns a fresh reader over the decoded bytes. It may be called
+	// more than once.
+	Open() (io.ReadCloser, error)
+}

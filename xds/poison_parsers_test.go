@@ -1,0 +1,31 @@
+package xds
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestParsersRefuseKeptElement: the parsers of requests refuse an element
+// kept past Message.Close loudly (the poisoning itself is
+// TestKeptElementIsPoisoned).
+func TestParsersRefuseKeptElement(t *testing.T) {
+	m, err := NewReader(ReaderConfig{}).Read(strings.NewReader(testEnvelope(actionHeader, queryBody)), ContentTypeSOAP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := m.BodyRoot
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mustPanic := func(what string, use func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s on an element kept after Close did not fail", what)
+			}
+		}()
+		use()
+	}
+	mustPanic("ParseAdhocQueryRequest", func() { _, _ = ParseAdhocQueryRequest(kept) })
+	mustPanic("ParseRetrieveDocumentSetRequest", func() { _, _ = ParseRetrieveDocumentSetRequest(kept) })
+}
