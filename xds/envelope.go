@@ -3,6 +3,7 @@ package xds
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"kjdd/xds/hl7"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -171,12 +172,12 @@ func FaultEnvelope(f *Fault, relatesTo string) *etree.Document {
 	}
 	t := fault.CreateElement("env:Reason").CreateElement("env:Text")
 	t.CreateAttr("xml:lang", "en")
-	t.SetText(RedactNationalIDs(reason))
+	t.SetText(hl7.RedactNationalIDs(reason))
 	if f.ProblemAction != "" && subNS == NSWSA {
 		// The caller's own action, echoed under the same guard as the
 		// reason.
 		pa := fault.CreateElement("env:Detail").CreateElement("wsa:ProblemAction")
-		pa.CreateElement("wsa:Action").SetText(RedactNationalIDs(f.ProblemAction))
+		pa.CreateElement("wsa:Action").SetText(hl7.RedactNationalIDs(f.ProblemAction))
 	}
 	return doc
 }

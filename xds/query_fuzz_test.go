@@ -2,6 +2,7 @@ package xds
 
 import (
 	"errors"
+	"kjdd/xds/hl7"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,7 +73,7 @@ func sqCheckParsedQuery(t *testing.T, q *StoredQuery) {
 		t.Fatalf("return type %q", q.ReturnType)
 	}
 	p := q.Params
-	if !q.IDBased() && !ValidCX(p.PatientID) {
+	if !q.IDBased() && !hl7.ValidCX(p.PatientID) {
 		t.Fatalf("patient id %q is not a CX", p.PatientID)
 	}
 	for _, l := range [][]string{p.DocumentEntryUUIDs, p.FolderUUIDs, p.SubmissionSetUUIDs, p.UUIDs, p.DocumentEntryTypes} {
@@ -84,7 +85,7 @@ func sqCheckParsedQuery(t *testing.T, q *StoredQuery) {
 	}
 	for _, r := range []TimeRange{p.CreationTime, p.ServiceStartTime, p.ServiceStopTime, p.SubmissionTime, p.FolderLastUpdateTime} {
 		for _, v := range []string{r.From, r.To} {
-			if v != "" && !ValidDTM(v) {
+			if v != "" && !hl7.ValidDTM(v) {
 				t.Fatalf("time %q is not a DTM", v)
 			}
 		}

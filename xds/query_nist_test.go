@@ -3,6 +3,7 @@ package xds
 import (
 	"context"
 	"fmt"
+	"kjdd/xds/hl7"
 	"os"
 	"path"
 	"path/filepath"
@@ -147,7 +148,7 @@ func (s *nistSeed) register(t testing.TB, dir, patient string, req *etree.Elemen
 	}
 	local := map[string]string{} // symbolic id -> entryUUID
 	id := func(sym string) string {
-		if IsURNUUID(sym) {
+		if hl7.IsURNUUID(sym) {
 			return sym
 		}
 		if u, ok := local[sym]; ok {

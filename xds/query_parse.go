@@ -3,6 +3,7 @@ package xds
 import (
 	"errors"
 	"fmt"
+	"kjdd/xds/hl7"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -460,7 +461,7 @@ func checkQueryValue(kind valueKind, t slotToken) (string, error) {
 	}
 	switch kind {
 	case valueCX:
-		if !ValidCX(v) {
+		if !hl7.ValidCX(v) {
 			return "", errSQPatientID
 		}
 	case valueStatus:
@@ -480,7 +481,7 @@ func checkQueryValue(kind valueKind, t slotToken) (string, error) {
 		}
 		return c.Code + "^^" + c.Scheme, nil
 	case valueTime:
-		if !ValidDTM(v) {
+		if !hl7.ValidDTM(v) {
 			return "", errSQTime
 		}
 	case valueUUID:

@@ -1,6 +1,9 @@
 package xds
 
-import "crypto/sha1"
+import (
+	"crypto/sha1"
+	"kjdd/xds/hl7"
+)
 
 // derivedUUID returns a stable id for the n-th Classification or
 // ExternalIdentifier rendered inside the object parent. The model does not
@@ -10,7 +13,7 @@ import "crypto/sha1"
 // unique even when senders chose sequential entryUUIDs. A parent that is
 // not a UUID is hashed into a namespace first.
 func derivedUUID(parent string, n int) string {
-	ns, ok := parseURNUUID(parent)
+	ns, ok := hl7.ParseURNUUID(parent)
 	if !ok {
 		sum := sha1.Sum([]byte(parent))
 		copy(ns[:], sum[:])
@@ -23,7 +26,7 @@ func derivedUUID(parent string, n int) string {
 	copy(b[:], sum[:])
 	b[6] = b[6]&0x0f | 0x50
 	b[8] = b[8]&0x3f | 0x80
-	return formatURNUUID(b)
+	return hl7.FormatURNUUID(b)
 }
 
 // AssignEntryUUIDs gives every object of a submission whose id is symbolic
@@ -38,12 +41,12 @@ func AssignEntryUUIDs(sub *Submission, newUUID func() string) {
 		return
 	}
 	if newUUID == nil {
-		newUUID = NewURNUUID
+		newUUID = hl7.NewURNUUID
 	}
 	ids := map[string]string{}
 	assign := func(id *string, lid *string) {
 		old := *id
-		if old == "" || IsURNUUID(old) {
+		if old == "" || hl7.IsURNUUID(old) {
 			return
 		}
 		nu, seen := ids[old]

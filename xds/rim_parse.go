@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"kjdd/xds/hl7"
 	"strconv"
 	"strings"
 
@@ -62,7 +63,7 @@ type rimExternalID struct {
 // metadataError is the error of a structurally broken submission. Quoted
 // ids are redacted: a sender may have used a national id as an object id.
 func metadataError(object, problem string) *RegistryError {
-	return NewError(XDSRegistryMetadataError, RedactNationalIDs(object+": "+problem))
+	return NewError(XDSRegistryMetadataError, hl7.RedactNationalIDs(object+": "+problem))
 }
 
 // ParseSubmitObjectsRequest decodes an lcm:SubmitObjectsRequest (ITI-42)
@@ -290,7 +291,7 @@ func ParseRetrieveDocumentSetRequest(el *etree.Element) ([]DocumentRequest, erro
 			seen |= bit
 			*dst = strings.TrimSpace(f.Text())
 		}
-		r.HomeCommunityID = NormalizeOID(r.HomeCommunityID)
+		r.HomeCommunityID = hl7.NormalizeOID(r.HomeCommunityID)
 		if r.RepositoryUniqueID == "" {
 			return nil, bad("DocumentRequest without RepositoryUniqueId")
 		}
@@ -348,8 +349,8 @@ func normURN(s string) string {
 
 // normHome keeps a home community id in urn:oid: form when it is an OID.
 func normHome(s string) string {
-	if ValidOID(NormalizeOID(s)) {
-		return URNOID(s)
+	if hl7.ValidOID(hl7.NormalizeOID(s)) {
+		return hl7.URNOID(s)
 	}
 	return s
 }
@@ -803,7 +804,7 @@ func addPackage(sub *Submission, o *rimObject) error {
 			sub.SubmissionSet = ss
 		}
 		sub.Warnings = append(sub.Warnings, NewWarning(XDSRegistryMetadataError,
-			RedactNationalIDs(ctx+": SubmissionSet classification missing; inferred from its uniqueId and sourceId identifiers")))
+			hl7.RedactNationalIDs(ctx+": SubmissionSet classification missing; inferred from its uniqueId and sourceId identifiers")))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package xds
 // writer must produce exactly the bytes etree serialises of it.
 
 import (
+	"kjdd/xds/hl7"
 	"net/url"
 	"strconv"
 
@@ -125,7 +126,7 @@ func RenderRetrieveDocumentSetResponse(docs []RetrievedDocument, errs RegistryEr
 	for _, d := range docs {
 		dr := b.elem(root, pfxXDSB, "DocumentResponse", 0, 5)
 		if d.HomeCommunityID != "" {
-			b.textElem(dr, pfxXDSB, "HomeCommunityId", URNOID(d.HomeCommunityID))
+			b.textElem(dr, pfxXDSB, "HomeCommunityId", hl7.URNOID(d.HomeCommunityID))
 		}
 		b.textElem(dr, pfxXDSB, "RepositoryUniqueId", d.RepositoryUniqueID)
 		b.textElem(dr, pfxXDSB, "DocumentUniqueId", d.DocumentUniqueID)
@@ -215,7 +216,7 @@ func (b *rimBuilder) errorList(parent *etree.Element, errs RegistryErrors) {
 		}
 		re := b.elem(list, pfxRS, "RegistryError", 4, 0)
 		re.CreateAttr("errorCode", string(e.Code))
-		re.CreateAttr("codeContext", RedactNationalIDs(e.Context))
+		re.CreateAttr("codeContext", hl7.RedactNationalIDs(e.Context))
 		re.CreateAttr("severity", severity)
 		if e.Location != "" {
 			re.CreateAttr("location", e.Location)

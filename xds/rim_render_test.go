@@ -15,6 +15,7 @@ import (
 	"github.com/beevik/etree"
 
 	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 // The flag has its own name: every test file of the package shares one
@@ -37,7 +38,7 @@ func rimNorwegianEntry(i int) *xds.DocumentEntry {
 		LogicalID:                  id,
 		Version:                    "1",
 		UniqueID:                   fmt.Sprintf("2.16.578.1.12.4.5.100.1.3.%d", 20250206000+i),
-		PatientID:                  xds.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
+		PatientID:                  hl7.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
 		ObjectType:                 xds.ObjectTypeStable,
 		MimeType:                   "application/pdf",
 		Status:                     xds.StatusApproved,
@@ -63,7 +64,7 @@ func rimNorwegianEntry(i int) *xds.DocumentEntry {
 		ServiceStartTime:   "20250107151403",
 		ServiceStopTime:    "20250122151403",
 		LanguageCode:       "nb-NO",
-		SourcePatientID:    xds.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
+		SourcePatientID:    hl7.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
 		SourcePatientInfo:  []string{"PID-7|19691113", "PID-8|F"},
 		LegalAuthenticator: hpr,
 		Hash:               fmt.Sprintf("%040x", 0xda39a3ee+i),
@@ -84,7 +85,7 @@ func rimNorwegianResult(n int) *xds.QueryResult {
 			LogicalID:       ssID,
 			UniqueID:        "2.16.578.1.12.4.5.100.1.4.1",
 			SourceID:        "2.16.578.1.12.4.5.100.1",
-			PatientID:       xds.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
+			PatientID:       hl7.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
 			Status:          xds.StatusApproved,
 			SubmissionTime:  "20250206141400",
 			ContentTypeCode: xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
@@ -94,7 +95,7 @@ func rimNorwegianResult(n int) *xds.QueryResult {
 			EntryUUID:      folderID,
 			LogicalID:      folderID,
 			UniqueID:       "2.16.578.1.12.4.5.100.1.5.1",
-			PatientID:      xds.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
+			PatientID:      hl7.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
 			Status:         xds.StatusApproved,
 			Title:          "Innleggelse januar 2025",
 			LastUpdateTime: "20250206141400",
@@ -228,7 +229,7 @@ func TestRenderedIDsAreUniqueUUIDs(t *testing.T) {
 			var walk func(e *etree.Element)
 			walk = func(e *etree.Element) {
 				if id := e.SelectAttrValue("id", ""); id != "" {
-					if !xds.IsURNUUID(id) {
+					if !hl7.IsURNUUID(id) {
 						t.Errorf("%s id %q is not a urn:uuid", e.Tag, id)
 					}
 					if prev, dup := seen[id]; dup {

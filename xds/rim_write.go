@@ -2,6 +2,7 @@ package xds
 
 import (
 	"crypto/sha1"
+	"kjdd/xds/hl7"
 	"net/url"
 	"strconv"
 )
@@ -133,7 +134,7 @@ func AppendRetrieveDocumentSetResponse(dst []byte, docs []RetrievedDocument, err
 	for _, d := range docs {
 		w.start("xdsb:DocumentResponse")
 		if d.HomeCommunityID != "" {
-			w.textElem("xdsb:HomeCommunityId", URNOID(d.HomeCommunityID))
+			w.textElem("xdsb:HomeCommunityId", hl7.URNOID(d.HomeCommunityID))
 		}
 		w.textElem("xdsb:RepositoryUniqueId", d.RepositoryUniqueID)
 		w.textElem("xdsb:DocumentUniqueId", d.DocumentUniqueID)
@@ -204,7 +205,7 @@ func (w *rimWriter) errorList(errs RegistryErrors) {
 		}
 		w.start("rs:RegistryError")
 		w.attr("errorCode", string(e.Code))
-		w.attr("codeContext", RedactNationalIDs(e.Context))
+		w.attr("codeContext", hl7.RedactNationalIDs(e.Context))
 		w.attr("severity", severity)
 		if e.Location != "" {
 			w.attr("location", e.Location)
@@ -310,7 +311,7 @@ func (w *rimWriter) owner(id string) {
 // derivedUUID(owner, n) without building the string.
 func (w *rimWriter) derivedID() {
 	w.b = append(w.b, ` id="`...)
-	w.b = appendURNUUID(w.b, derivedUUIDBytes(w.ns, w.sub))
+	w.b = hl7.AppendURNUUID(w.b, derivedUUIDBytes(w.ns, w.sub))
 	w.b = append(w.b, '"')
 	w.sub++
 }
@@ -486,7 +487,7 @@ func (w *rimWriter) association(a *Association) {
 
 // derivedNamespace is the namespace derivedUUID uses for parent.
 func derivedNamespace(parent string) [16]byte {
-	ns, ok := parseURNUUID(parent)
+	ns, ok := hl7.ParseURNUUID(parent)
 	if !ok {
 		sum := sha1.Sum([]byte(parent))
 		copy(ns[:], sum[:])

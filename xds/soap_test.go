@@ -3,6 +3,7 @@ package xds
 import (
 	"bytes"
 	"fmt"
+	"kjdd/xds/hl7"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -319,7 +320,7 @@ func TestMaskDigits(t *testing.T) {
 			if got := maskDigits(tc.in); got != tc.mask {
 				t.Errorf("maskDigits = %q, want %q", got, tc.mask)
 			}
-			if got := RedactNationalIDs(tc.in); got != tc.nid {
+			if got := hl7.RedactNationalIDs(tc.in); got != tc.nid {
 				t.Errorf("RedactNationalIDs = %q, want %q", got, tc.nid)
 			}
 		})

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"fmt"
+	"kjdd/xds/hl7"
 	"slices"
 	"strconv"
 	"strings"
@@ -272,7 +273,7 @@ type validator struct {
 // callers choose object ids and codes, and one may have used a national id.
 func (v *validator) report(code ErrorCode, rule, object, format string, args ...any) {
 	ctx := "[" + rule + "] " + object + ": " + fmt.Sprintf(format, args...)
-	ctx = RedactNationalIDs(ctx)
+	ctx = hl7.RedactNationalIDs(ctx)
 	e := NewError(code, ctx)
 	if v.lenient[rule] {
 		e = NewWarning(code, ctx)
@@ -418,7 +419,7 @@ func (v *validator) checkDocumentEntry(de *DocumentEntry) {
 	case de.SourcePatientID == "":
 		v.metadata(ruleDESourcePatientID, label, "sourcePatientId missing")
 	default:
-		if p := cxProblem(de.SourcePatientID, false); p != "" {
+		if p := hl7.CXProblem(de.SourcePatientID, false); p != "" {
 			v.metadata(ruleDESourcePatientID, label, "sourcePatientId is not a valid CX: %s", p)
 		}
 	}
@@ -432,7 +433,7 @@ func (v *validator) checkDocumentEntry(de *DocumentEntry) {
 	}
 	v.checkDTMAttr(ruleDEServiceTime, label, "serviceStartTime", de.ServiceStartTime, false)
 	v.checkDTMAttr(ruleDEServiceTime, label, "serviceStopTime", de.ServiceStopTime, false)
-	if ValidDTM(de.ServiceStartTime) && ValidDTM(de.ServiceStopTime) && !dtmNotAfter(de.ServiceStartTime, de.ServiceStopTime) {
+	if hl7.ValidDTM(de.ServiceStartTime) && hl7.ValidDTM(de.ServiceStopTime) && !dtmNotAfter(de.ServiceStartTime, de.ServiceStopTime) {
 		v.metadata(ruleDEServiceTime, label, "serviceStartTime is after serviceStopTime")
 	}
 	v.checkTitle(ruleDETitle, label, de.Title)
@@ -454,7 +455,7 @@ func (v *validator) checkDocumentEntry(de *DocumentEntry) {
 
 	v.checkAuthors(ruleDEAuthor, label, de.Authors)
 	if de.LegalAuthenticator != "" {
-		if p := xcnProblem(de.LegalAuthenticator); p != "" {
+		if p := hl7.XCNProblem(de.LegalAuthenticator); p != "" {
 			v.metadata(ruleDELegalAuthenticator, label, "legalAuthenticator is not a valid XCN: %s", p)
 		}
 	}
@@ -504,7 +505,7 @@ func (v *validator) checkEntryID(rule, label, id string) {
 	switch {
 	case id == "":
 		v.metadata(rule, label, "id missing")
-	case hasURNUUIDPrefix(id) && !IsURNUUID(id):
+	case hasURNUUIDPrefix(id) && !hl7.IsURNUUID(id):
 		v.metadata(rule, label, "id is a malformed urn:uuid")
 	}
 }
@@ -514,8 +515,8 @@ func (v *validator) checkOIDAttr(rule, label, name, value string) {
 	switch {
 	case value == "":
 		v.metadata(rule, label, "%s missing", name)
-	case !ValidOID(value):
-		v.metadata(rule, label, "%s is not an OID of at most %d characters", name, maxOIDLength)
+	case !hl7.ValidOID(value):
+		v.metadata(rule, label, "%s is not an OID of at most %d characters", name, hl7.MaxOIDLength)
 	}
 }
 
@@ -526,7 +527,7 @@ func (v *validator) checkDTMAttr(rule, label, name, value string, required bool)
 		if required {
 			v.metadata(rule, label, "%s missing", name)
 		}
-	case !ValidDTM(value):
+	case !hl7.ValidDTM(value):
 		v.metadata(rule, label, "%s is not a UTC timestamp YYYY[MM[DD[hh[mm[ss]]]]]", name)
 	}
 }
@@ -538,10 +539,10 @@ func (v *validator) checkPatientID(rule, label, pid string) {
 		v.metadata(rule, label, "patientId missing")
 		return
 	}
-	if _, _, ok := ParseCX(pid); ok {
+	if _, _, ok := hl7.ParseCX(pid); ok {
 		return
 	}
-	p := cxProblem(pid, true)
+	p := hl7.CXProblem(pid, true)
 	if p == "" {
 		p = "not of the form id^^^&OID&ISO"
 	}
@@ -579,17 +580,17 @@ func (v *validator) checkAuthors(rule, label string, authors []Author) {
 			continue
 		}
 		if a.Person != "" {
-			if p := xcnProblem(a.Person); p != "" {
+			if p := hl7.XCNProblem(a.Person); p != "" {
 				v.metadata(rule, label, "%s authorPerson is not a valid XCN: %s", n, p)
 			}
 		}
 		for _, inst := range a.Institutions {
-			if p := xonProblem(inst); p != "" {
+			if p := hl7.XONProblem(inst); p != "" {
 				v.metadata(rule, label, "%s authorInstitution is not a valid XON: %s", n, p)
 			}
 		}
 		for _, tel := range a.Telecommunications {
-			if p := xtnProblem(tel); p != "" {
+			if p := hl7.XTNProblem(tel); p != "" {
 				v.metadata(rule, label, "%s authorTelecommunication is not a valid XTN: %s", n, p)
 			}
 		}
@@ -677,7 +678,7 @@ func (v *validator) checkPatientIDsMatch() {
 // checkObjectRefs requires ObjectRefs to be urn:uuid references.
 func (v *validator) checkObjectRefs() {
 	for _, ref := range v.sub.ObjectRefs {
-		if !IsURNUUID(ref) {
+		if !hl7.IsURNUUID(ref) {
 			v.metadata(ruleObjectRef, "ObjectRef "+shorten(ref), "not a urn:uuid")
 		}
 	}
@@ -716,7 +717,7 @@ func (v *validator) checkAssociations() {
 			continue
 		}
 		label = "Association " + objectName(a.EntryUUID, "", i)
-		if a.EntryUUID != "" && hasURNUUIDPrefix(a.EntryUUID) && !IsURNUUID(a.EntryUUID) {
+		if a.EntryUUID != "" && hasURNUUIDPrefix(a.EntryUUID) && !hl7.IsURNUUID(a.EntryUUID) {
 			v.metadata(ruleAssocRef, label, "id is a malformed urn:uuid")
 		}
 		typ := associationType(a)
@@ -754,7 +755,7 @@ func (v *validator) checkReference(label, end, ref string) bool {
 		return false
 	case v.inMessage(ref):
 		return true
-	case !IsURNUUID(ref):
+	case !hl7.IsURNUUID(ref):
 		v.metadata(ruleAssocRef, label, "%s %s is neither an object of the submission nor a urn:uuid", end, shorten(ref))
 		return false
 	}
@@ -795,7 +796,7 @@ func (v *validator) checkHasMember(a *Association, label string) {
 		default:
 			v.metadata(ruleAssocSSStatus, label, "SubmissionSetStatus must be Original or Reference")
 		}
-	case v.folders[a.Source] != nil || (!v.inMessage(a.Source) && IsURNUUID(a.Source)):
+	case v.folders[a.Source] != nil || (!v.inMessage(a.Source) && hl7.IsURNUUID(a.Source)):
 		if !targetIsEntry && v.inMessage(a.Target) {
 			v.metadata(ruleAssocHasMember, label, "a Folder's member must be a DocumentEntry")
 		}

@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"kjdd/xds/hl7"
 	"strconv"
 	"strings"
 )
@@ -101,18 +102,18 @@ func (v *validator) checkNorwegianPatientID(label, pid string, checked map[strin
 		return
 	}
 	checked[pid] = true
-	id, authority, ok := ParseCX(pid)
+	id, authority, ok := hl7.ParseCX(pid)
 	if !ok {
 		return
 	}
 	var valid bool
 	switch {
-	case authority == OIDFNR:
-		valid = ValidFNR(id)
-	case authority == OIDDNumber:
-		valid = ValidDNumber(id)
-	case authority == OIDFHNumber && v.opts.AcceptFHNumber:
-		valid = ValidFHNumber(id)
+	case authority == hl7.OIDFNR:
+		valid = hl7.ValidFNR(id)
+	case authority == hl7.OIDDNumber:
+		valid = hl7.ValidDNumber(id)
+	case authority == hl7.OIDFHNumber && v.opts.AcceptFHNumber:
+		valid = hl7.ValidFHNumber(id)
 	default:
 		accepted := "fødselsnummer or D-nummer"
 		if v.opts.AcceptFHNumber {
@@ -132,7 +133,7 @@ func (v *validator) checkNorwegianPatientID(label, pid string, checked map[strin
 func (v *validator) checkNorwegianCodes(de *DocumentEntry, label string) {
 	if c := de.ClassCode; c.Code != "" && c.Scheme != "" {
 		switch {
-		case NormalizeOID(c.Scheme) != CodeSystemVolven9602:
+		case hl7.NormalizeOID(c.Scheme) != CodeSystemVolven9602:
 			v.metadata(ruleNOClassCodeScheme, label, "classCode codingScheme must be Volven 9602 (%s)", CodeSystemVolven9602)
 		case !strings.HasSuffix(c.Code, classCodeSuffix):
 			v.metadata(ruleNOClassCodeValue, label, "classCode %s is not a class of Volven 9602 (those end in %s)", shorten(c.Code), classCodeSuffix)
@@ -140,7 +141,7 @@ func (v *validator) checkNorwegianCodes(de *DocumentEntry, label string) {
 	}
 	if c := de.TypeCode; c.Code != "" && c.Scheme != "" {
 		switch {
-		case NormalizeOID(c.Scheme) != CodeSystemVolven9602:
+		case hl7.NormalizeOID(c.Scheme) != CodeSystemVolven9602:
 			v.metadata(ruleNOTypeCodeScheme, label, "typeCode codingScheme must be Volven 9602 (%s)", CodeSystemVolven9602)
 		case strings.HasSuffix(c.Code, classCodeSuffix):
 			v.metadata(ruleNOTypeCodeValue, label, "typeCode %s is a class, not a document type of Volven 9602", shorten(c.Code))
@@ -150,7 +151,7 @@ func (v *validator) checkNorwegianCodes(de *DocumentEntry, label string) {
 		if c.Code == "" || c.Scheme == "" {
 			continue
 		}
-		switch NormalizeOID(c.Scheme) {
+		switch hl7.NormalizeOID(c.Scheme) {
 		case CodeSystemHL7Confidentiality:
 			if !hl7Confidentiality[c.Code] {
 				v.metadata(ruleNOConfidentiality, label, "confidentialityCode %s is not an HL7 Confidentiality code", shorten(c.Code))
@@ -164,10 +165,10 @@ func (v *validator) checkNorwegianCodes(de *DocumentEntry, label string) {
 				CodeSystemHL7Confidentiality, CodeSystemVolven9603)
 		}
 	}
-	if c := de.HealthcareFacilityTypeCode; c.Code != "" && c.Scheme != "" && !facilityTypeSchemes[NormalizeOID(c.Scheme)] {
+	if c := de.HealthcareFacilityTypeCode; c.Code != "" && c.Scheme != "" && !facilityTypeSchemes[hl7.NormalizeOID(c.Scheme)] {
 		v.metadata(ruleNOFacilityTypeScheme, label, "healthcareFacilityTypeCode codingScheme must be Volven 1303 or 1305")
 	}
-	if c := de.PracticeSettingCode; c.Code != "" && c.Scheme != "" && !practiceSettingSchemes[NormalizeOID(c.Scheme)] {
+	if c := de.PracticeSettingCode; c.Code != "" && c.Scheme != "" && !practiceSettingSchemes[hl7.NormalizeOID(c.Scheme)] {
 		v.metadata(ruleNOPracticeSettingScheme, label, "practiceSettingCode codingScheme must be Volven 8651, 8653, 8654, 8655 or 8663")
 	}
 }
@@ -179,40 +180,40 @@ func (v *validator) checkNorwegianCodes(de *DocumentEntry, label string) {
 func (v *validator) checkNorwegianAuthors(label string, authors []Author) {
 	for i, a := range authors {
 		n := "author " + strconv.Itoa(i+1)
-		if a.Person != "" && xcnProblem(a.Person) == "" {
-			comps := hl7Parts(a.Person, "^")
-			if id := hl7Part(comps, 1); id != "" {
+		if a.Person != "" && hl7.XCNProblem(a.Person) == "" {
+			comps := hl7.Split(a.Person, "^")
+			if id := hl7.Part(comps, 1); id != "" {
 				switch {
-				case NormalizeOID(hl7Sub(hl7Part(comps, 9), 2)) != OIDHPR:
-					v.metadata(ruleNOAuthorPerson, label, "%s authorPerson id is not an HPR number (assigning authority %s)", n, OIDHPR)
-				case !allDigits(id) || len(id) > 9:
+				case hl7.NormalizeOID(hl7.Sub(hl7.Part(comps, 9), 2)) != hl7.OIDHPR:
+					v.metadata(ruleNOAuthorPerson, label, "%s authorPerson id is not an HPR number (assigning authority %s)", n, hl7.OIDHPR)
+				case !hl7.AllDigits(id) || len(id) > 9:
 					v.metadata(ruleNOAuthorPerson, label, "%s authorPerson HPR number is not a number of at most 9 digits", n)
 				}
 			}
 		}
 		sawID := false // an institution carrying an identifier, valid or not
 		for _, inst := range a.Institutions {
-			if xonProblem(inst) != "" {
+			if hl7.XONProblem(inst) != "" {
 				sawID = true // already reported by the IHE rule
 				continue
 			}
-			authority, id := xonAuthority(inst)
+			authority, id := hl7.XONAuthority(inst)
 			if id == "" {
 				continue // name only; see the check below the loop
 			}
 			sawID = true
 			switch authority {
-			case OIDOrgNumber:
-				if !ValidOrgNumber(id) {
+			case hl7.OIDOrgNumber:
+				if !hl7.ValidOrgNumber(id) {
 					v.metadata(ruleNOAuthorInstitution, label, "%s authorInstitution organisation number fails check digit", n)
 				}
-			case OIDRESH:
-				if !allDigits(id) {
+			case hl7.OIDRESH:
+				if !hl7.AllDigits(id) {
 					v.metadata(ruleNOAuthorInstitution, label, "%s authorInstitution RESH id is not numeric", n)
 				}
 			default:
 				v.metadata(ruleNOAuthorInstitution, label, "%s authorInstitution identifier is neither an organisation number (%s) nor a RESH id (%s)",
-					n, OIDOrgNumber, OIDRESH)
+					n, hl7.OIDOrgNumber, hl7.OIDRESH)
 			}
 		}
 		if len(a.Institutions) > 0 && !sawID {

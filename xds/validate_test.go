@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"io"
+	"kjdd/xds/hl7"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,10 +17,10 @@ import (
 // a test practitioner, Volven codes from norway.md §2.3.
 const (
 	testPatientFNR = "13116900216"
-	testPatient    = testPatientFNR + "^^^&" + OIDFNR + "&ISO"
-	testAuthor     = "565505933^GREVLING^KVART^^^^^^&" + OIDHPR + "&ISO"
-	testHospital   = "Finnmarkssykehuset HF^^^^^&" + OIDOrgNumber + "&ISO^^^^983974880"
-	testDepartment = "Laboratoriemedisinsk avdeling - FIN^^^^^&" + OIDRESH + "&ISO^^^^4211607"
+	testPatient    = testPatientFNR + "^^^&" + hl7.OIDFNR + "&ISO"
+	testAuthor     = "565505933^GREVLING^KVART^^^^^^&" + hl7.OIDHPR + "&ISO"
+	testHospital   = "Finnmarkssykehuset HF^^^^^&" + hl7.OIDOrgNumber + "&ISO^^^^983974880"
+	testDepartment = "Laboratoriemedisinsk avdeling - FIN^^^^^&" + hl7.OIDRESH + "&ISO^^^^4211607"
 	testRepository = "2.16.578.1.12.4.5.100.1.2"
 	testEntryUUID  = "urn:uuid:3b0cbb8e-1f4a-4a36-9c62-8c3f0e2b7d11" // a DocumentEntry in the registry
 	volven1303     = volvenPrefix + "1303"
@@ -189,14 +190,14 @@ var validationCases = map[string]validationCase{
 		addEntry(s, "Document02", "2.16.578.1.12.4.5.100.1.1.2")
 		addAssociation(s, AssocSigns, "Document02", "Document01")
 	}},
-	"valid D-nummer patient":  {mutate: func(s *Submission) { setPatient(s, "53116900390^^^&"+OIDDNumber+"&ISO") }},
-	"valid FH-nummer patient": {mutate: func(s *Submission) { setPatient(s, "80000000179^^^&"+OIDFHNumber+"&ISO") }},
-	"valid synthetic patient": {mutate: func(s *Submission) { setPatient(s, "06828399789^^^&"+OIDFNR+"&ISO") }},
+	"valid D-nummer patient":  {mutate: func(s *Submission) { setPatient(s, "53116900390^^^&"+hl7.OIDDNumber+"&ISO") }},
+	"valid FH-nummer patient": {mutate: func(s *Submission) { setPatient(s, "80000000179^^^&"+hl7.OIDFHNumber+"&ISO") }},
+	"valid synthetic patient": {mutate: func(s *Submission) { setPatient(s, "06828399789^^^&"+hl7.OIDFNR+"&ISO") }},
 	"valid NHN test patient 12119000465": {mutate: func(s *Submission) {
-		setPatient(s, "12119000465^^^&"+OIDFNR+"&ISO")
+		setPatient(s, "12119000465^^^&"+hl7.OIDFNR+"&ISO")
 	}},
 	"valid NHN test patient 08077000292": {mutate: func(s *Submission) {
-		setPatient(s, "08077000292^^^&"+OIDFNR+"&ISO")
+		setPatient(s, "08077000292^^^&"+hl7.OIDFNR+"&ISO")
 	}},
 	"valid sperret document": {mutate: func(s *Submission) {
 		entry(s).ConfidentialityCodes = []Code{{Code: "NORS", Scheme: CodeSystemVolven9603}}
@@ -244,7 +245,7 @@ var validationCases = map[string]validationCase{
 	"submission set sourceId missing":    {mutate: func(s *Submission) { s.SubmissionSet.SourceID = "" }, want: []finding{metaErr(ruleSSSourceID)}},
 	"submission set patientId missing":   {mutate: func(s *Submission) { s.SubmissionSet.PatientID = "" }, want: []finding{metaErr(ruleSSPatientID)}},
 	"patient ids with urn:oid in the assigning authority": {
-		mutate: func(s *Submission) { setPatient(s, testPatientFNR+"^^^&urn:oid:"+OIDFNR+"&ISO") },
+		mutate: func(s *Submission) { setPatient(s, testPatientFNR+"^^^&urn:oid:"+hl7.OIDFNR+"&ISO") },
 		want:   []finding{metaErr(ruleSSPatientID), metaErr(ruleDEPatientID)},
 	},
 	"submission time is not a date":  {mutate: func(s *Submission) { s.SubmissionSet.SubmissionTime = "20251301" }, want: []finding{metaErr(ruleSSSubmissionTime)}},
@@ -297,13 +298,13 @@ var validationCases = map[string]validationCase{
 	"confidentialityCode without scheme": {mutate: func(s *Submission) { entry(s).ConfidentialityCodes[1].Scheme = "" }, want: []finding{metaErr(ruleDEConfidentialityCode)}},
 	"eventCode without codingScheme":     {mutate: func(s *Submission) { entry(s).EventCodes[0].Scheme = "" }, want: []finding{metaErr(ruleDEEventCode)}},
 	"author with nothing identifying":    {mutate: func(s *Submission) { entry(s).Authors[0] = Author{Roles: []string{"LE"}} }, want: []finding{metaErr(ruleDEAuthor)}},
-	"authorPerson authority not ISO":     {mutate: func(s *Submission) { entry(s).Authors[0].Person = "565505933^GREVLING^KVART^^^^^^&" + OIDHPR }, want: []finding{metaErr(ruleDEAuthor)}},
+	"authorPerson authority not ISO":     {mutate: func(s *Submission) { entry(s).Authors[0].Person = "565505933^GREVLING^KVART^^^^^^&" + hl7.OIDHPR }, want: []finding{metaErr(ruleDEAuthor)}},
 	"authorPerson with urn:oid authority": {mutate: func(s *Submission) {
-		entry(s).Authors[0].Person = "502116685^GEIRAAS^BENEDIKTE^^^^^^&urn:oid:" + OIDHPR + "&ISO"
+		entry(s).Authors[0].Person = "502116685^GEIRAAS^BENEDIKTE^^^^^^&urn:oid:" + hl7.OIDHPR + "&ISO"
 	}, want: []finding{metaErr(ruleDEAuthor)}},
 	"authorInstitution without name": {
 		mutate: func(s *Submission) {
-			entry(s).Authors[0].Institutions[0] = "^^^^^&" + OIDOrgNumber + "&ISO^^^^983974880"
+			entry(s).Authors[0].Institutions[0] = "^^^^^&" + hl7.OIDOrgNumber + "&ISO^^^^983974880"
 		},
 		want: []finding{metaErr(ruleDEAuthor)},
 	},
@@ -337,11 +338,11 @@ var validationCases = map[string]validationCase{
 
 	// Across the submission.
 	"patient ids differ (NIST 11997)": {
-		mutate: func(s *Submission) { entry(s).PatientID = "12119000465^^^&" + OIDFNR + "&ISO" },
+		mutate: func(s *Submission) { entry(s).PatientID = "12119000465^^^&" + hl7.OIDFNR + "&ISO" },
 		want:   []finding{{code: XDSPatientIDDoesNotMatch, rule: rulePatientIDMatch}},
 	},
 	"folder for another patient": {
-		mutate: func(s *Submission) { addFolder(s).PatientID = "08077000292^^^&" + OIDFNR + "&ISO" },
+		mutate: func(s *Submission) { addFolder(s).PatientID = "08077000292^^^&" + hl7.OIDFNR + "&ISO" },
 		want:   []finding{{code: XDSPatientIDDoesNotMatch, rule: rulePatientIDMatch}},
 	},
 	"two entries with one id": {
@@ -432,15 +433,15 @@ var validationCases = map[string]validationCase{
 	},
 	"FH-nummer when not accepted": {
 		opts:   func(o *ValidationOptions) { o.AcceptFHNumber = false },
-		mutate: func(s *Submission) { setPatient(s, "80000000179^^^&"+OIDFHNumber+"&ISO") },
+		mutate: func(s *Submission) { setPatient(s, "80000000179^^^&"+hl7.OIDFHNumber+"&ISO") },
 		want:   []finding{{code: XDSUnknownPatientID, rule: ruleNOPatientIDAuthority}},
 	},
 	"fødselsnummer with a wrong check digit": {
-		mutate: func(s *Submission) { setPatient(s, "13116900217^^^&"+OIDFNR+"&ISO") },
+		mutate: func(s *Submission) { setPatient(s, "13116900217^^^&"+hl7.OIDFNR+"&ISO") },
 		want:   []finding{{code: XDSUnknownPatientID, rule: ruleNOPatientIDCheckDigit}},
 	},
 	"fødselsnummer under the D-nummer authority": {
-		mutate: func(s *Submission) { setPatient(s, testPatientFNR+"^^^&"+OIDDNumber+"&ISO") },
+		mutate: func(s *Submission) { setPatient(s, testPatientFNR+"^^^&"+hl7.OIDDNumber+"&ISO") },
 		want:   []finding{{code: XDSUnknownPatientID, rule: ruleNOPatientIDCheckDigit}},
 	},
 	"classCode from LOINC": {
@@ -462,17 +463,19 @@ var validationCases = map[string]validationCase{
 		entry(s).Authors[0].Person = "4711^GREVLING^KVART^^^^^^&2.16.578.1.12.4.5.100.1.7&ISO"
 	}, want: []finding{metaErr(ruleNOAuthorPerson)}},
 	"authorPerson HPR number not numeric": {mutate: func(s *Submission) {
-		entry(s).Authors[0].Person = "HPR565505933^GREVLING^KVART^^^^^^&" + OIDHPR + "&ISO"
+		entry(s).Authors[0].Person = "HPR565505933^GREVLING^KVART^^^^^^&" + hl7.OIDHPR + "&ISO"
 	}, want: []finding{metaErr(ruleNOAuthorPerson)}},
 	"authorInstitution organisation number fails check digit": {
 		mutate: func(s *Submission) {
-			entry(s).Authors[0].Institutions[0] = "Finnmarkssykehuset HF^^^^^&" + OIDOrgNumber + "&ISO^^^^983974881"
+			entry(s).Authors[0].Institutions[0] = "Finnmarkssykehuset HF^^^^^&" + hl7.OIDOrgNumber + "&ISO^^^^983974881"
 		},
 		want: []finding{metaErr(ruleNOAuthorInstitution)},
 	},
 	"authorInstitution RESH id not numeric": {
-		mutate: func(s *Submission) { entry(s).Authors[0].Institutions[1] = "Lab^^^^^&" + OIDRESH + "&ISO^^^^FIN-LAB" },
-		want:   []finding{metaErr(ruleNOAuthorInstitution)},
+		mutate: func(s *Submission) {
+			entry(s).Authors[0].Institutions[1] = "Lab^^^^^&" + hl7.OIDRESH + "&ISO^^^^FIN-LAB"
+		},
+		want: []finding{metaErr(ruleNOAuthorInstitution)},
 	},
 	"authorInstitution identified by an OID": {
 		mutate: func(s *Submission) { entry(s).Authors[0].Institutions[1] = "Lab^^^^^^^^^2.16.578.1.12.4.5.100.1.8" },
@@ -577,7 +580,7 @@ func TestValidateSubmissionContexts(t *testing.T) {
 			want:   "[IHE-DE-CLASSCODE] DocumentEntry Document01: classCode missing",
 		},
 		"check digit failure does not quote the number": {
-			mutate: func(s *Submission) { setPatient(s, "13116900217^^^&"+OIDFNR+"&ISO") },
+			mutate: func(s *Submission) { setPatient(s, "13116900217^^^&"+hl7.OIDFNR+"&ISO") },
 			want:   "[NO-PATIENTID-CHECKDIGIT] SubmissionSet SubmissionSet01: patient id fails check digit",
 		},
 		"an fnr used as object id is redacted": {

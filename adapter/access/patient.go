@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 // PatientBound hides every entry that is not about the patient the
@@ -53,7 +54,7 @@ func (p PatientBound) PatientHidden(ctx context.Context, c *Caller, patientID st
 // assigning authority, so "id^^^&oid&ISO" and "id^^^&urn:oid:oid&ISO"
 // compare equal while ids of different authorities do not.
 func patientKey(s string) string {
-	if id, oid, ok := xds.ParseCX(s); ok {
+	if id, oid, ok := hl7.ParseCX(s); ok {
 		return id + "|" + oid
 	}
 	// Lenient reading for the urn:oid: form some senders put in the HD.
@@ -61,7 +62,7 @@ func patientKey(s string) string {
 	if len(parts) >= 4 {
 		hd := strings.Split(parts[3], "&")
 		if len(hd) >= 2 {
-			return parts[0] + "|" + xds.NormalizeOID(hd[1])
+			return parts[0] + "|" + hl7.NormalizeOID(hd[1])
 		}
 	}
 	return s

@@ -25,6 +25,7 @@ import (
 	"kjdd/consent"
 	"kjdd/helseid"
 	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 // Metadata profiles.
@@ -172,7 +173,7 @@ func integer[T int | int64](env, fl, usage string, p func(c *Config) *T) field {
 // oid binds an OID, kept bare: the urn:oid: prefix is accepted and taken off.
 func oid(env, fl, usage string, p func(c *Config) *string) field {
 	f := str(env, fl, usage, p)
-	f.set = func(c *Config, v string) error { *p(c) = xds.NormalizeOID(v); return nil }
+	f.set = func(c *Config, v string) error { *p(c) = hl7.NormalizeOID(v); return nil }
 	return f
 }
 
@@ -389,12 +390,12 @@ func (c *Config) Validate() error {
 	}
 	if c.HomeCommunityID == "" {
 		bad("KJDD_HOME_COMMUNITY_ID", "required (the OID NHN or the RHF assigned to this community)")
-	} else if !xds.ValidOID(c.HomeCommunityID) {
+	} else if !hl7.ValidOID(c.HomeCommunityID) {
 		bad("KJDD_HOME_COMMUNITY_ID", "not a valid OID")
 	}
 	if c.RepositoryUniqueID == "" {
 		bad("KJDD_REPOSITORY_UNIQUE_ID", "required (the OID of kjdd's own repository)")
-	} else if !xds.ValidOID(c.RepositoryUniqueID) {
+	} else if !hl7.ValidOID(c.RepositoryUniqueID) {
 		bad("KJDD_REPOSITORY_UNIQUE_ID", "not a valid OID")
 	}
 	var repos Repositories
@@ -446,7 +447,7 @@ func (c *Config) Validate() error {
 	}
 	if c.HospitalOrgNumber == "" {
 		bad("KJDD_HOSPITAL_ORGNR", "required (the organisation number the EPJ's HelseID client carries as orgnr_parent)")
-	} else if !xds.ValidOrgNumber(c.HospitalOrgNumber) {
+	} else if !hl7.ValidOrgNumber(c.HospitalOrgNumber) {
 		bad("KJDD_HOSPITAL_ORGNR", "not a valid organisation number")
 	}
 	if c.BlockedVisibility != consent.VisibilityHide && c.BlockedVisibility != consent.VisibilityObfuscate {

@@ -14,6 +14,7 @@ import (
 
 	"kjdd/adapter/registry"
 	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 // Patients are the fødselsnumre of NHN's synthetic test patients the demo
@@ -43,17 +44,17 @@ const (
 // number has a valid check digit because the Norwegian profile checks it.
 var (
 	demoAuthors = []xds.Author{{
-		Person: "565505933^GREVLING^KVART^^^^^^&" + xds.OIDHPR + "&ISO",
+		Person: "565505933^GREVLING^KVART^^^^^^&" + hl7.OIDHPR + "&ISO",
 		Institutions: []string{
-			"Demo sykehus HF^^^^^&" + xds.OIDOrgNumber + "&ISO^^^^923456783",
-			"Medisinsk avdeling^^^^^&" + xds.OIDRESH + "&ISO^^^^4001031",
+			"Demo sykehus HF^^^^^&" + hl7.OIDOrgNumber + "&ISO^^^^923456783",
+			"Medisinsk avdeling^^^^^&" + hl7.OIDRESH + "&ISO^^^^4001031",
 		},
 		// Coded roles use the CX form of ITI TF-3 4.2.3.1.4.2: Volven 9060
 		// "Kategori helsepersonell", LE = lege.
 		Roles: []string{"LE^^^&2.16.578.1.12.4.1.1.9060&ISO"},
 	}}
 	submissionAuthors = []xds.Author{{
-		Institutions: []string{"Demo sykehus HF^^^^^&" + xds.OIDOrgNumber + "&ISO^^^^923456783"},
+		Institutions: []string{"Demo sykehus HF^^^^^&" + hl7.OIDOrgNumber + "&ISO^^^^923456783"},
 	}}
 	facility        = xds.Code{Code: "86.101", Scheme: volven1303, Display: "Alminnelige somatiske sykehus"}
 	practiceSetting = xds.Code{Code: "S03", Scheme: volven8655, Display: "Indremedisin"}
@@ -159,7 +160,7 @@ func Seed(ctx context.Context, reg *registry.Registry) error {
 
 // submission builds the demo submission of patient number p.
 func submission(p int, fnr, ssUID string) *xds.Submission {
-	patientID := fnr + "^^^&" + xds.OIDFNR + "&ISO"
+	patientID := fnr + "^^^&" + hl7.OIDFNR + "&ISO"
 	ss := &xds.SubmissionSet{
 		EntryUUID:       "SubmissionSet01",
 		UniqueID:        ssUID,

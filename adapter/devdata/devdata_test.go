@@ -16,6 +16,7 @@ import (
 	"kjdd/adapter/registry"
 	"kjdd/adapter/store"
 	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 func TestSeedTwice(t *testing.T) {
@@ -43,7 +44,7 @@ func TestSeedTwice(t *testing.T) {
 		var state bytes.Buffer
 		nors := map[string]int{}
 		for _, fnr := range Patients {
-			pid := fnr + "^^^&" + xds.OIDFNR + "&ISO"
+			pid := fnr + "^^^&" + hl7.OIDFNR + "&ISO"
 			des, err := st.DocumentEntriesByPatient(ctx, pid, []string{xds.StatusApproved})
 			if err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"kjdd/adapter/access"
 	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 // soapOp is one SOAP operation: the transaction an Action selects on an
@@ -78,7 +79,7 @@ func (s *Server) soap(ops map[string]soapOp) gin.HandlerFunc {
 			// like any text quoted from a request.
 			s.renderFault(c, &xds.Fault{Code: xds.FaultSender, Subcode: "wsa:ActionNotSupported",
 				Reason: "the action is not supported at this endpoint", ProblemAction: m.Action,
-				Detail: xds.RedactNationalIDs(m.Action)}, m.MessageID, "")
+				Detail: hl7.RedactNationalIDs(m.Action)}, m.MessageID, "")
 			return
 		}
 		cred := access.Credentials{Transaction: op.tx, XUA: access.XUAFrom(m.SecurityHeader()), HTTP: c.Request}

@@ -13,6 +13,7 @@ import (
 
 	"kjdd/adapter/store"
 	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 // dtmLayout is the HL7 DTM form the registry writes (UTC, to the second).
@@ -125,7 +126,7 @@ type registration struct {
 }
 
 func (g *registration) fail(code xds.ErrorCode, format string, args ...any) {
-	g.problems = append(g.problems, xds.NewError(code, xds.RedactNationalIDs(fmt.Sprintf(format, args...))))
+	g.problems = append(g.problems, xds.NewError(code, hl7.RedactNationalIDs(fmt.Sprintf(format, args...))))
 }
 
 func (g *registration) run(ctx context.Context, tx *store.Tx) error {

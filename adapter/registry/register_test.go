@@ -19,6 +19,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/test/testkit/pgtest"
 	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 const (
@@ -566,7 +567,7 @@ func TestRegisterITI41StoresContent(t *testing.T) {
 						t.Fatalf("hash %s is not the computed lower-case one", e.Hash)
 					}
 					if e.RepositoryUniqueID != ownRepo || e.Status != xds.StatusApproved || e.Version != "1" ||
-						e.LogicalID != e.EntryUUID || !xds.IsURNUUID(e.EntryUUID) {
+						e.LogicalID != e.EntryUUID || !hl7.IsURNUUID(e.EntryUUID) {
 						t.Fatalf("registered as %+v", e)
 					}
 					if len(e.ExtraSlots) != 1 || e.ExtraSlots[0].Values[0] != "kept" {

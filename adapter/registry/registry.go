@@ -15,6 +15,7 @@ import (
 	"kjdd/adapter/epj"
 	"kjdd/adapter/store"
 	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 // Options configure the registry.
@@ -79,7 +80,7 @@ func (r *Registry) source(c *access.Caller) xds.Source {
 
 // ownCommunity reports whether home (bare or urn:oid:) names this community.
 func (r *Registry) ownCommunity(home string) bool {
-	return xds.NormalizeOID(home) == r.opts.HomeCommunityID
+	return hl7.NormalizeOID(home) == r.opts.HomeCommunityID
 }
 
 // withLocation sets the responding gateway's homeCommunityId as location on
@@ -91,7 +92,7 @@ func (r *Registry) withLocation(err error) error {
 	}
 	for _, e := range list {
 		if e.Location == "" {
-			e.Location = xds.URNOID(r.opts.HomeCommunityID)
+			e.Location = hl7.URNOID(r.opts.HomeCommunityID)
 		}
 	}
 	return list

@@ -9,6 +9,7 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/adapter/store"
 	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 // RetrievedDocument is one document found for a retrieve, with its content
@@ -53,7 +54,7 @@ func (r *Registry) Retrieve(ctx context.Context, cred access.Credentials, reqs [
 		doc, rerr := r.retrieveOne(ctx, src, req, xca)
 		if rerr != nil {
 			if xca && rerr.Location == "" {
-				rerr.Location = xds.URNOID(r.opts.HomeCommunityID)
+				rerr.Location = hl7.URNOID(r.opts.HomeCommunityID)
 			}
 			res.Errors = append(res.Errors, rerr)
 			continue
@@ -71,7 +72,7 @@ func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.Docu
 	case req.HomeCommunityID != "" && !r.ownCommunity(req.HomeCommunityID):
 		return nil, xds.NewError(xds.XDSUnknownCommunity, "HomeCommunityId is not served by this gateway")
 	}
-	repo := xds.NormalizeOID(req.RepositoryUniqueID)
+	repo := hl7.NormalizeOID(req.RepositoryUniqueID)
 	own := repo == r.opts.RepositoryUniqueID
 	if !own && (r.epj == nil || !r.epj.Serves(repo)) {
 		return nil, xds.NewError(xds.XDSUnknownRepositoryID, "repository "+req.RepositoryUniqueID+" is not known here")
@@ -89,7 +90,7 @@ func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.Docu
 	for _, e := range entries {
 		// Compare the uniqueId too: a policy may hand back a masked copy
 		// under another id, which must never open the real content.
-		if e.UniqueID == req.DocumentUniqueID && xds.NormalizeOID(e.RepositoryUniqueID) == repo {
+		if e.UniqueID == req.DocumentUniqueID && hl7.NormalizeOID(e.RepositoryUniqueID) == repo {
 			entry = e
 			break
 		}
@@ -104,7 +105,7 @@ func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.Docu
 		MimeType:           entry.MimeType,
 	}
 	if xca && doc.HomeCommunityID != "" {
-		doc.HomeCommunityID = xds.URNOID(r.opts.HomeCommunityID)
+		doc.HomeCommunityID = hl7.URNOID(r.opts.HomeCommunityID)
 	}
 	if own {
 		rc, err := r.store.OpenContent(ctx, entry.UniqueID)

@@ -1,4 +1,4 @@
-package xds
+package hl7
 
 import (
 	"strconv"
@@ -36,7 +36,7 @@ var (
 // ValidFNR reports whether s is a fødselsnummer with a real date of birth
 // (synthetic test numbers included) and valid check digits.
 func ValidFNR(s string) bool {
-	if len(s) != 11 || !allDigits(s) || s[0] > '3' {
+	if len(s) != 11 || !AllDigits(s) || s[0] > '3' {
 		return false
 	}
 	return validBirthDate(s, 0) && validPersonCheckDigits(s)
@@ -45,7 +45,7 @@ func ValidFNR(s string) bool {
 // ValidDNumber reports whether s is a D-nummer: a fødselsnummer whose first
 // digit is raised by 4, with valid check digits.
 func ValidDNumber(s string) bool {
-	if len(s) != 11 || !allDigits(s) || s[0] < '4' || s[0] > '7' {
+	if len(s) != 11 || !AllDigits(s) || s[0] < '4' || s[0] > '7' {
 		return false
 	}
 	return validBirthDate(s, 40) && validPersonCheckDigits(s)
@@ -54,7 +54,7 @@ func ValidDNumber(s string) bool {
 // ValidFHNumber reports whether s is a felles hjelpenummer: 11 digits
 // starting with 8 or 9, with the check digits of a fødselsnummer.
 func ValidFHNumber(s string) bool {
-	if len(s) != 11 || !allDigits(s) || s[0] < '8' {
+	if len(s) != 11 || !AllDigits(s) || s[0] < '8' {
 		return false
 	}
 	return validPersonCheckDigits(s)
@@ -64,7 +64,7 @@ func ValidFHNumber(s string) bool {
 // Enhetsregisteret: nine digits starting with 8 or 9, the last a mod-11
 // check digit.
 func ValidOrgNumber(s string) bool {
-	if len(s) != 9 || !allDigits(s) || s[0] < '8' {
+	if len(s) != 9 || !AllDigits(s) || s[0] < '8' {
 		return false
 	}
 	k, ok := mod11(s, orgWeights[:])

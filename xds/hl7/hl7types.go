@@ -1,4 +1,4 @@
-package xds
+package hl7
 
 import (
 	"strconv"
@@ -8,24 +8,24 @@ import (
 
 // Datatype checks for the HL7 v2 encodings XDS metadata carries (ITI TF-3
 // 4.2.3.1.7, Table 4.2.3.1.7-2): CX, XCN, XON, XTN, DTM and OIDs. The
-// unexported *Problem functions return a short reason, or "" when the value is
+// *Problem functions return a short reason, or "" when the value is
 // valid. Reasons never repeat the value itself: XCN and XON values carry
 // names, CX values national identity numbers.
 
 // The OID length limit of ITI TF-3.
 const (
-	maxOIDLength = 64
+	MaxOIDLength = 64
 )
 
-// hl7Parts splits an HL7 v2 value on sep. Separators inside escape
+// Split splits an HL7 v2 value on sep. Separators inside escape
 // sequences (\S\, \T\) are not separators, and splitting on the raw
 // character is what every XDS implementation does.
-func hl7Parts(s string, sep string) []string {
+func Split(s string, sep string) []string {
 	return strings.Split(s, sep)
 }
 
-// hl7Part returns the 1-based part i of parts, or "" when absent.
-func hl7Part(parts []string, i int) string {
+// Part returns the 1-based part i of parts, or "" when absent.
+func Part(parts []string, i int) string {
 	if i < 1 || i > len(parts) {
 		return ""
 	}
@@ -42,9 +42,9 @@ func usedComponents(comps []string) int {
 	return n
 }
 
-// hl7Sub returns the 1-based subcomponent j of an HL7 component.
-func hl7Sub(component string, j int) string {
-	return hl7Part(hl7Parts(component, "&"), j)
+// Sub returns the 1-based subcomponent j of an HL7 component.
+func Sub(component string, j int) string {
+	return Part(Split(component, "&"), j)
 }
 
 // hasFieldSeparators reports whether s contains characters that cannot occur
@@ -59,7 +59,7 @@ func hasFieldSeparators(s string) bool {
 // arcs or leading zeros, first arc 0, 1 or 2 and, under 0 and 1, a second arc
 // of at most 39.
 func ValidOID(s string) bool {
-	if s == "" || len(s) > maxOIDLength {
+	if s == "" || len(s) > MaxOIDLength {
 		return false
 	}
 	// Walked arc by arc without splitting: this runs for every entry a
@@ -68,7 +68,7 @@ func ValidOID(s string) bool {
 	var first, second string
 	for rest := s; ; arcs++ {
 		arc, tail, more := strings.Cut(rest, ".")
-		if arc == "" || !allDigits(arc) || (len(arc) > 1 && arc[0] == '0') {
+		if arc == "" || !AllDigits(arc) || (len(arc) > 1 && arc[0] == '0') {
 			return false
 		}
 		switch arcs {
@@ -105,7 +105,7 @@ func ValidDTM(s string) bool {
 	default:
 		return false
 	}
-	if !allDigits(s) {
+	if !AllDigits(s) {
 		return false
 	}
 	year, _ := strconv.Atoi(s[0:4])
@@ -142,60 +142,60 @@ func daysIn(year int, month time.Month) int {
 // ValidCX reports whether s is a CX patient identifier as XDS requires for
 // patientId: an id number and an assigning authority with an ISO OID
 // ("id^^^&1.2.3&ISO") and nothing else. It accepts what ParseCX accepts.
-func ValidCX(s string) bool { return cxProblem(s, true) == "" }
+func ValidCX(s string) bool { return CXProblem(s, true) == "" }
 
 // ValidXCN reports whether s is an XCN person value as XDS allows it for
 // authorPerson and legalAuthenticator: an id number or a family name, and,
 // when an assigning authority is given, an ISO OID.
-func ValidXCN(s string) bool { return xcnProblem(s) == "" }
+func ValidXCN(s string) bool { return XCNProblem(s) == "" }
 
 // ValidXON reports whether s is an XON organization value as XDS allows it
 // for authorInstitution: a name, optionally an identifier (component 10) with
 // its assigning authority (component 6).
-func ValidXON(s string) bool { return xonProblem(s) == "" }
+func ValidXON(s string) bool { return XONProblem(s) == "" }
 
 // ValidXTN reports whether s is an XTN telecommunication address as XDS
 // allows it for authorTelecommunication: an equipment type and either an
 // e-mail address (Internet) or a telephone number.
-func ValidXTN(s string) bool { return xtnProblem(s) == "" }
+func ValidXTN(s string) bool { return XTNProblem(s) == "" }
 
 // hdProblem checks an HD assigning authority in subcomponent form
 // (namespace&universalId&ISO), which XDS requires to carry an ISO OID.
 func hdProblem(hd string) string {
-	subs := hl7Parts(hd, "&")
+	subs := Split(hd, "&")
 	if len(subs) > 3 {
 		return "assigning authority has too many subcomponents"
 	}
-	if hl7Part(subs, 3) != "ISO" {
+	if Part(subs, 3) != "ISO" {
 		return "assigning authority type is not ISO"
 	}
-	if !ValidOID(hl7Part(subs, 2)) {
+	if !ValidOID(Part(subs, 2)) {
 		return "assigning authority is not an OID"
 	}
 	return ""
 }
 
-// cxProblem checks a CX value. strict is the patientId rule (only id number
+// CXProblem checks a CX value. strict is the patientId rule (only id number
 // and assigning authority universal id; ITI TF-3 4.2.3.1.7); otherwise
 // (sourcePatientId) further components and a namespace id are tolerated.
-func cxProblem(s string, strict bool) string {
+func CXProblem(s string, strict bool) string {
 	if s == "" {
 		return "empty"
 	}
 	if hasFieldSeparators(s) {
 		return "contains HL7 field or repetition separators"
 	}
-	comps := hl7Parts(s, "^")
+	comps := Split(s, "^")
 	if usedComponents(comps) > 10 {
 		return "has too many components"
 	}
-	if hl7Part(comps, 1) == "" {
+	if Part(comps, 1) == "" {
 		return "id number missing"
 	}
-	if strings.Contains(hl7Part(comps, 1), "&") {
+	if strings.Contains(Part(comps, 1), "&") {
 		return "id number contains subcomponents"
 	}
-	aa := hl7Part(comps, 4)
+	aa := Part(comps, 4)
 	if aa == "" {
 		return "assigning authority missing"
 	}
@@ -205,7 +205,7 @@ func cxProblem(s string, strict bool) string {
 	if !strict {
 		return ""
 	}
-	if hl7Part(comps, 2) != "" || hl7Part(comps, 3) != "" {
+	if Part(comps, 2) != "" || Part(comps, 3) != "" {
 		return "only id number and assigning authority are allowed"
 	}
 	for i := 5; i <= len(comps); i++ {
@@ -213,54 +213,54 @@ func cxProblem(s string, strict bool) string {
 			return "only id number and assigning authority are allowed"
 		}
 	}
-	if hl7Sub(aa, 1) != "" {
+	if Sub(aa, 1) != "" {
 		return "assigning authority namespace id must be empty"
 	}
 	return ""
 }
 
-// xcnProblem checks an XCN value.
-func xcnProblem(s string) string {
+// XCNProblem checks an XCN value.
+func XCNProblem(s string) string {
 	if s == "" {
 		return "empty"
 	}
 	if hasFieldSeparators(s) {
 		return "contains HL7 field or repetition separators"
 	}
-	comps := hl7Parts(s, "^")
+	comps := Split(s, "^")
 	if usedComponents(comps) > 23 {
 		return "has too many components"
 	}
-	if hl7Part(comps, 1) == "" && hl7Sub(hl7Part(comps, 2), 1) == "" {
+	if Part(comps, 1) == "" && Sub(Part(comps, 2), 1) == "" {
 		return "neither id number nor family name"
 	}
-	if aa := hl7Part(comps, 9); aa != "" {
+	if aa := Part(comps, 9); aa != "" {
 		return hdProblem(aa)
 	}
 	return ""
 }
 
-// xonProblem checks an XON value: ITI TF-3 allows components 1, 6 and 10.
-func xonProblem(s string) string {
+// XONProblem checks an XON value: ITI TF-3 allows components 1, 6 and 10.
+func XONProblem(s string) string {
 	if s == "" {
 		return "empty"
 	}
 	if hasFieldSeparators(s) {
 		return "contains HL7 field or repetition separators"
 	}
-	comps := hl7Parts(s, "^")
+	comps := Split(s, "^")
 	if usedComponents(comps) > 10 {
 		return "has too many components"
 	}
-	if hl7Part(comps, 1) == "" {
+	if Part(comps, 1) == "" {
 		return "organization name missing"
 	}
 	for _, i := range []int{2, 3, 4, 5, 7, 8, 9} {
-		if hl7Part(comps, i) != "" {
+		if Part(comps, i) != "" {
 			return "only organization name, assigning authority and identifier are allowed"
 		}
 	}
-	id, aa := hl7Part(comps, 10), hl7Part(comps, 6)
+	id, aa := Part(comps, 10), Part(comps, 6)
 	if aa != "" {
 		if p := hdProblem(aa); p != "" {
 			return p
@@ -275,49 +275,49 @@ func xonProblem(s string) string {
 	return ""
 }
 
-// xonAuthority returns the bare assigning authority OID and the identifier of
+// XONAuthority returns the bare assigning authority OID and the identifier of
 // an XON value.
-func xonAuthority(s string) (authority, id string) {
-	comps := hl7Parts(s, "^")
-	return NormalizeOID(hl7Sub(hl7Part(comps, 6), 2)), hl7Part(comps, 10)
+func XONAuthority(s string) (authority, id string) {
+	comps := Split(s, "^")
+	return NormalizeOID(Sub(Part(comps, 6), 2)), Part(comps, 10)
 }
 
-// xtnProblem checks an XTN value (components 3 equipment type, 4 e-mail,
+// XTNProblem checks an XTN value (components 3 equipment type, 4 e-mail,
 // 1/7/12 telephone number).
-func xtnProblem(s string) string {
+func XTNProblem(s string) string {
 	if s == "" {
 		return "empty"
 	}
 	if hasFieldSeparators(s) {
 		return "contains HL7 field or repetition separators"
 	}
-	comps := hl7Parts(s, "^")
+	comps := Split(s, "^")
 	if usedComponents(comps) > 18 {
 		return "has too many components"
 	}
-	switch hl7Part(comps, 3) {
+	switch Part(comps, 3) {
 	case "":
 		return "equipment type missing"
 	case "Internet":
-		mail := hl7Part(comps, 4)
+		mail := Part(comps, 4)
 		at := strings.LastIndexByte(mail, '@')
 		if at <= 0 || at == len(mail)-1 {
 			return "e-mail address missing or malformed"
 		}
 	case "X.400":
-		if hl7Part(comps, 4) == "" {
+		if Part(comps, 4) == "" {
 			return "X.400 address missing"
 		}
 	default:
-		if hl7Part(comps, 1) == "" && hl7Part(comps, 7) == "" && hl7Part(comps, 12) == "" {
+		if Part(comps, 1) == "" && Part(comps, 7) == "" && Part(comps, 12) == "" {
 			return "telephone number missing"
 		}
 	}
 	return ""
 }
 
-// allDigits reports whether s is a non-empty string of ASCII digits.
-func allDigits(s string) bool {
+// AllDigits reports whether s is a non-empty string of ASCII digits.
+func AllDigits(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -1,4 +1,4 @@
-package xds
+package hl7
 
 import (
 	"strconv"
@@ -26,7 +26,7 @@ func splitParseCX(s string) (string, string, bool) {
 }
 
 func splitValidOID(s string) bool {
-	if s == "" || len(s) > maxOIDLength {
+	if s == "" || len(s) > MaxOIDLength {
 		return false
 	}
 	arcs := strings.Split(s, ".")
@@ -34,7 +34,7 @@ func splitValidOID(s string) bool {
 		return false
 	}
 	for _, arc := range arcs {
-		if arc == "" || !allDigits(arc) || (len(arc) > 1 && arc[0] == '0') {
+		if arc == "" || !AllDigits(arc) || (len(arc) > 1 && arc[0] == '0') {
 			return false
 		}
 	}

@@ -1,4 +1,4 @@
-package xds
+package hl7
 
 import (
 	"math/big"
@@ -13,7 +13,7 @@ func TestValidOID(t *testing.T) {
 		want bool
 	}{
 		"fødselsnummer authority":          {OIDFNR, true},
-		"Volven 9602":                      {CodeSystemVolven9602, true},
+		"Volven 9602":                      {hl7Volven9602, true},
 		"IHE example":                      {"1.3.6.1.4.1.21367.2005.3.7", true},
 		"two arcs":                         {"1.2", true},
 		"zero arc":                         {"1.0.2323", true},
@@ -89,23 +89,23 @@ func TestValidCX(t *testing.T) {
 		lenient    bool // sourcePatientId form
 		wantReason string
 	}{
-		"Norwegian patient":              {in: testPatient, strict: true, lenient: true},
+		"Norwegian patient":              {in: hl7Patient, strict: true, lenient: true},
 		"IHE example":                    {in: "SELF-5^^^&1.3.6.1.4.1.21367.2005.3.7&ISO", strict: true, lenient: true},
-		"trailing empty components":      {in: testPatient + "^^", strict: true, lenient: true},
-		"identifier type code":           {in: testPatient + "^PI", lenient: true, wantReason: "only id number and assigning authority are allowed"},
+		"trailing empty components":      {in: hl7Patient + "^^", strict: true, lenient: true},
+		"identifier type code":           {in: hl7Patient + "^PI", lenient: true, wantReason: "only id number and assigning authority are allowed"},
 		"namespace id":                   {in: "4711^^^DIPS&2.16.578.1.12.4.5.100.1.9&ISO", lenient: true, wantReason: "assigning authority namespace id must be empty"},
 		"check digit component":          {in: "4711^1^M11^&2.16.578.1&ISO", lenient: true, wantReason: "only id number and assigning authority are allowed"},
-		"no assigning authority":         {in: testPatientFNR, wantReason: "assigning authority missing"},
+		"no assigning authority":         {in: hl7PatientFNR, wantReason: "assigning authority missing"},
 		"no id":                          {in: "^^^&" + OIDFNR + "&ISO", wantReason: "id number missing"},
-		"urn:oid authority":              {in: testPatientFNR + "^^^&urn:oid:" + OIDFNR + "&ISO", wantReason: "assigning authority is not an OID"},
-		"authority type L":               {in: testPatientFNR + "^^^&" + OIDFNR + "&L", wantReason: "assigning authority type is not ISO"},
-		"authority without type":         {in: testPatientFNR + "^^^&" + OIDFNR, wantReason: "assigning authority type is not ISO"},
-		"four subcomponents":             {in: testPatientFNR + "^^^&" + OIDFNR + "&ISO&x", wantReason: "assigning authority has too many subcomponents"},
-		"repetition":                     {in: testPatient + "~" + testPatient, wantReason: "contains HL7 field or repetition separators"},
-		"segment smuggled in":            {in: testPatient + "\rPID|1", wantReason: "contains HL7 field or repetition separators"},
+		"urn:oid authority":              {in: hl7PatientFNR + "^^^&urn:oid:" + OIDFNR + "&ISO", wantReason: "assigning authority is not an OID"},
+		"authority type L":               {in: hl7PatientFNR + "^^^&" + OIDFNR + "&L", wantReason: "assigning authority type is not ISO"},
+		"authority without type":         {in: hl7PatientFNR + "^^^&" + OIDFNR, wantReason: "assigning authority type is not ISO"},
+		"four subcomponents":             {in: hl7PatientFNR + "^^^&" + OIDFNR + "&ISO&x", wantReason: "assigning authority has too many subcomponents"},
+		"repetition":                     {in: hl7Patient + "~" + hl7Patient, wantReason: "contains HL7 field or repetition separators"},
+		"segment smuggled in":            {in: hl7Patient + "\rPID|1", wantReason: "contains HL7 field or repetition separators"},
 		"subcomponent in id":             {in: "1&2^^^&" + OIDFNR + "&ISO", wantReason: "id number contains subcomponents"},
-		"many trailing empty components": {in: testPatient + "^^^^^^^^^", strict: true, lenient: true},
-		"eleventh component":             {in: testPatient + "^^^^^^^x", wantReason: "has too many components"},
+		"many trailing empty components": {in: hl7Patient + "^^^^^^^^^", strict: true, lenient: true},
+		"eleventh component":             {in: hl7Patient + "^^^^^^^x", wantReason: "has too many components"},
 		"empty":                          {in: "", wantReason: "empty"},
 	}
 	for name, tc := range tests {
@@ -113,10 +113,10 @@ func TestValidCX(t *testing.T) {
 			if got := ValidCX(tc.in); got != tc.strict {
 				t.Errorf("ValidCX(%q) = %v, want %v", tc.in, got, tc.strict)
 			}
-			if got := cxProblem(tc.in, false) == ""; got != tc.lenient {
-				t.Errorf("lenient cxProblem(%q) = %q, want valid %v", tc.in, cxProblem(tc.in, false), tc.lenient)
+			if got := CXProblem(tc.in, false) == ""; got != tc.lenient {
+				t.Errorf("lenient cxProblem(%q) = %q, want valid %v", tc.in, CXProblem(tc.in, false), tc.lenient)
 			}
-			if got := cxProblem(tc.in, true); got != tc.wantReason {
+			if got := CXProblem(tc.in, true); got != tc.wantReason {
 				t.Errorf("strict cxProblem(%q) = %q, want %q", tc.in, got, tc.wantReason)
 			}
 			if _, _, ok := ParseCX(tc.in); ok != tc.strict && !strings.ContainsAny(tc.in, "\r~") {
@@ -131,7 +131,7 @@ func TestValidXCN(t *testing.T) {
 		in         string
 		wantReason string
 	}{
-		"HPR-identified person":                {in: testAuthor},
+		"HPR-identified person":                {in: hl7Author},
 		"name only":                            {in: "^Dopplemeyer^Sherry^^^"},
 		"IHE sample free text is an id":        {in: "Gerald Smitty"},
 		"id without authority":                 {in: "565505933"},
@@ -145,7 +145,7 @@ func TestValidXCN(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := xcnProblem(tc.in); got != tc.wantReason {
+			if got := XCNProblem(tc.in); got != tc.wantReason {
 				t.Fatalf("xcnProblem(%q) = %q, want %q", tc.in, got, tc.wantReason)
 			}
 			if ValidXCN(tc.in) != (tc.wantReason == "") {
@@ -160,8 +160,8 @@ func TestValidXON(t *testing.T) {
 		in         string
 		wantReason string
 	}{
-		"organisation number":              {in: testHospital},
-		"RESH department":                  {in: testDepartment},
+		"organisation number":              {in: hl7Hospital},
+		"RESH department":                  {in: hl7Department},
 		"name only":                        {in: "Cleveland Clinic"},
 		"OID identifier without authority": {in: "Lab^^^^^^^^^2.16.578.1.12.4.5.100.1.8"},
 		"no name":                          {in: "^^^^^&" + OIDOrgNumber + "&ISO^^^^983974880", wantReason: "organization name missing"},
@@ -169,13 +169,13 @@ func TestValidXON(t *testing.T) {
 		"authority without number":         {in: "Finnmarkssykehuset HF^^^^^&" + OIDOrgNumber + "&ISO", wantReason: "assigning authority without identifier"},
 		"XON.3 id number (HL7 v2.4)":       {in: "Finnmarkssykehuset HF^^983974880", wantReason: "only organization name, assigning authority and identifier are allowed"},
 		"authority with urn:oid":           {in: "Finnmarkssykehuset HF^^^^^&urn:oid:" + OIDOrgNumber + "&ISO^^^^983974880", wantReason: "assigning authority is not an OID"},
-		"eleven components":                {in: testHospital + "^x", wantReason: "has too many components"},
+		"eleven components":                {in: hl7Hospital + "^x", wantReason: "has too many components"},
 		"field separator":                  {in: "A|B", wantReason: "contains HL7 field or repetition separators"},
 		"empty":                            {in: "", wantReason: "empty"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := xonProblem(tc.in); got != tc.wantReason {
+			if got := XONProblem(tc.in); got != tc.wantReason {
 				t.Fatalf("xonProblem(%q) = %q, want %q", tc.in, got, tc.wantReason)
 			}
 			if ValidXON(tc.in) != (tc.wantReason == "") {
@@ -205,7 +205,7 @@ func TestValidXTN(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := xtnProblem(tc.in); got != tc.wantReason {
+			if got := XTNProblem(tc.in); got != tc.wantReason {
 				t.Fatalf("xtnProblem(%q) = %q, want %q", tc.in, got, tc.wantReason)
 			}
 			if ValidXTN(tc.in) != (tc.wantReason == "") {
@@ -227,7 +227,7 @@ func FuzzValidDTM(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		valid := ValidDTM(s)
 		layout, ok := layouts[len(s)]
-		if !ok || !allDigits(s) {
+		if !ok || !AllDigits(s) {
 			if valid {
 				t.Fatalf("ValidDTM(%q) accepted a value of no DTM shape", s)
 			}
@@ -252,8 +252,8 @@ func FuzzValidOID(f *testing.F) {
 		if !ValidOID(s) {
 			return
 		}
-		if len(s) > maxOIDLength {
-			t.Fatalf("%q accepted but longer than %d", s, maxOIDLength)
+		if len(s) > MaxOIDLength {
+			t.Fatalf("%q accepted but longer than %d", s, MaxOIDLength)
 		}
 		arcs := strings.Split(s, ".")
 		if len(arcs) < 2 {
@@ -280,14 +280,14 @@ func FuzzValidOID(f *testing.F) {
 // ValidCX accepts, ParseCX parses to the same id and a valid OID) and that
 // the lenient form accepts whatever the strict form does.
 func FuzzParseCX(f *testing.F) {
-	for _, seed := range []string{testPatient, "SELF-5^^^&1.3.6.1.4.1.21367.2005.3.7&ISO", "ST-1000^^^&1.3.6.1.4.1.21367.2003.3.9&ISO",
+	for _, seed := range []string{hl7Patient, "SELF-5^^^&1.3.6.1.4.1.21367.2005.3.7&ISO", "ST-1000^^^&1.3.6.1.4.1.21367.2003.3.9&ISO",
 		"13116900216^^^&2.16.578.1.12.4.1.7.3.2.1&ISO", "89765a87b^^^&1.3.4.5&ISO", "4711^^^DIPS&2.16.578.1&ISO^PI",
 		"13116900216^^^&urn:oid:2.16.578.1.12.4.1.4.1&ISO", "^^^&&", "", "a^b^c^d^e^f^g^h^i^j^k"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		strict := cxProblem(s, true)
-		lenient := cxProblem(s, false)
+		strict := CXProblem(s, true)
+		lenient := CXProblem(s, false)
 		if strict == "" && lenient != "" {
 			t.Fatalf("%q: strict form accepted, lenient refused: %s", s, lenient)
 		}
@@ -308,7 +308,7 @@ func FuzzParseCX(f *testing.F) {
 // input: they must not panic, and whatever they accept must be free of HL7
 // field and repetition separators.
 func FuzzAuthorDatatypes(f *testing.F) {
-	for _, seed := range []string{testAuthor, testHospital, testDepartment, "Gerald Smitty", "^WPN^Internet^a@b.no",
+	for _, seed := range []string{hl7Author, hl7Hospital, hl7Department, "Gerald Smitty", "^WPN^Internet^a@b.no",
 		"^WPN^PH^^47^^78967000", "Lab^^^^^^^^^2.16.578.1", "", "^^^^^^^^^^^^^^^^^^^^^^^^^", "&&&"} {
 		f.Add(seed)
 	}

@@ -1,9 +1,9 @@
-package xds_test
+package hl7_test
 
 import (
 	"testing"
 
-	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 func TestParseCX(t *testing.T) {
@@ -32,7 +32,7 @@ func TestParseCX(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			id, oid, ok := xds.ParseCX(tc.in)
+			id, oid, ok := hl7.ParseCX(tc.in)
 			if ok != tc.wantOK || id != tc.id || oid != tc.oid {
 				t.Errorf("ParseCX(%q) = %q, %q, %v; want %q, %q, %v", tc.in, id, oid, ok, tc.id, tc.oid, tc.wantOK)
 			}
@@ -47,12 +47,12 @@ func TestFormatCXParsesBack(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := xds.FormatCX(tc.id, tc.oid)
+			got := hl7.FormatCX(tc.id, tc.oid)
 			if got != tc.want {
 				t.Fatalf("FormatCX = %q, want %q", got, tc.want)
 			}
-			id, oid, ok := xds.ParseCX(got)
-			if !ok || id != tc.id || oid != xds.NormalizeOID(tc.oid) {
+			id, oid, ok := hl7.ParseCX(got)
+			if !ok || id != tc.id || oid != hl7.NormalizeOID(tc.oid) {
 				t.Errorf("ParseCX(FormatCX) = %q, %q, %v", id, oid, ok)
 			}
 		})
@@ -70,10 +70,10 @@ func TestNormalizeOIDAndURNOID(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := xds.NormalizeOID(tc.in); got != tc.bare {
+			if got := hl7.NormalizeOID(tc.in); got != tc.bare {
 				t.Errorf("NormalizeOID(%q) = %q, want %q", tc.in, got, tc.bare)
 			}
-			if got := xds.URNOID(tc.in); got != tc.urn {
+			if got := hl7.URNOID(tc.in); got != tc.urn {
 				t.Errorf("URNOID(%q) = %q, want %q", tc.in, got, tc.urn)
 			}
 		})

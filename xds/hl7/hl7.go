@@ -1,4 +1,4 @@
-package xds
+package hl7
 
 import "strings"
 

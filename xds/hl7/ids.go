@@ -1,4 +1,4 @@
-package xds
+package hl7
 
 import (
 	"crypto/rand"
@@ -12,12 +12,12 @@ const urnUUIDPrefix = "urn:uuid:"
 // "urn:uuid:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (prefix in any case). Any
 // other id in a submission is symbolic.
 func IsURNUUID(s string) bool {
-	_, ok := parseURNUUID(s)
+	_, ok := ParseURNUUID(s)
 	return ok
 }
 
-// parseURNUUID decodes a urn:uuid into its 16 bytes.
-func parseURNUUID(s string) (b [16]byte, ok bool) {
+// ParseURNUUID decodes a urn:uuid into its 16 bytes.
+func ParseURNUUID(s string) (b [16]byte, ok bool) {
 	if len(s) != len(urnUUIDPrefix)+36 || !strings.EqualFold(s[:len(urnUUIDPrefix)], urnUUIDPrefix) {
 		return b, false
 	}
@@ -57,8 +57,8 @@ func fromHex(c byte) (byte, bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// formatURNUUID renders 16 bytes as a lower-case urn:uuid.
-func formatURNUUID(b [16]byte) string {
+// FormatURNUUID renders 16 bytes as a lower-case urn:uuid.
+func FormatURNUUID(b [16]byte) string {
 	var buf [len(urnUUIDPrefix) + 36]byte
 	n := copy(buf[:], urnUUIDPrefix)
 	for i, x := range b {
@@ -74,7 +74,7 @@ func formatURNUUID(b [16]byte) string {
 }
 
 // NewURNUUID returns a random (version 4) UUID in URN form. It is the
-// default id source for AssignEntryUUIDs.
+// default id source for rim.AssignEntryUUIDs.
 func NewURNUUID() string {
 	var b [16]byte
 	// crypto/rand.Read never returns an error (Go 1.24+); it aborts the
@@ -82,7 +82,7 @@ func NewURNUUID() string {
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return formatURNUUID(b)
+	return FormatURNUUID(b)
 }
 
 // RedactNationalIDs replaces every run of exactly 11 digits in s (the shape
@@ -112,8 +112,8 @@ func RedactNationalIDs(s string) string {
 	return string(out)
 }
 
-// appendURNUUID appends formatURNUUID(b).
-func appendURNUUID(dst []byte, b [16]byte) []byte {
+// AppendURNUUID appends FormatURNUUID(b).
+func AppendURNUUID(dst []byte, b [16]byte) []byte {
 	dst = append(dst, urnUUIDPrefix...)
 	for i, x := range b {
 		if i == 4 || i == 6 || i == 8 || i == 10 {

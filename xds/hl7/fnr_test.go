@@ -1,4 +1,4 @@
-package xds
+package hl7
 
 import "testing"
 
@@ -140,7 +140,7 @@ func FuzzValidFNR(f *testing.F) {
 		if n == 0 {
 			return
 		}
-		if len(s) != 11 || !allDigits(s) {
+		if len(s) != 11 || !AllDigits(s) {
 			t.Fatalf("%q accepted but is not 11 digits", s)
 		}
 		for c := byte('0'); c <= '9'; c++ {
