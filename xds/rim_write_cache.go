@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"kjdd/internal/checked"
 	"kjdd/internal/lru"
 )
 
@@ -154,7 +155,7 @@ func writeCached[T any](w *rimWriter, kind fragmentKind, revision Revision, obj 
 	}
 	k := fragmentKey{kind: kind, revision: revision, home: w.home}
 	if xml, ok := w.cache.get(k); ok {
-		if checkedBuild {
+		if checked.Build {
 			start := len(w.b)
 			render(obj)
 			if !bytes.Equal(w.b[start:], xml) {

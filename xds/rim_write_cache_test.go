@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+
+	"kjdd/internal/checked"
 )
 
 // TestFragmentKeyedByRevision: a fragment is reused for the same stored
@@ -54,7 +56,7 @@ func TestFragmentKeyedByRevision(t *testing.T) {
 	if s := w.FragmentCache(); s.Hits != 1 || s.Entries != 4 {
 		t.Fatalf("fragment cache %+v, want one reuse and four fragments (objects without a revision are not kept)", s)
 	}
-	if !checkedBuild {
+	if !checked.Build {
 		t.Fatal("tests are checked builds")
 	}
 	defer func() {
