@@ -1,5 +1,7 @@
 package xds
 
+import "kjdd/xds/soap"
+
 // Code is a coded value of XDS metadata: Classification@nodeRepresentation
 // (Code), the codingScheme slot (Scheme) and the Name (Display).
 type Code struct {
@@ -151,7 +153,7 @@ type Association struct {
 // Document is one xds-b:Document of a ProvideAndRegisterDocumentSetRequest.
 type Document struct {
 	ID      string // @id: the DocumentEntry's id in the submission
-	Content Blob
+	Content soap.Blob
 }
 
 // Submission is the content of a SubmitObjectsRequest (ITI-42) or a

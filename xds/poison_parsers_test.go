@@ -1,6 +1,8 @@
 package xds
 
 import (
+	"kjdd/xds/internal/xdstest"
+	"kjdd/xds/soap"
 	"strings"
 	"testing"
 )
@@ -9,7 +11,7 @@ import (
 // kept past Message.Close loudly (the poisoning itself is
 // TestKeptElementIsPoisoned).
 func TestParsersRefuseKeptElement(t *testing.T) {
-	m, err := NewReader(ReaderConfig{}).Read(strings.NewReader(testEnvelope(actionHeader, queryBody)), ContentTypeSOAP)
+	m, err := soap.NewReader(soap.ReaderConfig{}).Read(strings.NewReader(xdstest.Envelope(xdstest.ActionHeader, xdstest.QueryBody)), soap.ContentTypeSOAP)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"kjdd/xds/hl7"
+	"kjdd/xds/soap"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -251,7 +252,7 @@ func buildQueryDefs() map[string]queryDef {
 // XDSStoredQueryParamNumber, or XDSRegistryError for a malformed request or
 // value.
 func ParseAdhocQueryRequest(el *etree.Element) (*StoredQuery, error) {
-	mustBeLive(el)
+	soap.MustBeLive(el)
 	if el == nil || el.Tag != "AdhocQueryRequest" || el.NamespaceURI() != NSQuery {
 		return nil, NewError(XDSRegistryError, "request is not a query:AdhocQueryRequest")
 	}

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"kjdd/xds/hl7"
+	"kjdd/xds/soap"
 	"strconv"
 	"strings"
 
@@ -72,7 +73,7 @@ func metadataError(object, problem string) *RegistryError {
 // XDS rules are for validation. A structural problem is a *RegistryError
 // with code XDSRegistryMetadataError naming the object and the problem.
 func ParseSubmitObjectsRequest(el *etree.Element) (*Submission, error) {
-	mustBeLive(el)
+	soap.MustBeLive(el)
 	if !isElement(el, NSLCM, "SubmitObjectsRequest") {
 		return nil, metadataError("request", "expected lcm:SubmitObjectsRequest")
 	}
@@ -103,7 +104,7 @@ func ParseSubmitObjectsRequest(el *etree.Element) (*Submission, error) {
 // ExternalIdentifiers of those objects. It serves ParseSubmitObjectsRequest
 // and reads back LeafClass query responses.
 func ParseRegistryObjectList(list *etree.Element) (*Submission, error) {
-	mustBeLive(list)
+	soap.MustBeLive(list)
 	if !isElement(list, NSRIM, "RegistryObjectList") {
 		return nil, metadataError("request", "expected rim:RegistryObjectList")
 	}
@@ -214,8 +215,8 @@ func attachLoose(classes []rimClassification, ids []rimExternalID, groups ...[]*
 // (ITI-41): its SubmitObjectsRequest and its xds-b:Document elements, whose
 // content blob obtains (the SOAP layer resolves inline base64 or
 // xop:Include). An error from blob is returned as it is.
-func ParseProvideAndRegister(el *etree.Element, blob func(*etree.Element) (Blob, error)) (*Submission, error) {
-	mustBeLive(el)
+func ParseProvideAndRegister(el *etree.Element, blob func(*etree.Element) (soap.Blob, error)) (*Submission, error) {
+	soap.MustBeLive(el)
 	if !isElement(el, NSXDSB, "ProvideAndRegisterDocumentSetRequest") {
 		return nil, metadataError("request", "expected xds-b:ProvideAndRegisterDocumentSetRequest")
 	}
@@ -258,7 +259,7 @@ func ParseProvideAndRegister(el *etree.Element, blob func(*etree.Element) (Blob,
 // whether it came bare or as urn:oid:. A malformed request is a
 // *RegistryError with code XDSRepositoryError.
 func ParseRetrieveDocumentSetRequest(el *etree.Element) ([]DocumentRequest, error) {
-	mustBeLive(el)
+	soap.MustBeLive(el)
 	bad := func(problem string) error {
 		return NewError(XDSRepositoryError, "RetrieveDocumentSetRequest: "+problem)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/beevik/etree"
 
 	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // rimDummyBlob is document content for tests.
@@ -26,8 +27,8 @@ func rimParseSample(t *testing.T, file string) (*xds.Submission, error) {
 	t.Helper()
 	doc := rimParseDoc(t, rimEnvelope(t, rimSample(t, file)))
 	if pnr := rimFind(doc.Root(), xds.NSXDSB, "ProvideAndRegisterDocumentSetRequest"); pnr != nil {
-		return xds.ParseProvideAndRegister(pnr, func(d *etree.Element) (xds.Blob, error) {
-			if inc := rimFind(d, xds.NSXOP, "Include"); inc != nil {
+		return xds.ParseProvideAndRegister(pnr, func(d *etree.Element) (soap.Blob, error) {
+			if inc := rimFind(d, soap.NSXOP, "Include"); inc != nil {
 				return rimDummyBlob{data: inc.SelectAttrValue("href", "")}, nil
 			}
 			raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(d.Text()))
@@ -41,7 +42,7 @@ func rimParseSample(t *testing.T, file string) (*xds.Submission, error) {
 		return xds.ParseSubmitObjectsRequest(sor)
 	}
 	// Non-standard wrappers: hand the parser whatever the body holds.
-	body := rimFind(doc.Root(), xds.NSSOAP12, "Body")
+	body := rimFind(doc.Root(), soap.NSSOAP12, "Body")
 	if body == nil || len(body.ChildElements()) == 0 {
 		t.Fatalf("%s: no request found", file)
 	}
@@ -497,7 +498,7 @@ func TestParseProvideAndRegisterStructure(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			el := rimParseDoc(t, []byte(tc.xml)).Root()
-			_, err := xds.ParseProvideAndRegister(el, func(*etree.Element) (xds.Blob, error) { return nil, tc.blobErr })
+			_, err := xds.ParseProvideAndRegister(el, func(*etree.Element) (soap.Blob, error) { return nil, tc.blobErr })
 			if tc.want != "" {
 				rimWantMetadataError(t, err, tc.want)
 				return
@@ -661,7 +662,7 @@ func TestParsePJDSubmissionSetWithoutClassification(t *testing.T) {
 		}
 	}
 	pnr := rimFind(doc.Root(), xds.NSXDSB, "ProvideAndRegisterDocumentSetRequest")
-	blob := func(*etree.Element) (xds.Blob, error) { return rimDummyBlob{}, nil }
+	blob := func(*etree.Element) (soap.Blob, error) { return rimDummyBlob{}, nil }
 	if _, err := xds.ParseProvideAndRegister(pnr, blob); err == nil || !strings.Contains(err.Error(), "not classified as SubmissionSet or Folder") {
 		t.Fatalf("package without sourceId: err = %v, want refusal", err)
 	}

@@ -6,6 +6,7 @@ package xds
 
 import (
 	"kjdd/xds/hl7"
+	"kjdd/xds/soap"
 	"net/url"
 	"strconv"
 
@@ -110,7 +111,7 @@ func RenderRetrieveDocumentSetResponse(docs []RetrievedDocument, errs RegistryEr
 	root := b.elem(nil, pfxXDSB, "RetrieveDocumentSetResponse", 3, 1+len(docs))
 	root.CreateAttr("xmlns:"+pfxXDSB, NSXDSB)
 	root.CreateAttr("xmlns:"+pfxRS, NSRS)
-	root.CreateAttr("xmlns:"+pfxXOP, NSXOP)
+	root.CreateAttr("xmlns:"+pfxXOP, soap.NSXOP)
 
 	status := ResponseSuccess
 	switch {

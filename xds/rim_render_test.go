@@ -16,6 +16,7 @@ import (
 
 	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/soap"
 )
 
 // The flag has its own name: every test file of the package shares one
@@ -498,7 +499,7 @@ func TestRenderRetrieveDocumentSetResponse(t *testing.T) {
 				checks := map[string]struct{ got, want string }{
 					"home":  {rimFind(dr, xds.NSXDSB, "HomeCommunityId").Text(), rimHomeURN},
 					"mime":  {rimFind(dr, xds.NSXDSB, "mimeType").Text(), "application/pdf"},
-					"href":  {rimFind(dr, xds.NSXOP, "Include").SelectAttrValue("href", ""), "cid:1.doc%2F1@kjdd"},
+					"href":  {rimFind(dr, soap.NSXOP, "Include").SelectAttrValue("href", ""), "cid:1.doc%2F1@kjdd"},
 					"docid": {rimFind(dr, xds.NSXDSB, "DocumentUniqueId").Text(), doc.DocumentUniqueID},
 				}
 				for what, c := range checks {
@@ -513,7 +514,7 @@ func TestRenderRetrieveDocumentSetResponse(t *testing.T) {
 
 func TestRenderedResponseFitsIntoAnEnvelope(t *testing.T) {
 	env := etree.NewElement("env:Envelope")
-	env.CreateAttr("xmlns:env", xds.NSSOAP12)
+	env.CreateAttr("xmlns:env", soap.NSSOAP12)
 	body := env.CreateElement("env:Body")
 	body.AddChild(xds.RenderAdhocQueryResponse(rimNorwegianResult(1), xds.ReturnLeafClass, rimHome, nil))
 	rimValidateXSD(t, rimRender(t, env, false))

@@ -3,6 +3,8 @@ package xds
 import (
 	"crypto/sha1"
 	"kjdd/xds/hl7"
+	"kjdd/xds/internal/xmlw"
+	"kjdd/xds/soap"
 	"net/url"
 	"strconv"
 )
@@ -33,18 +35,18 @@ func (wr *Writer) AppendAdhocQueryResponse(dst []byte, res *QueryResult, returnT
 	if res == nil {
 		res = &QueryResult{}
 	}
-	w := rimWriter{xmlWriter: xmlWriter{b: dst}}
+	w := rimWriter{Writer: xmlw.Writer{B: dst}}
 	if wr != nil {
 		w.cache = wr.fragments
 	}
-	w.start("query:AdhocQueryResponse")
-	w.attr("xmlns:query", NSQuery)
-	w.attr("xmlns:rs", NSRS)
-	w.attr("status", responseStatus(res.Count() > 0, errs))
+	w.Start("query:AdhocQueryResponse")
+	w.Attr("xmlns:query", NSQuery)
+	w.Attr("xmlns:rs", NSRS)
+	w.Attr("status", responseStatus(res.Count() > 0, errs))
 	w.errorList(errs)
 
-	w.start("RegistryObjectList")
-	w.attr("xmlns", NSRIM)
+	w.Start("RegistryObjectList")
+	w.Attr("xmlns", NSRIM)
 	w.home = normHome(home)
 	if returnType == ReturnObjectRef {
 		for _, d := range res.DocumentEntries {
@@ -76,26 +78,26 @@ func (wr *Writer) AppendAdhocQueryResponse(dst []byte, res *QueryResult, returnT
 	for _, o := range res.ObjectRefs {
 		w.objectRef(o.ID, o.Home)
 	}
-	w.end("RegistryObjectList")
-	w.end("query:AdhocQueryResponse")
-	return w.b
+	w.End("RegistryObjectList")
+	w.End("query:AdhocQueryResponse")
+	return w.B
 }
 
 // AppendRegistryResponse appends to dst the rs:RegistryResponse of ITI-41
 // and ITI-42: status Failure when errs holds an error-severity entry,
 // Success otherwise, and the RegistryErrorList when errs is not empty.
 func AppendRegistryResponse(dst []byte, errs RegistryErrors) []byte {
-	w := rimWriter{xmlWriter: xmlWriter{b: dst}}
+	w := rimWriter{Writer: xmlw.Writer{B: dst}}
 	status := ResponseSuccess
 	if hasErrors(errs) {
 		status = ResponseFailure
 	}
-	w.start("rs:RegistryResponse")
-	w.attr("xmlns:rs", NSRS)
-	w.attr("status", status)
+	w.Start("rs:RegistryResponse")
+	w.Attr("xmlns:rs", NSRS)
+	w.Attr("status", status)
 	w.errorList(errs)
-	w.end("rs:RegistryResponse")
-	return w.b
+	w.End("rs:RegistryResponse")
+	return w.B
 }
 
 // RetrievedDocument is one DocumentResponse of an ITI-43/ITI-39 response.
@@ -115,11 +117,11 @@ type RetrievedDocument struct {
 // are documents and no error-severity entries, PartialSuccess with
 // documents and errors, Failure without documents.
 func AppendRetrieveDocumentSetResponse(dst []byte, docs []RetrievedDocument, errs RegistryErrors) []byte {
-	w := rimWriter{xmlWriter: xmlWriter{b: dst}}
-	w.start("xdsb:RetrieveDocumentSetResponse")
-	w.attr("xmlns:xdsb", NSXDSB)
-	w.attr("xmlns:rs", NSRS)
-	w.attr("xmlns:xop", NSXOP)
+	w := rimWriter{Writer: xmlw.Writer{B: dst}}
+	w.Start("xdsb:RetrieveDocumentSetResponse")
+	w.Attr("xmlns:xdsb", NSXDSB)
+	w.Attr("xmlns:rs", NSRS)
+	w.Attr("xmlns:xop", soap.NSXOP)
 	status := ResponseSuccess
 	switch {
 	case len(docs) == 0:
@@ -127,28 +129,28 @@ func AppendRetrieveDocumentSetResponse(dst []byte, docs []RetrievedDocument, err
 	case hasErrors(errs):
 		status = ResponsePartialSuccess
 	}
-	w.start("rs:RegistryResponse")
-	w.attr("status", status)
+	w.Start("rs:RegistryResponse")
+	w.Attr("status", status)
 	w.errorList(errs)
-	w.end("rs:RegistryResponse")
+	w.End("rs:RegistryResponse")
 	for _, d := range docs {
-		w.start("xdsb:DocumentResponse")
+		w.Start("xdsb:DocumentResponse")
 		if d.HomeCommunityID != "" {
-			w.textElem("xdsb:HomeCommunityId", hl7.URNOID(d.HomeCommunityID))
+			w.TextElem("xdsb:HomeCommunityId", hl7.URNOID(d.HomeCommunityID))
 		}
-		w.textElem("xdsb:RepositoryUniqueId", d.RepositoryUniqueID)
-		w.textElem("xdsb:DocumentUniqueId", d.DocumentUniqueID)
-		w.textElem("xdsb:mimeType", d.MimeType)
-		w.start("xdsb:Document")
-		w.start("xop:Include")
+		w.TextElem("xdsb:RepositoryUniqueId", d.RepositoryUniqueID)
+		w.TextElem("xdsb:DocumentUniqueId", d.DocumentUniqueID)
+		w.TextElem("xdsb:mimeType", d.MimeType)
+		w.Start("xdsb:Document")
+		w.Start("xop:Include")
 		// A cid: URL carries the Content-ID %-escaped (RFC 2392).
-		w.attr("href", "cid:"+url.PathEscape(d.ContentID))
-		w.end("xop:Include")
-		w.end("xdsb:Document")
-		w.end("xdsb:DocumentResponse")
+		w.Attr("href", "cid:"+url.PathEscape(d.ContentID))
+		w.End("xop:Include")
+		w.End("xdsb:Document")
+		w.End("xdsb:DocumentResponse")
 	}
-	w.end("xdsb:RetrieveDocumentSetResponse")
-	return w.b
+	w.End("xdsb:RetrieveDocumentSetResponse")
+	return w.B
 }
 
 // hasErrors is RegistryErrors.HasErrors tolerating nil entries.
@@ -175,7 +177,7 @@ func responseStatus(hasResults bool, errs RegistryErrors) string {
 // rimWriter writes registry objects with the XML primitives of xmlWriter
 // (xmlwriter.go).
 type rimWriter struct {
-	xmlWriter
+	xmlw.Writer
 	home  string // normalised home every object carries, or empty
 	cache *fragmentCache
 	sub   int      // as rimRenderer.sub
@@ -193,8 +195,8 @@ func (w *rimWriter) errorList(errs RegistryErrors) {
 			highest = SeverityError
 		}
 	}
-	w.start("rs:RegistryErrorList")
-	w.attr("highestSeverity", highest)
+	w.Start("rs:RegistryErrorList")
+	w.Attr("highestSeverity", highest)
 	for _, e := range errs {
 		if e == nil {
 			continue
@@ -203,16 +205,16 @@ func (w *rimWriter) errorList(errs RegistryErrors) {
 		if severity == "" {
 			severity = SeverityError
 		}
-		w.start("rs:RegistryError")
-		w.attr("errorCode", string(e.Code))
-		w.attr("codeContext", hl7.RedactNationalIDs(e.Context))
-		w.attr("severity", severity)
+		w.Start("rs:RegistryError")
+		w.Attr("errorCode", string(e.Code))
+		w.Attr("codeContext", hl7.RedactNationalIDs(e.Context))
+		w.Attr("severity", severity)
 		if e.Location != "" {
-			w.attr("location", e.Location)
+			w.Attr("location", e.Location)
 		}
-		w.end("rs:RegistryError")
+		w.End("rs:RegistryError")
 	}
-	w.end("rs:RegistryErrorList")
+	w.End("rs:RegistryErrorList")
 }
 
 // homeOf is rimRenderer.homeOf.
@@ -225,40 +227,40 @@ func (w *rimWriter) homeOf(own string) string {
 
 // objectAttrs is rimRenderer.objectAttrs.
 func (w *rimWriter) objectAttrs(id, lid, objectType, status, home string) {
-	w.attr("id", id)
+	w.Attr("id", id)
 	if lid != "" {
-		w.attr("lid", lid)
+		w.Attr("lid", lid)
 	}
 	if objectType != "" {
-		w.attr("objectType", objectType)
+		w.Attr("objectType", objectType)
 	}
 	if status != "" {
-		w.attr("status", status)
+		w.Attr("status", status)
 	}
 	if h := w.homeOf(home); h != "" {
-		w.attr("home", h)
+		w.Attr("home", h)
 	}
 }
 
 func (w *rimWriter) objectRef(id, home string) {
-	w.start("ObjectRef")
-	w.attr("id", id)
+	w.Start("ObjectRef")
+	w.Attr("id", id)
 	if h := w.homeOf(home); h != "" {
-		w.attr("home", h)
+		w.Attr("home", h)
 	}
-	w.end("ObjectRef")
+	w.End("ObjectRef")
 }
 
 // slot writes a rim:Slot with its values.
 func (w *rimWriter) slot(name string, values ...string) {
-	w.start("Slot")
-	w.attr("name", name)
-	w.start("ValueList")
+	w.Start("Slot")
+	w.Attr("name", name)
+	w.Start("ValueList")
 	for _, v := range values {
-		w.textElem("Value", v)
+		w.TextElem("Value", v)
 	}
-	w.end("ValueList")
-	w.end("Slot")
+	w.End("ValueList")
+	w.End("Slot")
 }
 
 func (w *rimWriter) slotIf(name, v string) {
@@ -284,20 +286,20 @@ func (w *rimWriter) localized(tag, value string) {
 	if value == "" {
 		return
 	}
-	w.start(tag)
-	w.start("LocalizedString")
-	w.attr("value", value)
-	w.end("LocalizedString")
-	w.end(tag)
+	w.Start(tag)
+	w.Start("LocalizedString")
+	w.Attr("value", value)
+	w.End("LocalizedString")
+	w.End(tag)
 }
 
 func (w *rimWriter) versionInfo(version string) {
 	if version == "" {
 		return
 	}
-	w.start("VersionInfo")
-	w.attr("versionName", version)
-	w.end("VersionInfo")
+	w.Start("VersionInfo")
+	w.Attr("versionName", version)
+	w.End("VersionInfo")
 }
 
 // owner starts the composed objects of the RegistryObject id: their derived
@@ -310,27 +312,27 @@ func (w *rimWriter) owner(id string) {
 // derivedID writes the attribute id of the next composed object:
 // derivedUUID(owner, n) without building the string.
 func (w *rimWriter) derivedID() {
-	w.b = append(w.b, ` id="`...)
-	w.b = hl7.AppendURNUUID(w.b, derivedUUIDBytes(w.ns, w.sub))
-	w.b = append(w.b, '"')
+	w.B = append(w.B, ` id="`...)
+	w.B = hl7.AppendURNUUID(w.B, derivedUUIDBytes(w.ns, w.sub))
+	w.B = append(w.B, '"')
 	w.sub++
 }
 
 // classification starts a Classification, as rimRenderer.classification.
 func (w *rimWriter) classification(owner, scheme string) {
-	w.start("Classification")
+	w.Start("Classification")
 	w.derivedID()
-	w.attr("objectType", ObjectTypeClassification)
-	w.attr("classificationScheme", scheme)
-	w.attr("classifiedObject", owner)
+	w.Attr("objectType", ObjectTypeClassification)
+	w.Attr("classificationScheme", scheme)
+	w.Attr("classifiedObject", owner)
 }
 
 func (w *rimWriter) code(owner, scheme string, c Code) {
 	w.classification(owner, scheme)
-	w.attr("nodeRepresentation", c.Code)
+	w.Attr("nodeRepresentation", c.Code)
 	w.slotIf(slotCodingScheme, c.Scheme)
 	w.localized("Name", c.Display)
-	w.end("Classification")
+	w.End("Classification")
 }
 
 func (w *rimWriter) codeIf(owner, scheme string, c Code) {
@@ -341,45 +343,45 @@ func (w *rimWriter) codeIf(owner, scheme string, c Code) {
 
 func (w *rimWriter) author(owner, scheme string, a Author) {
 	w.classification(owner, scheme)
-	w.attr("nodeRepresentation", "")
+	w.Attr("nodeRepresentation", "")
 	w.slotIf(slotAuthorPerson, a.Person)
 	w.slotsIf(slotAuthorInstitution, a.Institutions)
 	w.slotsIf(slotAuthorRole, a.Roles)
 	w.slotsIf(slotAuthorSpecialty, a.Specialties)
 	w.slotsIf(slotAuthorTelecom, a.Telecommunications)
 	w.extraSlots(a.ExtraSlots)
-	w.end("Classification")
+	w.End("Classification")
 }
 
 func (w *rimWriter) nodeClassification(owner, node string) {
-	w.start("Classification")
+	w.Start("Classification")
 	w.derivedID()
-	w.attr("objectType", ObjectTypeClassification)
-	w.attr("classificationNode", node)
-	w.attr("classifiedObject", owner)
-	w.end("Classification")
+	w.Attr("objectType", ObjectTypeClassification)
+	w.Attr("classificationNode", node)
+	w.Attr("classifiedObject", owner)
+	w.End("Classification")
 }
 
 func (w *rimWriter) externalID(owner, scheme, name, value string) {
 	if value == "" {
 		return
 	}
-	w.start("ExternalIdentifier")
+	w.Start("ExternalIdentifier")
 	w.derivedID()
-	w.attr("objectType", ObjectTypeExternalIdentifier)
-	w.attr("identificationScheme", scheme)
-	w.attr("registryObject", owner)
-	w.attr("value", value)
+	w.Attr("objectType", ObjectTypeExternalIdentifier)
+	w.Attr("identificationScheme", scheme)
+	w.Attr("registryObject", owner)
+	w.Attr("value", value)
 	w.localized("Name", name)
-	w.end("ExternalIdentifier")
+	w.End("ExternalIdentifier")
 }
 
 // documentEntry is rimRenderer.documentEntry.
 func (w *rimWriter) documentEntry(d *DocumentEntry) {
-	w.start("ExtrinsicObject")
+	w.Start("ExtrinsicObject")
 	w.objectAttrs(d.EntryUUID, d.LogicalID, d.ObjectType, d.Status, d.Home)
 	if d.MimeType != "" {
-		w.attr("mimeType", d.MimeType)
+		w.Attr("mimeType", d.MimeType)
 	}
 	id := d.EntryUUID
 	w.owner(id)
@@ -423,12 +425,12 @@ func (w *rimWriter) documentEntry(d *DocumentEntry) {
 
 	w.externalID(id, DocumentEntryPatientID, "XDSDocumentEntry.patientId", d.PatientID)
 	w.externalID(id, DocumentEntryUniqueID, "XDSDocumentEntry.uniqueId", d.UniqueID)
-	w.end("ExtrinsicObject")
+	w.End("ExtrinsicObject")
 }
 
 // submissionSet is rimRenderer.submissionSet.
 func (w *rimWriter) submissionSet(s *SubmissionSet) {
-	w.start("RegistryPackage")
+	w.Start("RegistryPackage")
 	w.objectAttrs(s.EntryUUID, s.LogicalID, ObjectTypeRegistryPackage, s.Status, s.Home)
 	id := s.EntryUUID
 	w.owner(id)
@@ -448,12 +450,12 @@ func (w *rimWriter) submissionSet(s *SubmissionSet) {
 	w.externalID(id, SubmissionSetUniqueID, "XDSSubmissionSet.uniqueId", s.UniqueID)
 	w.externalID(id, SubmissionSetSourceID, "XDSSubmissionSet.sourceId", s.SourceID)
 	w.externalID(id, SubmissionSetPatientID, "XDSSubmissionSet.patientId", s.PatientID)
-	w.end("RegistryPackage")
+	w.End("RegistryPackage")
 }
 
 // folder is rimRenderer.folder.
 func (w *rimWriter) folder(f *Folder) {
-	w.start("RegistryPackage")
+	w.Start("RegistryPackage")
 	w.objectAttrs(f.EntryUUID, f.LogicalID, ObjectTypeRegistryPackage, f.Status, f.Home)
 	id := f.EntryUUID
 	w.owner(id)
@@ -470,19 +472,19 @@ func (w *rimWriter) folder(f *Folder) {
 
 	w.externalID(id, FolderPatientID, "XDSFolder.patientId", f.PatientID)
 	w.externalID(id, FolderUniqueID, "XDSFolder.uniqueId", f.UniqueID)
-	w.end("RegistryPackage")
+	w.End("RegistryPackage")
 }
 
 // association is rimRenderer.association.
 func (w *rimWriter) association(a *Association) {
-	w.start("Association")
+	w.Start("Association")
 	w.objectAttrs(a.EntryUUID, "", ObjectTypeAssociation, a.Status, a.Home)
-	w.attr("associationType", a.Type)
-	w.attr("sourceObject", a.Source)
-	w.attr("targetObject", a.Target)
+	w.Attr("associationType", a.Type)
+	w.Attr("sourceObject", a.Source)
+	w.Attr("targetObject", a.Target)
 	w.slotIf(slotSubmissionSetStatus, a.SubmissionSetStatus)
 	w.extraSlots(a.ExtraSlots)
-	w.end("Association")
+	w.End("Association")
 }
 
 // derivedNamespace is the namespace derivedUUID uses for parent.

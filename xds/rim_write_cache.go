@@ -8,6 +8,7 @@ import (
 
 	"kjdd/internal/checked"
 	"kjdd/internal/lru"
+	"kjdd/xds/soap"
 )
 
 // The fragment cache. The LeafClass XML of a registry object is a pure
@@ -51,9 +52,9 @@ func NewWriter(cfg WriterConfig) *Writer {
 }
 
 // FragmentCache reports the use of the fragment cache.
-func (w *Writer) FragmentCache() CacheStats {
+func (w *Writer) FragmentCache() soap.CacheStats {
 	if w == nil {
-		return CacheStats{}
+		return soap.CacheStats{}
 	}
 	return w.fragments.stats()
 }
@@ -126,21 +127,21 @@ func (c *fragmentCache) put(k fragmentKey, xml []byte) {
 	c.lru.Add(k, xml)
 }
 
-func (c *fragmentCache) stats() CacheStats {
+func (c *fragmentCache) stats() soap.CacheStats {
 	if c == nil {
-		return CacheStats{}
+		return soap.CacheStats{}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Entries: c.lru.Len(), Bytes: c.lru.Cost()}
+	return soap.CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Entries: c.lru.Len(), Bytes: c.lru.Cost()}
 }
 
 // flush ends a start tag still open, so that what follows can be copied
 // in as it is.
 func (w *rimWriter) flush() {
-	if w.open {
-		w.b = append(w.b, '>')
-		w.open = false
+	if w.Open {
+		w.B = append(w.B, '>')
+		w.Open = false
 	}
 }
 
@@ -156,17 +157,17 @@ func writeCached[T any](w *rimWriter, kind fragmentKind, revision Revision, obj 
 	k := fragmentKey{kind: kind, revision: revision, home: w.home}
 	if xml, ok := w.cache.get(k); ok {
 		if checked.Build {
-			start := len(w.b)
+			start := len(w.B)
 			render(obj)
-			if !bytes.Equal(w.b[start:], xml) {
+			if !bytes.Equal(w.B[start:], xml) {
 				panic("xds: a registry object changed under its Revision: the fragment cache would answer stale XML")
 			}
-			w.b = w.b[:start]
+			w.B = w.B[:start]
 		}
-		w.b = append(w.b, xml...)
+		w.B = append(w.B, xml...)
 		return
 	}
-	start := len(w.b)
+	start := len(w.B)
 	render(obj)
-	w.cache.put(k, w.b[start:])
+	w.cache.put(k, w.B[start:])
 }

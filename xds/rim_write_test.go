@@ -13,6 +13,7 @@ import (
 	"github.com/beevik/etree"
 
 	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // The writer must write exactly the bytes etree writes for the tree
@@ -375,11 +376,11 @@ func TestAppendEnvelopeMatchesNewEnvelope(t *testing.T) {
 		action, relatesTo string
 		body              func([]byte) []byte
 	}{
-		"query answer":              {xds.ActionCrossGatewayQueryResponse, "urn:uuid:6f1e2c1a-0d4b-4c1e-9d8a-2b7c5e0f1a11", body},
-		"without relatesTo":         {xds.ActionRegistryStoredQueryResponse, "", body},
-		"relatesTo needing escapes": {xds.ActionCrossGatewayQueryResponse, "<id&'\"\x01\xff>", body},
+		"query answer":              {soap.ActionCrossGatewayQueryResponse, "urn:uuid:6f1e2c1a-0d4b-4c1e-9d8a-2b7c5e0f1a11", body},
+		"without relatesTo":         {soap.ActionRegistryStoredQueryResponse, "", body},
+		"relatesTo needing escapes": {soap.ActionCrossGatewayQueryResponse, "<id&'\"\x01\xff>", body},
 		"empty action":              {"", "x", body},
-		"no body":                   {xds.ActionCrossGatewayQueryResponse, "x", nil},
+		"no body":                   {soap.ActionCrossGatewayQueryResponse, "x", nil},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -387,12 +388,12 @@ func TestAppendEnvelopeMatchesNewEnvelope(t *testing.T) {
 			if tc.body != nil {
 				el = rimParseDoc(t, tc.body(nil)).Root()
 			}
-			doc := xds.NewEnvelope(tc.action, tc.relatesTo, el)
+			doc := soap.NewEnvelope(tc.action, tc.relatesTo, el)
 			want, err := doc.WriteToBytes()
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := xds.AppendEnvelope(nil, tc.action, tc.relatesTo, tc.body)
+			got := soap.AppendEnvelope(nil, tc.action, tc.relatesTo, tc.body)
 			if len(rimMessageID.FindAll(got, -1)) != 1 {
 				t.Fatalf("no single fresh wsa:MessageID in %s", got)
 			}

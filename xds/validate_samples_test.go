@@ -12,7 +12,9 @@ import (
 
 	"github.com/beevik/etree"
 
+	"kjdd/xds/internal/xdstest"
 	"kjdd/xds/internal/xsdtest"
+	"kjdd/xds/soap"
 )
 
 var validateUpdateGolden = flag.Bool("update-validate-golden", false, "rewrite xds/testdata/validate golden files")
@@ -27,9 +29,9 @@ func parseSampleSubmission(t *testing.T, raw []byte, tx Transaction) *Submission
 	t.Helper()
 	if !bytes.Contains(raw[:min(len(raw), 400)], []byte("Envelope")) {
 		body := xmlDeclaration.ReplaceAll(raw, nil)
-		raw = []byte(testEnvelope(actionHeader, string(body)))
+		raw = []byte(xdstest.Envelope(xdstest.ActionHeader, string(body)))
 	}
-	msg, err := ReadMessage(bytes.NewReader(raw), "application/soap+xml", Limits{})
+	msg, err := soap.ReadMessage(bytes.NewReader(raw), "application/soap+xml", soap.Limits{})
 	if err != nil {
 		t.Fatalf("read: %v", err)
 	}
@@ -159,7 +161,7 @@ func TestValidateConformanceSamples(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			sub := parseSampleSubmission(t, readSample(t, tc.file), tc.tx)
+			sub := parseSampleSubmission(t, xdstest.ReadSample(t, tc.file), tc.tx)
 			opts := ValidationOptions{Transaction: tc.tx, Norwegian: tc.norwegian, AcceptFHNumber: true, Lenient: tc.lenient}
 			errs := ValidateSubmission(sub, opts)
 			if got := findings(errs); !slices.Equal(got, tc.want) {
@@ -193,7 +195,7 @@ func TestValidateConformanceSamples(t *testing.T) {
 //   - the SubmissionSet's author is copied from the IHE example and has
 //     free-text institutions only.
 func TestValidateNorwegianPnRSample(t *testing.T) {
-	sub := parseSampleSubmission(t, readSample(t, "iti41-request-pjd-no.xml"), ITI41)
+	sub := parseSampleSubmission(t, xdstest.ReadSample(t, "iti41-request-pjd-no.xml"), ITI41)
 	errs := ValidateSubmission(sub, DefaultValidationOptions(ITI41))
 	want := []finding{
 		metaErr(ruleSSUniqueID),

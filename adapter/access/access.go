@@ -11,6 +11,7 @@ import (
 
 	"kjdd/helseid"
 	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // Transaction names a use of kjdd, as audited and as matched against the
@@ -122,7 +123,7 @@ var (
 
 // XUAFrom is the XUA credential a SOAP message offers, as helseid takes it:
 // the same value on the other side of the adapter.
-func XUAFrom(h xds.SecurityHeader) helseid.SecurityHeader {
+func XUAFrom(h soap.SecurityHeader) helseid.SecurityHeader {
 	return helseid.SecurityHeader{Present: h.Present, Assertions: h.Assertions, Space: h.Space, Local: h.Local,
 		InSecurity: h.InSecurity, Assertion: helseid.Assertion(h.Assertion)}
 }

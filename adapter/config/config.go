@@ -24,8 +24,8 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/consent"
 	"kjdd/helseid"
-	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/soap"
 )
 
 // Metadata profiles.
@@ -229,7 +229,7 @@ const (
 // community and repository ids have no default outside --dev: they are
 // assigned by NHN or the regional health authority.
 func Default() Config {
-	lim := xds.DefaultLimits()
+	lim := soap.DefaultLimits()
 	return Config{
 		Listen:          ":8080",
 		Store:           "sqlite:kjdd.db",
@@ -509,8 +509,8 @@ func validHostName(h string) bool {
 }
 
 // Limits returns the wire limits for this configuration.
-func (c *Config) Limits() xds.Limits {
-	lim := xds.DefaultLimits()
+func (c *Config) Limits() soap.Limits {
+	lim := soap.DefaultLimits()
 	lim.MaxBodyBytes = c.MaxBodyBytes
 	lim.MaxPartBytes = c.MaxPartBytes
 	if c.SpoolDir != "" {

@@ -20,6 +20,7 @@ import (
 
 	"kjdd/adapter/epj/epjtest"
 	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // repoOID is the repository the tests' fake EPJ plays.
@@ -32,8 +33,8 @@ func clientFor(t *testing.T, srv *httptest.Server, opts Options) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Limits == (xds.Limits{}) {
-		opts.Limits = xds.DefaultLimits()
+	if opts.Limits == (soap.Limits{}) {
+		opts.Limits = soap.DefaultLimits()
 		opts.Limits.SpoolDir = t.TempDir()
 	}
 	return NewClient(repos, opts)
@@ -212,13 +213,13 @@ func TestRetrieveConnectionRefused(t *testing.T) {
 // MTOM with one part "cid@x" holding "payload".
 func misbehaving(t *testing.T, respond func(relatesTo string) *etree.Document) *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m, err := xds.ReadMessage(r.Body, r.Header.Get("Content-Type"), xds.Limits{})
+		m, err := soap.ReadMessage(r.Body, r.Header.Get("Content-Type"), soap.Limits{})
 		if err != nil {
 			t.Errorf("the client sent an unreadable request: %v", err)
 			return
 		}
 		defer m.Close()
-		mw := xds.NewMTOMWriter(w, xds.ActionRetrieveDocumentSetResponse)
+		mw := soap.NewMTOMWriter(w, soap.ActionRetrieveDocumentSetResponse)
 		w.Header().Set("Content-Type", mw.ContentType())
 		_ = mw.WriteRoot(respond(m.MessageID))
 		_, _ = mw.WritePart("cid@x", "text/plain", strings.NewReader("payload"))
@@ -246,9 +247,9 @@ func responseWith(relatesTo, status string, docs [][2]string, errs ...string) *e
 		dr.CreateElement("xdsb:RepositoryUniqueId").SetText(d[0])
 		dr.CreateElement("xdsb:DocumentUniqueId").SetText(d[1])
 		dr.CreateElement("xdsb:mimeType").SetText("text/plain")
-		dr.CreateElement("xdsb:Document").AddChild(xds.XOPInclude("cid@x"))
+		dr.CreateElement("xdsb:Document").AddChild(soap.XOPInclude("cid@x"))
 	}
-	return xds.NewEnvelope(xds.ActionRetrieveDocumentSetResponse, relatesTo, body)
+	return soap.NewEnvelope(soap.ActionRetrieveDocumentSetResponse, relatesTo, body)
 }
 
 // TestRetrieveRefusesBadAnswers checks that an answer kjdd cannot trust is
@@ -287,10 +288,10 @@ func TestRetrieveRefusesBadAnswers(t *testing.T) {
 			return responseWith(rt, xds.ResponseFailure, nil, string(xds.XDSDocumentUniqueIDError))
 		}, wantCode: xds.XDSDocumentUniqueIDError},
 		"SOAP fault with status 200": {respond: func(rt string) *etree.Document {
-			return xds.FaultEnvelope(&xds.Fault{Code: xds.FaultReceiver, Reason: "x"}, rt)
+			return soap.FaultEnvelope(&soap.Fault{Code: soap.FaultReceiver, Reason: "x"}, rt)
 		}, wantCode: xds.XDSRepositoryError},
 		"wrong body": {respond: func(rt string) *etree.Document {
-			return xds.NewEnvelope(xds.ActionRetrieveDocumentSetResponse, rt, etree.NewElement("Other"))
+			return soap.NewEnvelope(soap.ActionRetrieveDocumentSetResponse, rt, etree.NewElement("Other"))
 		}, wantCode: xds.XDSRepositoryError},
 	}
 	for name, tc := range tests {
@@ -338,12 +339,12 @@ func TestRetrieveRequestIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	validateXSD(t, body)
-	m, err := xds.ReadMessage(bytes.NewReader(body), xds.ContentTypeSOAP, xds.Limits{})
+	m, err := soap.ReadMessage(bytes.NewReader(body), soap.ContentTypeSOAP, soap.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Action != xds.ActionRetrieveDocumentSet || m.MessageID != messageID || m.To != "https://epj.example/r" ||
-		m.ReplyTo != xds.NSWSA+"/anonymous" {
+	if m.Action != soap.ActionRetrieveDocumentSet || m.MessageID != messageID || m.To != "https://epj.example/r" ||
+		m.ReplyTo != soap.NSWSA+"/anonymous" {
 		t.Errorf("headers: Action %q MessageID %q To %q ReplyTo %q", m.Action, m.MessageID, m.To, m.ReplyTo)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/beevik/etree"
 
 	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // sourceError is a failure of the EPJ repository: the registry error the
@@ -46,9 +47,9 @@ type documentResponse struct {
 // EPJ says it has no such document, or an unavailable error. An answer that
 // carries any other document is refused: kjdd never passes on a document
 // it did not ask for.
-func findDocument(m *xds.Message, repositoryUniqueID, documentUniqueID string) (*documentResponse, error) {
+func findDocument(m *soap.Message, repositoryUniqueID, documentUniqueID string) (*documentResponse, error) {
 	root := m.BodyRoot
-	if root.Tag == "Fault" && root.NamespaceURI() == xds.NSSOAP12 {
+	if root.Tag == "Fault" && root.NamespaceURI() == soap.NSSOAP12 {
 		return nil, unavailablef("the EPJ answered with a SOAP fault")
 	}
 	if root.Tag != "RetrieveDocumentSetResponse" || root.NamespaceURI() != xds.NSXDSB {

@@ -8,6 +8,7 @@ import (
 	"github.com/beevik/etree"
 
 	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // FuzzFindDocument feeds arbitrary answers (read as plain SOAP) to the
@@ -18,12 +19,12 @@ func FuzzFindDocument(f *testing.F) {
 		render(f, responseWith("urn:uuid:1", xds.ResponseSuccess, [][2]string{{repoOID, "1.2.3.1"}})),
 		render(f, responseWith("urn:uuid:1", xds.ResponseFailure, nil, string(xds.XDSDocumentUniqueIDError))),
 		render(f, responseWith("urn:uuid:1", xds.ResponseSuccess, [][2]string{{repoOID, "1.2.3.1"}, {"1.2.9", "1.2.3.1"}})),
-		render(f, xds.FaultEnvelope(&xds.Fault{Code: xds.FaultReceiver}, "")),
+		render(f, soap.FaultEnvelope(&soap.Fault{Code: soap.FaultReceiver}, "")),
 	} {
 		f.Add(doc.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		m, err := xds.ReadMessage(bytes.NewReader(body), xds.ContentTypeSOAP, xds.Limits{MaxBodyBytes: 1 << 20})
+		m, err := soap.ReadMessage(bytes.NewReader(body), soap.ContentTypeSOAP, soap.Limits{MaxBodyBytes: 1 << 20})
 		if err != nil {
 			return
 		}

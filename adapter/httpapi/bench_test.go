@@ -16,6 +16,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/test/testkit/fixture"
 	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 const (
@@ -56,7 +57,7 @@ func BenchmarkITI38FindDocuments20(b *testing.B) {
 	}
 	reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
 		nil, access.Compose(access.Open{}, access.ShowAll{}))
-	h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := New(Options{Registry: reg, Limits: soap.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -102,7 +103,7 @@ func BenchmarkITI38FindDocuments20Cold(b *testing.B) {
 			}
 			reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
 				nil, access.Compose(access.Open{}, access.ShowAll{}))
-			h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			h := New(Options{Registry: reg, Limits: soap.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			b.ReportAllocs()
 			b.ResetTimer()
 			n := 0

@@ -19,6 +19,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/test/testkit/fixture"
 	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 var messageIDElement = regexp.MustCompile(`<wsa:MessageID>[^<]*</wsa:MessageID>`)
@@ -47,24 +48,24 @@ func TestQueryAnswerIsTheWritersBytes(t *testing.T) {
 	}
 	reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
 		nil, access.Compose(access.Open{}, access.ShowAll{}))
-	h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	h := New(Options{Registry: reg, Limits: soap.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Writer: xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})})
 	uncached := xds.NewWriter(xds.WriterConfig{})
 
-	iti18 := strings.Replace(benchFindDocuments, xds.ActionCrossGatewayQuery, xds.ActionRegistryStoredQuery, 1)
+	iti18 := strings.Replace(benchFindDocuments, soap.ActionCrossGatewayQuery, soap.ActionRegistryStoredQuery, 1)
 	tests := map[string]struct {
 		path, body, action string
 		tx                 access.Transaction
 		home               string
 	}{
-		"ITI-38 LeafClass":  {"/xca", benchFindDocuments, xds.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
-		"ITI-38 ObjectRef":  {"/xca", strings.Replace(benchFindDocuments, `returnType="LeafClass"`, `returnType="ObjectRef"`, 1), xds.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
-		"ITI-18 LeafClass":  {"/xds/registry", iti18, xds.ActionRegistryStoredQueryResponse, access.ITI18, ""},
-		"ITI-38 no results": {"/xca", strings.Replace(benchFindDocuments, "13116900216", "12119000465", 1), xds.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
+		"ITI-38 LeafClass":  {"/xca", benchFindDocuments, soap.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
+		"ITI-38 ObjectRef":  {"/xca", strings.Replace(benchFindDocuments, `returnType="LeafClass"`, `returnType="ObjectRef"`, 1), soap.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
+		"ITI-18 LeafClass":  {"/xds/registry", iti18, soap.ActionRegistryStoredQueryResponse, access.ITI18, ""},
+		"ITI-38 no results": {"/xca", strings.Replace(benchFindDocuments, "13116900216", "12119000465", 1), soap.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			m, err := xds.ReadMessage(strings.NewReader(tc.body), xds.ContentTypeSOAP, xds.DefaultLimits())
+			m, err := soap.ReadMessage(strings.NewReader(tc.body), soap.ContentTypeSOAP, soap.DefaultLimits())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +77,7 @@ func TestQueryAnswerIsTheWritersBytes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := xds.AppendEnvelope(nil, tc.action, m.MessageID, func(dst []byte) []byte {
+			want := soap.AppendEnvelope(nil, tc.action, m.MessageID, func(dst []byte) []byte {
 				return uncached.AppendAdhocQueryResponse(dst, res, q.ReturnType, tc.home, nil)
 			})
 			for round := range 2 {
@@ -88,7 +89,7 @@ func TestQueryAnswerIsTheWritersBytes(t *testing.T) {
 				if rec.Code != http.StatusOK {
 					t.Fatalf("round %d: status %d: %s", round, rec.Code, got)
 				}
-				if ct := rec.Header().Get("Content-Type"); ct != xds.SOAPContentType(tc.action) {
+				if ct := rec.Header().Get("Content-Type"); ct != soap.SOAPContentType(tc.action) {
 					t.Errorf("round %d: Content-Type %q", round, ct)
 				}
 				if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(got)) {

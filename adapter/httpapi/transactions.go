@@ -9,6 +9,7 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/adapter/registry"
 	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // The use cases the SOAP handlers call, each declared by the handler that
@@ -31,16 +32,16 @@ type (
 
 // bodyRoot returns the SOAP body's element if it is the expected one, or
 // a Sender fault naming what was expected.
-func bodyRoot(m *xds.Message, space, local string) (*xds.Message, error) {
+func bodyRoot(m *soap.Message, space, local string) (*soap.Message, error) {
 	r := m.BodyRoot
 	if r == nil || r.Tag != local || r.NamespaceURI() != space {
-		return nil, xds.SenderFault("", "the SOAP body must contain "+local+" for this action")
+		return nil, soap.SenderFault("", "the SOAP body must contain "+local+" for this action")
 	}
 	return m, nil
 }
 
 // serveQuery answers ITI-18 and ITI-38.
-func (s *Server) serveQuery(c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error {
+func (s *Server) serveQuery(c *gin.Context, op soapOp, m *soap.Message, cred access.Credentials) error {
 	if _, err := bodyRoot(m, xds.NSQuery, "AdhocQueryRequest"); err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (s *Server) serveQuery(c *gin.Context, op soapOp, m *xds.Message, cred acce
 
 // serveRetrieve answers ITI-43 and ITI-39 with the documents streamed as
 // MTOM parts.
-func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error {
+func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *soap.Message, cred access.Credentials) error {
 	if _, err := bodyRoot(m, xds.NSXDSB, "RetrieveDocumentSetRequest"); err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred a
 		return err
 	}
 	defer res.Close()
-	mw := xds.NewMTOMWriter(io.Discard, "") // only for fresh content ids
+	mw := soap.NewMTOMWriter(io.Discard, "") // only for fresh content ids
 	docs := make([]xds.RetrievedDocument, 0, len(res.Documents))
 	parts := make([]attachment, 0, len(res.Documents))
 	for _, d := range res.Documents {
@@ -92,7 +93,7 @@ func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred a
 		})
 		content := d.Content
 		parts = append(parts, attachment{contentID: cid, contentType: d.MimeType,
-			write: func(w *xds.MTOMWriter, cid, ctype string) error {
+			write: func(w *soap.MTOMWriter, cid, ctype string) error {
 				_, err := w.WritePart(cid, ctype, content)
 				return err
 			}})
@@ -112,7 +113,7 @@ func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred a
 }
 
 // serveRegister answers ITI-42 and ITI-41.
-func (s *Server) serveRegister(c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error {
+func (s *Server) serveRegister(c *gin.Context, op soapOp, m *soap.Message, cred access.Credentials) error {
 	var (
 		sub *xds.Submission
 		err error

@@ -14,6 +14,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/soap"
 )
 
 // dtmLayout is the HL7 DTM form the registry writes (UTC, to the second).
@@ -332,7 +333,7 @@ func (g *registration) checkDocumentUniqueIDs(ctx context.Context, tx *store.Tx)
 
 // document returns the content supplied for the DocumentEntry with
 // entryUUID (ITI-41; validation made it exist).
-func (g *registration) document(entryUUID string) xds.Blob {
+func (g *registration) document(entryUUID string) soap.Blob {
 	for _, d := range g.sub.Documents {
 		if d.ID == entryUUID {
 			return d.Content

@@ -30,6 +30,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/adapter/telemetry"
 	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 const usage = `kjdd shares a hospital's EPJ documents with kjernejournal (IHE XCA/XDS.b).
@@ -161,7 +162,7 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}
 
-	reader := xds.NewReader(xds.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: xds.DefaultAssertionMemoBytes})
+	reader := soap.NewReader(soap.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: soap.DefaultAssertionMemoBytes})
 	writer := xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})
 	caches := telemetry.Caches{"assertion_memo": reader.AssertionMemo, "fragments": writer.FragmentCache}
 	handler := httpapi.New(httpapi.Options{
