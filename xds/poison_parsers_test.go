@@ -2,6 +2,7 @@ package xds
 
 import (
 	"kjdd/xds/internal/xdstest"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 	"strings"
 	"testing"
@@ -29,5 +30,5 @@ func TestParsersRefuseKeptElement(t *testing.T) {
 		use()
 	}
 	mustPanic("ParseAdhocQueryRequest", func() { _, _ = ParseAdhocQueryRequest(kept) })
-	mustPanic("ParseRetrieveDocumentSetRequest", func() { _, _ = ParseRetrieveDocumentSetRequest(kept) })
+	mustPanic("ParseRetrieveDocumentSetRequest", func() { _, _ = rim.ParseRetrieveDocumentSetRequest(kept) })
 }

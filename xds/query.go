@@ -1,5 +1,7 @@
 package xds
 
+import "kjdd/xds/rim"
+
 // Stored query ids (ITI TF-2 3.18.4.1.2.3.7), identical in IPF, the NIST
 // toolkit and NHN's reference gateway.
 const (
@@ -53,26 +55,26 @@ type QueryParams struct {
 	// means the ITI-18 default: stable entries only.
 	DocumentEntryTypes []string `json:"documentEntryTypes,omitempty"`
 
-	ClassCodes                  []Code     `json:"classCodes,omitempty"`
-	TypeCodes                   []Code     `json:"typeCodes,omitempty"`
-	PracticeSettingCodes        []Code     `json:"practiceSettingCodes,omitempty"`
-	HealthcareFacilityTypeCodes []Code     `json:"healthcareFacilityTypeCodes,omitempty"`
-	FormatCodes                 []Code     `json:"formatCodes,omitempty"`
-	EventCodes                  [][]Code   `json:"eventCodes,omitempty"`
-	ConfidentialityCodes        [][]Code   `json:"confidentialityCodes,omitempty"`
-	AuthorPersons               []string   `json:"authorPersons,omitempty"` // SQL LIKE patterns: % any run, _ one character
-	CreationTime                TimeRange  `json:"creationTime,omitzero"`
-	ServiceStartTime            TimeRange  `json:"serviceStartTime,omitzero"`
-	ServiceStopTime             TimeRange  `json:"serviceStopTime,omitzero"`
-	ReferenceIDs                [][]string `json:"referenceIds,omitempty"`
+	ClassCodes                  []rim.Code   `json:"classCodes,omitempty"`
+	TypeCodes                   []rim.Code   `json:"typeCodes,omitempty"`
+	PracticeSettingCodes        []rim.Code   `json:"practiceSettingCodes,omitempty"`
+	HealthcareFacilityTypeCodes []rim.Code   `json:"healthcareFacilityTypeCodes,omitempty"`
+	FormatCodes                 []rim.Code   `json:"formatCodes,omitempty"`
+	EventCodes                  [][]rim.Code `json:"eventCodes,omitempty"`
+	ConfidentialityCodes        [][]rim.Code `json:"confidentialityCodes,omitempty"`
+	AuthorPersons               []string     `json:"authorPersons,omitempty"` // SQL LIKE patterns: % any run, _ one character
+	CreationTime                TimeRange    `json:"creationTime,omitzero"`
+	ServiceStartTime            TimeRange    `json:"serviceStartTime,omitzero"`
+	ServiceStopTime             TimeRange    `json:"serviceStopTime,omitzero"`
+	ReferenceIDs                [][]string   `json:"referenceIds,omitempty"`
 
-	SubmissionSetSourceIDs    []string  `json:"submissionSetSourceIds,omitempty"`
-	SubmissionTime            TimeRange `json:"submissionTime,omitzero"`
-	SubmissionSetAuthorPerson string    `json:"submissionSetAuthorPerson,omitempty"` // one SQL LIKE pattern
-	ContentTypeCodes          []Code    `json:"contentTypeCodes,omitempty"`
+	SubmissionSetSourceIDs    []string   `json:"submissionSetSourceIds,omitempty"`
+	SubmissionTime            TimeRange  `json:"submissionTime,omitzero"`
+	SubmissionSetAuthorPerson string     `json:"submissionSetAuthorPerson,omitempty"` // one SQL LIKE pattern
+	ContentTypeCodes          []rim.Code `json:"contentTypeCodes,omitempty"`
 
-	FolderLastUpdateTime TimeRange `json:"folderLastUpdateTime,omitzero"`
-	FolderCodes          [][]Code  `json:"folderCodes,omitempty"`
+	FolderLastUpdateTime TimeRange    `json:"folderLastUpdateTime,omitzero"`
+	FolderCodes          [][]rim.Code `json:"folderCodes,omitempty"`
 
 	// Id-based selection. UUIDs are canonical (urn:uuid:, lower-case) even
 	// when the request sent a bare UUID.

@@ -3,6 +3,7 @@ package xds
 import (
 	"context"
 	"fmt"
+	"kjdd/xds/rim"
 	"testing"
 )
 
@@ -27,17 +28,17 @@ func BenchmarkExecuteFindDocuments(b *testing.B) {
 		if i%10 == 0 {
 			class = codeKriseplan
 		}
-		reg.docs = append(reg.docs, &DocumentEntry{
+		reg.docs = append(reg.docs, &rim.DocumentEntry{
 			EntryUUID: fmt.Sprintf("urn:uuid:be4c0000-0000-4000-8000-%012d", i), UniqueID: fmt.Sprintf("2.16.578.1.12.4.1.7.3.1.%d", i),
-			PatientID: sqPatientA, Status: StatusApproved, ObjectType: ObjectTypeStable,
+			PatientID: sqPatientA, Status: rim.StatusApproved, ObjectType: rim.ObjectTypeStable,
 			CreationTime: fmt.Sprintf("2023%02d01", i%12+1), ClassCode: class, TypeCode: class, FormatCode: formatMime,
-			ConfidentialityCodes: []Code{confN}, Authors: []Author{{Person: authorKari}},
+			ConfidentialityCodes: []rim.Code{confN}, Authors: []rim.Author{{Person: authorKari}},
 		})
 	}
-	q := &StoredQuery{ID: QueryFindDocuments, Name: "FindDocuments", ReturnType: ReturnLeafClass, Params: QueryParams{
-		PatientID: sqPatientA, DocumentEntryStatuses: []string{StatusApproved},
-		ClassCodes:           []Code{{Code: codeKriseplan.Code, Scheme: codeKriseplan.Scheme}},
-		ConfidentialityCodes: [][]Code{{{Code: "L", Scheme: schemeHL7Conf}, confN, confR}},
+	q := &StoredQuery{ID: QueryFindDocuments, Name: "FindDocuments", ReturnType: rim.ReturnLeafClass, Params: QueryParams{
+		PatientID: sqPatientA, DocumentEntryStatuses: []string{rim.StatusApproved},
+		ClassCodes:           []rim.Code{{Code: codeKriseplan.Code, Scheme: codeKriseplan.Scheme}},
+		ConfidentialityCodes: [][]rim.Code{{{Code: "L", Scheme: schemeHL7Conf}, confN, confR}},
 	}}
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -3,11 +3,12 @@ package xds
 import (
 	"context"
 	"fmt"
+	"kjdd/xds/rim"
 	"strconv"
 )
 
 // queryRunner executes one stored query against the Source.
-type queryRunner func(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error)
+type queryRunner func(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error)
 
 // queryRunners are the implementations of the 14 ITI-18 stored queries.
 var queryRunners = map[string]queryRunner{
@@ -40,17 +41,17 @@ var queryRunners = map[string]queryRunner{
 // Associations are returned only when both of their ends are objects the
 // caller can see (in the result, or found through src), so an association
 // never reveals the entryUUID of an object src hides.
-func ExecuteQuery(ctx context.Context, q *StoredQuery, src Source, maxResults int) (*QueryResult, error) {
+func ExecuteQuery(ctx context.Context, q *StoredQuery, src Source, maxResults int) (*rim.QueryResult, error) {
 	if q == nil || src == nil {
-		return nil, NewError(XDSRegistryError, "internal: no query or no source")
+		return nil, rim.NewError(rim.XDSRegistryError, "internal: no query or no source")
 	}
 	run, ok := queryRunners[q.ID]
 	if !ok {
-		return nil, NewError(XDSUnknownStoredQuery, "stored query is not supported")
+		return nil, rim.NewError(rim.XDSUnknownStoredQuery, "stored query is not supported")
 	}
-	if q.ReturnType != ReturnLeafClass && q.ReturnType != ReturnObjectRef {
+	if q.ReturnType != rim.ReturnLeafClass && q.ReturnType != rim.ReturnObjectRef {
 		// Fail closed: the single-patient rule depends on it.
-		return nil, NewError(XDSRegistryError, "returnType must be LeafClass or ObjectRef")
+		return nil, rim.NewError(rim.XDSRegistryError, "returnType must be LeafClass or ObjectRef")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -59,18 +60,18 @@ func ExecuteQuery(ctx context.Context, q *StoredQuery, src Source, maxResults in
 	if err != nil {
 		return nil, fmt.Errorf("stored query %s: %w", q.Name, err)
 	}
-	if q.ReturnType == ReturnLeafClass && spansPatients(res) {
-		return nil, NewError(XDSResultNotSinglePatient, "LeafClass result would span more than one patient; ask for ObjectRef")
+	if q.ReturnType == rim.ReturnLeafClass && spansPatients(res) {
+		return nil, rim.NewError(rim.XDSResultNotSinglePatient, "LeafClass result would span more than one patient; ask for ObjectRef")
 	}
 	if maxResults > 0 && res.Count() > maxResults {
-		return nil, NewError(XDSTooManyResults, "more than "+strconv.Itoa(maxResults)+" objects match; narrow the query")
+		return nil, rim.NewError(rim.XDSTooManyResults, "more than "+strconv.Itoa(maxResults)+" objects match; narrow the query")
 	}
 	return res, nil
 }
 
 // spansPatients reports whether the result's DocumentEntries,
 // SubmissionSets and Folders belong to more than one patient.
-func spansPatients(r *QueryResult) bool {
+func spansPatients(r *rim.QueryResult) bool {
 	first, seen := "", false
 	other := func(p string) bool {
 		if !seen {
@@ -96,7 +97,7 @@ func spansPatients(r *QueryResult) bool {
 	return false
 }
 
-func runFindDocuments(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runFindDocuments(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	des, err := src.DocumentEntriesByPatient(ctx, p.PatientID, p.DocumentEntryStatuses)
 	if err != nil {
 		return nil, err
@@ -104,16 +105,16 @@ func runFindDocuments(ctx context.Context, p *QueryParams, src Source) (*QueryRe
 	// The source's entries are distinct objects (one per registry row, or
 	// a masked copy with an id of its own), so they need no resultBuilder
 	// and its de-duplication maps.
-	var found []*DocumentEntry
+	var found []*rim.DocumentEntry
 	for _, de := range des {
 		if matchFindDocuments(de, p) {
 			found = append(found, de)
 		}
 	}
-	return &QueryResult{DocumentEntries: found}, nil
+	return &rim.QueryResult{DocumentEntries: found}, nil
 }
 
-func runFindSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runFindSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	sss, err := src.SubmissionSetsByPatient(ctx, p.PatientID, p.SubmissionSetStatuses)
 	if err != nil {
 		return nil, err
@@ -127,7 +128,7 @@ func runFindSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*Qu
 	return b.result(), nil
 }
 
-func runFindFolders(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runFindFolders(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	fols, err := src.FoldersByPatient(ctx, p.PatientID, p.FolderStatuses)
 	if err != nil {
 		return nil, err
@@ -144,7 +145,7 @@ func runFindFolders(ctx context.Context, p *QueryParams, src Source) (*QueryResu
 // runGetAll returns the patient's DocumentEntries, SubmissionSets and
 // Folders that pass the status and content filters, and the associations
 // among them.
-func runGetAll(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runGetAll(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	des, err := src.DocumentEntriesByPatient(ctx, p.PatientID, p.DocumentEntryStatuses)
 	if err != nil {
 		return nil, err
@@ -179,7 +180,7 @@ func runGetAll(ctx context.Context, p *QueryParams, src Source) (*QueryResult, e
 	return b.result(), nil
 }
 
-func runGetDocuments(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runGetDocuments(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	l, sel := lookupByID(p.DocumentEntryUUIDs, p.DocumentEntryUniqueIDs)
 	des, err := src.DocumentEntries(ctx, l)
 	if err != nil {
@@ -194,7 +195,7 @@ func runGetDocuments(ctx context.Context, p *QueryParams, src Source) (*QueryRes
 	return b.result(), nil
 }
 
-func runGetFolders(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runGetFolders(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	l, sel := lookupByID(p.FolderUUIDs, p.FolderUniqueIDs)
 	fols, err := src.Folders(ctx, l)
 	if err != nil {
@@ -211,13 +212,13 @@ func runGetFolders(ctx context.Context, p *QueryParams, src Source) (*QueryResul
 
 // runGetAssociations returns the associations that have one of $uuid as
 // source or target.
-func runGetAssociations(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runGetAssociations(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	assocs, err := src.AssociationsOf(ctx, p.UUIDs)
 	if err != nil {
 		return nil, err
 	}
 	ids := idSet(p.UUIDs)
-	var cands []*Association
+	var cands []*rim.Association
 	for _, a := range assocs {
 		if ids[a.Source] || ids[a.Target] {
 			cands = append(cands, a)
@@ -236,7 +237,7 @@ func runGetAssociations(ctx context.Context, p *QueryParams, src Source) (*Query
 
 // runGetDocumentsAndAssociations returns the DocumentEntries and the
 // associations that have one of them as source or target.
-func runGetDocumentsAndAssociations(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runGetDocumentsAndAssociations(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	res, err := runGetDocuments(ctx, p, src)
 	if err != nil || len(res.DocumentEntries) == 0 {
 		return res, err
@@ -263,22 +264,22 @@ func runGetDocumentsAndAssociations(ctx context.Context, p *QueryParams, src Sou
 // runGetSubmissionSets returns the SubmissionSets that have one of $uuid
 // (DocumentEntries or Folders) as a member, with those HasMember
 // associations.
-func runGetSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runGetSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	assocs, err := src.AssociationsOf(ctx, p.UUIDs)
 	if err != nil {
 		return nil, err
 	}
 	members := idSet(p.UUIDs)
-	var memberships []*Association
+	var memberships []*rim.Association
 	var sources []string
 	for _, a := range assocs {
-		if a.Type == AssocHasMember && members[a.Target] {
+		if a.Type == rim.AssocHasMember && members[a.Target] {
 			memberships = append(memberships, a)
 			sources = append(sources, a.Source)
 		}
 	}
 	if len(memberships) == 0 {
-		return &QueryResult{}, nil
+		return &rim.QueryResult{}, nil
 	}
 	sss, err := src.SubmissionSets(ctx, Lookup{EntryUUIDs: sources})
 	if err != nil {
@@ -305,7 +306,7 @@ func runGetSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*Que
 // DocumentEntries (filtered by format code, confidentiality code and entry
 // type) and Folders, and the HasMember associations among them, including
 // member Folder-DocumentEntry associations.
-func runGetSubmissionSetAndContents(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runGetSubmissionSetAndContents(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	l, sel := lookupByID(p.SubmissionSetUUIDs, p.SubmissionSetUniqueIDs)
 	sss, err := src.SubmissionSets(ctx, l)
 	if err != nil {
@@ -345,7 +346,7 @@ func runGetSubmissionSetAndContents(ctx context.Context, p *QueryParams, src Sou
 // runGetFolderAndContents returns the Folder, its member DocumentEntries
 // (filtered as for GetSubmissionSetAndContents) and the Folder's HasMember
 // associations to them.
-func runGetFolderAndContents(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runGetFolderAndContents(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	l, sel := lookupByID(p.FolderUUIDs, p.FolderUniqueIDs)
 	fols, err := src.Folders(ctx, l)
 	if err != nil {
@@ -386,10 +387,10 @@ func runGetFolderAndContents(ctx context.Context, p *QueryParams, src Source) (*
 
 // runGetFoldersForDocument returns the Folders that have the DocumentEntry
 // as a member. The associations are not returned (NIST 11908).
-func runGetFoldersForDocument(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runGetFoldersForDocument(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	docs, err := runGetDocuments(ctx, p, src)
 	if err != nil || len(docs.DocumentEntries) == 0 {
-		return &QueryResult{}, err
+		return &rim.QueryResult{}, err
 	}
 	ids := idsOfDocuments(docs.DocumentEntries)
 	assocs, err := src.AssociationsOf(ctx, ids)
@@ -399,12 +400,12 @@ func runGetFoldersForDocument(ctx context.Context, p *QueryParams, src Source) (
 	docSet := idSet(ids)
 	var sources []string
 	for _, a := range assocs {
-		if a.Type == AssocHasMember && docSet[a.Target] {
+		if a.Type == rim.AssocHasMember && docSet[a.Target] {
 			sources = append(sources, a.Source)
 		}
 	}
 	if len(sources) == 0 {
-		return &QueryResult{}, nil
+		return &rim.QueryResult{}, nil
 	}
 	fols, err := src.Folders(ctx, Lookup{EntryUUIDs: sources})
 	if err != nil {
@@ -423,7 +424,7 @@ func runGetFoldersForDocument(ctx context.Context, p *QueryParams, src Source) (
 // runGetRelatedDocuments returns the DocumentEntry, the DocumentEntries
 // related to it by associations of the types asked for, and those
 // associations; nothing when it has no such relatives.
-func runGetRelatedDocuments(ctx context.Context, p *QueryParams, src Source) (*QueryResult, error) {
+func runGetRelatedDocuments(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
 	docs, err := runGetDocuments(ctx, p, src)
 	if err != nil {
 		return nil, err
@@ -436,14 +437,14 @@ func runGetRelatedDocuments(ctx context.Context, p *QueryParams, src Source) (*Q
 	}
 	focus := idsOfDocuments(b.res.DocumentEntries)
 	if len(focus) == 0 {
-		return &QueryResult{}, nil
+		return &rim.QueryResult{}, nil
 	}
 	assocs, err := src.AssociationsOf(ctx, focus)
 	if err != nil {
 		return nil, err
 	}
 	focusSet, types := idSet(focus), idSet(p.AssociationTypes)
-	var links []*Association
+	var links []*rim.Association
 	var others []string
 	for _, a := range assocs {
 		if !types[a.Type] {
@@ -460,7 +461,7 @@ func runGetRelatedDocuments(ctx context.Context, p *QueryParams, src Source) (*Q
 		links = append(links, a)
 	}
 	if len(others) == 0 {
-		return &QueryResult{}, nil
+		return &rim.QueryResult{}, nil
 	}
 	related, err := src.DocumentEntries(ctx, Lookup{EntryUUIDs: others})
 	if err != nil {
@@ -480,7 +481,7 @@ func runGetRelatedDocuments(ctx context.Context, p *QueryParams, src Source) (*Q
 		}
 	}
 	if linked == 0 {
-		return &QueryResult{}, nil
+		return &rim.QueryResult{}, nil
 	}
 	b.dropUnlinkedDocuments(focusSet)
 	return b.result(), nil
@@ -510,10 +511,10 @@ func (s idSelector) selects(entryUUID, uniqueID string) bool {
 }
 
 // hasMemberFrom returns the HasMember associations whose source is id.
-func hasMemberFrom(assocs []*Association, id string) []*Association {
-	var out []*Association
+func hasMemberFrom(assocs []*rim.Association, id string) []*rim.Association {
+	var out []*rim.Association
 	for _, a := range assocs {
-		if a.Type == AssocHasMember && a.Source == id {
+		if a.Type == rim.AssocHasMember && a.Source == id {
 			out = append(out, a)
 		}
 	}
@@ -521,7 +522,7 @@ func hasMemberFrom(assocs []*Association, id string) []*Association {
 }
 
 // targetsOf returns the target ids of assocs.
-func targetsOf(assocs []*Association) []string {
+func targetsOf(assocs []*rim.Association) []string {
 	out := make([]string, 0, len(assocs))
 	for _, a := range assocs {
 		out = append(out, a.Target)
@@ -530,7 +531,7 @@ func targetsOf(assocs []*Association) []string {
 }
 
 // idsOfDocuments returns the entryUUIDs of des.
-func idsOfDocuments(des []*DocumentEntry) []string {
+func idsOfDocuments(des []*rim.DocumentEntry) []string {
 	out := make([]string, 0, len(des))
 	for _, de := range des {
 		out = append(out, de.EntryUUID)
@@ -550,7 +551,7 @@ func idSet(ids []string) map[string]bool {
 // associationsNamed returns the associations of the objects of ids whose
 // own entryUUID is in names: the way to fetch associations that are
 // targets of other associations through the Source port.
-func associationsNamed(ctx context.Context, src Source, ids []string, names map[string]bool) ([]*Association, error) {
+func associationsNamed(ctx context.Context, src Source, ids []string, names map[string]bool) ([]*rim.Association, error) {
 	if len(ids) == 0 || len(names) == 0 {
 		return nil, nil
 	}
@@ -558,7 +559,7 @@ func associationsNamed(ctx context.Context, src Source, ids []string, names map[
 	if err != nil {
 		return nil, err
 	}
-	var out []*Association
+	var out []*rim.Association
 	for _, a := range assocs {
 		if names[a.EntryUUID] {
 			out = append(out, a)
@@ -610,7 +611,7 @@ func visibleObjects(ctx context.Context, src Source, ids []string) (map[string]b
 // itself qualifies (a SubmissionSet's HasMember to a Folder-DocumentEntry
 // association). Such member associations are looked up among the
 // associations of the visible ends.
-func visibleAssociations(ctx context.Context, src Source, cands []*Association, known map[string]bool) ([]*Association, error) {
+func visibleAssociations(ctx context.Context, src Source, cands []*rim.Association, known map[string]bool) ([]*rim.Association, error) {
 	if len(cands) == 0 {
 		return nil, nil
 	}
@@ -650,10 +651,10 @@ func visibleAssociations(ctx context.Context, src Source, cands []*Association, 
 		return nil, err
 	}
 	kept := idSet(nil)
-	for _, a := range keepLinked(append(append([]*Association{}, cands...), extra...), present) {
+	for _, a := range keepLinked(append(append([]*rim.Association{}, cands...), extra...), present) {
 		kept[a.EntryUUID] = true
 	}
-	var out []*Association
+	var out []*rim.Association
 	for _, a := range cands {
 		if kept[a.EntryUUID] {
 			out = append(out, a)
@@ -665,7 +666,7 @@ func visibleAssociations(ctx context.Context, src Source, cands []*Association, 
 // keepLinked returns the associations whose source and target are each
 // present or another kept association, in their original order. It
 // iterates to a fixed point because an association may target another.
-func keepLinked(assocs []*Association, present func(string) bool) []*Association {
+func keepLinked(assocs []*rim.Association, present func(string) bool) []*rim.Association {
 	kept := map[string]bool{}
 	for changed := true; changed; {
 		changed = false
@@ -679,7 +680,7 @@ func keepLinked(assocs []*Association, present func(string) bool) []*Association
 			}
 		}
 	}
-	var out []*Association
+	var out []*rim.Association
 	done := map[string]bool{}
 	for _, a := range assocs {
 		if kept[a.EntryUUID] && !done[a.EntryUUID] {
@@ -693,13 +694,13 @@ func keepLinked(assocs []*Association, present func(string) bool) []*Association
 // resultBuilder collects a QueryResult without duplicates, keeping the
 // order in which objects were found.
 type resultBuilder struct {
-	res     QueryResult
+	res     rim.QueryResult
 	objects map[string]bool // DocumentEntries, SubmissionSets, Folders
 	docs    map[string]bool
 	assocs  map[string]bool
 }
 
-func (b *resultBuilder) addDocument(de *DocumentEntry) {
+func (b *resultBuilder) addDocument(de *rim.DocumentEntry) {
 	if b.objects[de.EntryUUID] {
 		return
 	}
@@ -708,7 +709,7 @@ func (b *resultBuilder) addDocument(de *DocumentEntry) {
 	b.res.DocumentEntries = append(b.res.DocumentEntries, de)
 }
 
-func (b *resultBuilder) addSubmissionSet(ss *SubmissionSet) {
+func (b *resultBuilder) addSubmissionSet(ss *rim.SubmissionSet) {
 	if b.objects[ss.EntryUUID] {
 		return
 	}
@@ -716,7 +717,7 @@ func (b *resultBuilder) addSubmissionSet(ss *SubmissionSet) {
 	b.res.SubmissionSets = append(b.res.SubmissionSets, ss)
 }
 
-func (b *resultBuilder) addFolder(f *Folder) {
+func (b *resultBuilder) addFolder(f *rim.Folder) {
 	if b.objects[f.EntryUUID] {
 		return
 	}
@@ -724,7 +725,7 @@ func (b *resultBuilder) addFolder(f *Folder) {
 	b.res.Folders = append(b.res.Folders, f)
 }
 
-func (b *resultBuilder) addAssociation(a *Association) {
+func (b *resultBuilder) addAssociation(a *rim.Association) {
 	if b.assocs == nil {
 		b.assocs = map[string]bool{}
 	}
@@ -820,7 +821,7 @@ func (b *resultBuilder) dropUnlinkedSubmissionSets() {
 	for _, a := range b.res.Associations {
 		linked[a.Source] = true
 	}
-	var keep []*SubmissionSet
+	var keep []*rim.SubmissionSet
 	for _, ss := range b.res.SubmissionSets {
 		if linked[ss.EntryUUID] {
 			keep = append(keep, ss)
@@ -838,7 +839,7 @@ func (b *resultBuilder) dropUnlinkedDocuments(focus map[string]bool) {
 	for _, a := range b.res.Associations {
 		linked[a.Source], linked[a.Target] = true, true
 	}
-	var keep []*DocumentEntry
+	var keep []*rim.DocumentEntry
 	for _, de := range b.res.DocumentEntries {
 		if !focus[de.EntryUUID] || linked[de.EntryUUID] {
 			keep = append(keep, de)
@@ -851,7 +852,7 @@ func (b *resultBuilder) dropUnlinkedDocuments(focus map[string]bool) {
 }
 
 // result returns the collected result.
-func (b *resultBuilder) result() *QueryResult {
+func (b *resultBuilder) result() *rim.QueryResult {
 	r := b.res
 	return &r
 }

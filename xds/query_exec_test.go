@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"kjdd/xds/rim"
 	"slices"
 	"strings"
 	"testing"
@@ -27,20 +28,20 @@ const (
 )
 
 var (
-	codeEpikrise    = Code{Code: "A00-1", Scheme: schemeKodeverk9602, Display: "Epikriser og sammenfatninger"}
-	codeKriseplan   = Code{Code: "A01-2", Scheme: schemeKodeverk9602, Display: "Kriseplan"}
-	codeOtherScheme = Code{Code: "A00-1", Scheme: "1.3.6.1.4.1.19376.1.2.6.1", Display: "same code, other system"}
-	confN           = Code{Code: "N", Scheme: schemeHL7Conf}
-	confR           = Code{Code: "R", Scheme: schemeHL7Conf}
-	confNORS        = Code{Code: "NORS", Scheme: schemeSperring9603, Display: "Sperret"}
-	formatMime      = Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: "1.3.6.1.4.1.19376.1.2.3"}
-	formatPDF       = Code{Code: "urn:ihe:iti:xds-sd:pdf:2008", Scheme: "1.3.6.1.4.1.19376.1.2.3"}
-	facilitySomatic = Code{Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303"}
-	facilityPsych   = Code{Code: "86.102", Scheme: "2.16.578.1.12.4.1.1.1303"}
-	practiceCardio  = Code{Code: "1", Scheme: "2.16.578.1.12.4.1.1.8655"}
-	eventI21        = Code{Code: "I21", Scheme: schemeICD10}
-	eventE11        = Code{Code: "E11", Scheme: schemeICD10}
-	folderCode      = Code{Code: "Henvisninger", Scheme: "2.16.578.1.12.4.1.1.9999"}
+	codeEpikrise    = rim.Code{Code: "A00-1", Scheme: schemeKodeverk9602, Display: "Epikriser og sammenfatninger"}
+	codeKriseplan   = rim.Code{Code: "A01-2", Scheme: schemeKodeverk9602, Display: "Kriseplan"}
+	codeOtherScheme = rim.Code{Code: "A00-1", Scheme: "1.3.6.1.4.1.19376.1.2.6.1", Display: "same code, other system"}
+	confN           = rim.Code{Code: "N", Scheme: schemeHL7Conf}
+	confR           = rim.Code{Code: "R", Scheme: schemeHL7Conf}
+	confNORS        = rim.Code{Code: "NORS", Scheme: schemeSperring9603, Display: "Sperret"}
+	formatMime      = rim.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: "1.3.6.1.4.1.19376.1.2.3"}
+	formatPDF       = rim.Code{Code: "urn:ihe:iti:xds-sd:pdf:2008", Scheme: "1.3.6.1.4.1.19376.1.2.3"}
+	facilitySomatic = rim.Code{Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303"}
+	facilityPsych   = rim.Code{Code: "86.102", Scheme: "2.16.578.1.12.4.1.1.1303"}
+	practiceCardio  = rim.Code{Code: "1", Scheme: "2.16.578.1.12.4.1.1.8655"}
+	eventI21        = rim.Code{Code: "I21", Scheme: schemeICD10}
+	eventE11        = rim.Code{Code: "E11", Scheme: schemeICD10}
+	folderCode      = rim.Code{Code: "Henvisninger", Scheme: "2.16.578.1.12.4.1.1.9999"}
 )
 
 // sqFixture is the seeded registry plus entryUUID <-> label maps.
@@ -63,12 +64,12 @@ func (f *sqFixture) id(label string) string {
 	return u
 }
 
-func (f *sqFixture) doc(label, patient, status, objectType, created string, class Code, conf []Code, mod func(*DocumentEntry)) {
-	de := &DocumentEntry{
+func (f *sqFixture) doc(label, patient, status, objectType, created string, class rim.Code, conf []rim.Code, mod func(*rim.DocumentEntry)) {
+	de := &rim.DocumentEntry{
 		EntryUUID: f.id(label), UniqueID: f.uidOf[label], PatientID: patient, Status: status,
 		ObjectType: objectType, MimeType: "application/pdf", Title: label, CreationTime: created,
 		ClassCode: class, TypeCode: class, FormatCode: formatMime, HealthcareFacilityTypeCode: facilitySomatic,
-		PracticeSettingCode: practiceCardio, ConfidentialityCodes: conf, Authors: []Author{{Person: authorKari}},
+		PracticeSettingCode: practiceCardio, ConfidentialityCodes: conf, Authors: []rim.Author{{Person: authorKari}},
 	}
 	if mod != nil {
 		mod(de)
@@ -77,45 +78,45 @@ func (f *sqFixture) doc(label, patient, status, objectType, created string, clas
 }
 
 func (f *sqFixture) set(label, patient, submitted string, author string) {
-	f.reg.sets = append(f.reg.sets, &SubmissionSet{
-		EntryUUID: f.id(label), UniqueID: f.uidOf[label], PatientID: patient, Status: StatusApproved,
+	f.reg.sets = append(f.reg.sets, &rim.SubmissionSet{
+		EntryUUID: f.id(label), UniqueID: f.uidOf[label], PatientID: patient, Status: rim.StatusApproved,
 		SourceID: "2.16.578.1.12.4.1.2.4711", SubmissionTime: submitted, Title: label,
-		ContentTypeCode: codeEpikrise, Authors: []Author{{Person: author}},
+		ContentTypeCode: codeEpikrise, Authors: []rim.Author{{Person: author}},
 	})
 }
 
 func (f *sqFixture) assoc(label, typ, source, target string) {
-	f.reg.assocs = append(f.reg.assocs, &Association{
-		EntryUUID: f.id(label), Type: typ, Source: f.id(source), Target: f.id(target), Status: StatusApproved,
+	f.reg.assocs = append(f.reg.assocs, &rim.Association{
+		EntryUUID: f.id(label), Type: typ, Source: f.id(source), Target: f.id(target), Status: rim.StatusApproved,
 	})
 }
 
 func newSQFixture() *sqFixture {
 	f := &sqFixture{reg: &sqRegistry{}, uuid: map[string]string{}, label: map[string]string{}, uidOf: map[string]string{}}
-	stable, onDemand := ObjectTypeStable, ObjectTypeOnDemand
-	f.doc("d1", sqPatientA, StatusApproved, stable, "20230501101500", codeEpikrise, []Code{confN}, func(d *DocumentEntry) {
+	stable, onDemand := rim.ObjectTypeStable, rim.ObjectTypeOnDemand
+	f.doc("d1", sqPatientA, rim.StatusApproved, stable, "20230501101500", codeEpikrise, []rim.Code{confN}, func(d *rim.DocumentEntry) {
 		d.ServiceStartTime, d.ServiceStopTime = "20230428080000", "20230501120000"
-		d.EventCodes = []Code{eventI21, eventE11}
+		d.EventCodes = []rim.Code{eventI21, eventE11}
 		d.ReferenceIDs = []string{"R1^^^&2.16.578.1.12.4.1.2.4711&ISO^urn:ihe:iti:xds:2013:accession"}
 	})
-	f.doc("d2", sqPatientA, StatusApproved, stable, "20240110", codeKriseplan, []Code{confR}, func(d *DocumentEntry) {
-		d.Authors = []Author{{Person: authorAase}}
-		d.EventCodes = []Code{eventE11}
+	f.doc("d2", sqPatientA, rim.StatusApproved, stable, "20240110", codeKriseplan, []rim.Code{confR}, func(d *rim.DocumentEntry) {
+		d.Authors = []rim.Author{{Person: authorAase}}
+		d.EventCodes = []rim.Code{eventE11}
 		d.HealthcareFacilityTypeCode = facilityPsych
 		d.FormatCode = formatPDF
 	})
-	f.doc("d3", sqPatientA, StatusDeprecated, stable, "2022", codeEpikrise, []Code{confN}, nil)
-	f.doc("d4", sqPatientA, StatusApproved, stable, "20220301", codeEpikrise, []Code{confN}, nil)
-	f.doc("d5", sqPatientA, StatusApproved, onDemand, "20230601", codeEpikrise, []Code{confN}, nil)
-	f.doc("d6", sqPatientA, StatusApproved, stable, "20230701", codeOtherScheme, []Code{confN}, nil)
-	f.doc("d7", sqPatientA, StatusApproved, stable, "20231224", codeEpikrise, []Code{confNORS, confN}, nil)
-	f.doc("d8", sqPatientB, StatusApproved, stable, "20230501", codeEpikrise, []Code{confN}, nil)
+	f.doc("d3", sqPatientA, rim.StatusDeprecated, stable, "2022", codeEpikrise, []rim.Code{confN}, nil)
+	f.doc("d4", sqPatientA, rim.StatusApproved, stable, "20220301", codeEpikrise, []rim.Code{confN}, nil)
+	f.doc("d5", sqPatientA, rim.StatusApproved, onDemand, "20230601", codeEpikrise, []rim.Code{confN}, nil)
+	f.doc("d6", sqPatientA, rim.StatusApproved, stable, "20230701", codeOtherScheme, []rim.Code{confN}, nil)
+	f.doc("d7", sqPatientA, rim.StatusApproved, stable, "20231224", codeEpikrise, []rim.Code{confNORS, confN}, nil)
+	f.doc("d8", sqPatientB, rim.StatusApproved, stable, "20230501", codeEpikrise, []rim.Code{confN}, nil)
 
 	f.reg.folders = append(f.reg.folders,
-		&Folder{EntryUUID: f.id("f1"), UniqueID: f.uidOf["f1"], PatientID: sqPatientA, Status: StatusApproved,
-			LastUpdateTime: "20240110120000", CodeList: []Code{folderCode}},
-		&Folder{EntryUUID: f.id("f2"), UniqueID: f.uidOf["f2"], PatientID: sqPatientB, Status: StatusApproved,
-			LastUpdateTime: "20230501", CodeList: []Code{folderCode}})
+		&rim.Folder{EntryUUID: f.id("f1"), UniqueID: f.uidOf["f1"], PatientID: sqPatientA, Status: rim.StatusApproved,
+			LastUpdateTime: "20240110120000", CodeList: []rim.Code{folderCode}},
+		&rim.Folder{EntryUUID: f.id("f2"), UniqueID: f.uidOf["f2"], PatientID: sqPatientB, Status: rim.StatusApproved,
+			LastUpdateTime: "20230501", CodeList: []rim.Code{folderCode}})
 
 	f.set("ss1", sqPatientA, "20240110120000", authorKari)
 	f.set("ss2", sqPatientA, "20220101", authorKari)
@@ -123,28 +124,28 @@ func newSQFixture() *sqFixture {
 	f.set("ss4", sqPatientA, "20231224", authorKari)
 	f.set("ss5", sqPatientB, "20230501", authorKari)
 
-	f.assoc("ss1-d1", AssocHasMember, "ss1", "d1")
-	f.assoc("ss1-d2", AssocHasMember, "ss1", "d2")
-	f.assoc("ss1-f1", AssocHasMember, "ss1", "f1")
-	f.assoc("f1-d1", AssocHasMember, "f1", "d1")
-	f.assoc("ss1-f1d1", AssocHasMember, "ss1", "f1-d1")
-	f.assoc("ss2-d3", AssocHasMember, "ss2", "d3")
-	f.assoc("ss3-d4", AssocHasMember, "ss3", "d4")
-	f.assoc("d4-rplc-d3", AssocRPLC, "d4", "d3")
-	f.assoc("ss4-d5", AssocHasMember, "ss4", "d5")
-	f.assoc("ss4-d6", AssocHasMember, "ss4", "d6")
-	f.assoc("ss4-d7", AssocHasMember, "ss4", "d7")
-	f.assoc("ss4-hidden", AssocHasMember, "ss4", "hidden") // "hidden" is no object the Source returns
-	f.assoc("f1-hidden", AssocHasMember, "f1", "hidden")
-	f.assoc("ss4-f1hidden", AssocHasMember, "ss4", "f1-hidden")
-	f.assoc("ss5-d8", AssocHasMember, "ss5", "d8")
-	f.assoc("ss5-f2", AssocHasMember, "ss5", "f2")
-	f.assoc("f2-d8", AssocHasMember, "f2", "d8")
+	f.assoc("ss1-d1", rim.AssocHasMember, "ss1", "d1")
+	f.assoc("ss1-d2", rim.AssocHasMember, "ss1", "d2")
+	f.assoc("ss1-f1", rim.AssocHasMember, "ss1", "f1")
+	f.assoc("f1-d1", rim.AssocHasMember, "f1", "d1")
+	f.assoc("ss1-f1d1", rim.AssocHasMember, "ss1", "f1-d1")
+	f.assoc("ss2-d3", rim.AssocHasMember, "ss2", "d3")
+	f.assoc("ss3-d4", rim.AssocHasMember, "ss3", "d4")
+	f.assoc("d4-rplc-d3", rim.AssocRPLC, "d4", "d3")
+	f.assoc("ss4-d5", rim.AssocHasMember, "ss4", "d5")
+	f.assoc("ss4-d6", rim.AssocHasMember, "ss4", "d6")
+	f.assoc("ss4-d7", rim.AssocHasMember, "ss4", "d7")
+	f.assoc("ss4-hidden", rim.AssocHasMember, "ss4", "hidden") // "hidden" is no object the Source returns
+	f.assoc("f1-hidden", rim.AssocHasMember, "f1", "hidden")
+	f.assoc("ss4-f1hidden", rim.AssocHasMember, "ss4", "f1-hidden")
+	f.assoc("ss5-d8", rim.AssocHasMember, "ss5", "d8")
+	f.assoc("ss5-f2", rim.AssocHasMember, "ss5", "f2")
+	f.assoc("f2-d8", rim.AssocHasMember, "f2", "d8")
 	return f
 }
 
 // summary renders a result with labels: "D[d1 d2] S[ss1] F[f1] A[ss1-d1]".
-func (f *sqFixture) summary(r *QueryResult) string {
+func (f *sqFixture) summary(r *rim.QueryResult) string {
 	names := func(ids []string) string {
 		out := make([]string, 0, len(ids))
 		for _, id := range ids {
@@ -173,8 +174,8 @@ func (f *sqFixture) summary(r *QueryResult) string {
 	return fmt.Sprintf("D[%s] S[%s] F[%s] A[%s]", names(d), names(s), names(fo), names(a))
 }
 
-func sqApprovedOnly() []string { return []string{StatusApproved} }
-func sqAllStatuses() []string  { return []string{StatusApproved, StatusDeprecated} }
+func sqApprovedOnly() []string { return []string{rim.StatusApproved} }
+func sqAllStatuses() []string  { return []string{rim.StatusApproved, rim.StatusDeprecated} }
 
 func TestExecuteFindDocuments(t *testing.T) {
 	f := newSQFixture()
@@ -192,27 +193,27 @@ func TestExecuteFindDocuments(t *testing.T) {
 	}{
 		{"approved stable entries of the patient", base(nil), "D[d1 d2 d4 d6 d7] S[] F[] A[]"},
 		{"approved and deprecated", base(func(p *QueryParams) { p.DocumentEntryStatuses = sqAllStatuses() }), "D[d1 d2 d3 d4 d6 d7] S[] F[] A[]"},
-		{"deprecated only", base(func(p *QueryParams) { p.DocumentEntryStatuses = []string{StatusDeprecated} }), "D[d3] S[] F[] A[]"},
-		{"on-demand only", base(func(p *QueryParams) { p.DocumentEntryTypes = []string{ObjectTypeOnDemand} }), "D[d5] S[] F[] A[]"},
-		{"stable and on-demand", base(func(p *QueryParams) { p.DocumentEntryTypes = []string{ObjectTypeStable, ObjectTypeOnDemand} }), "D[d1 d2 d4 d5 d6 d7] S[] F[] A[]"},
+		{"deprecated only", base(func(p *QueryParams) { p.DocumentEntryStatuses = []string{rim.StatusDeprecated} }), "D[d3] S[] F[] A[]"},
+		{"on-demand only", base(func(p *QueryParams) { p.DocumentEntryTypes = []string{rim.ObjectTypeOnDemand} }), "D[d5] S[] F[] A[]"},
+		{"stable and on-demand", base(func(p *QueryParams) { p.DocumentEntryTypes = []string{rim.ObjectTypeStable, rim.ObjectTypeOnDemand} }), "D[d1 d2 d4 d5 d6 d7] S[] F[] A[]"},
 		{"other patient", base(func(p *QueryParams) { p.PatientID = sqPatientB }), "D[d8] S[] F[] A[]"},
 		{"unknown patient", base(func(p *QueryParams) { p.PatientID = "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO" }), "D[] S[] F[] A[]"},
-		{"class code matches code and scheme", base(func(p *QueryParams) { p.ClassCodes = []Code{{Code: "A00-1", Scheme: schemeKodeverk9602}} }), "D[d1 d4 d7] S[] F[] A[]"},
+		{"class code matches code and scheme", base(func(p *QueryParams) { p.ClassCodes = []rim.Code{{Code: "A00-1", Scheme: schemeKodeverk9602}} }), "D[d1 d4 d7] S[] F[] A[]"},
 		{"class codes are OR-ed", base(func(p *QueryParams) {
-			p.ClassCodes = []Code{{Code: "A00-1", Scheme: schemeKodeverk9602}, {Code: "A01-2", Scheme: schemeKodeverk9602}}
+			p.ClassCodes = []rim.Code{{Code: "A00-1", Scheme: schemeKodeverk9602}, {Code: "A01-2", Scheme: schemeKodeverk9602}}
 		}), "D[d1 d2 d4 d7] S[] F[] A[]"},
-		{"same code in another scheme", base(func(p *QueryParams) { p.ClassCodes = []Code{{Code: "A00-1", Scheme: "1.3.6.1.4.1.19376.1.2.6.1"}} }), "D[d6] S[] F[] A[]"},
-		{"type code", base(func(p *QueryParams) { p.TypeCodes = []Code{{Code: "A01-2", Scheme: schemeKodeverk9602}} }), "D[d2] S[] F[] A[]"},
-		{"format code", base(func(p *QueryParams) { p.FormatCodes = []Code{formatPDF} }), "D[d2] S[] F[] A[]"},
-		{"healthcare facility type", base(func(p *QueryParams) { p.HealthcareFacilityTypeCodes = []Code{facilityPsych} }), "D[d2] S[] F[] A[]"},
-		{"practice setting matching none", base(func(p *QueryParams) { p.PracticeSettingCodes = []Code{{Code: "2", Scheme: practiceCardio.Scheme}} }), "D[] S[] F[] A[]"},
-		{"confidentiality OR", base(func(p *QueryParams) { p.ConfidentialityCodes = [][]Code{{confR, confNORS}} }), "D[d2 d7] S[] F[] A[]"},
-		{"confidentiality AND", base(func(p *QueryParams) { p.ConfidentialityCodes = [][]Code{{confN}, {confNORS}} }), "D[d7] S[] F[] A[]"},
+		{"same code in another scheme", base(func(p *QueryParams) { p.ClassCodes = []rim.Code{{Code: "A00-1", Scheme: "1.3.6.1.4.1.19376.1.2.6.1"}} }), "D[d6] S[] F[] A[]"},
+		{"type code", base(func(p *QueryParams) { p.TypeCodes = []rim.Code{{Code: "A01-2", Scheme: schemeKodeverk9602}} }), "D[d2] S[] F[] A[]"},
+		{"format code", base(func(p *QueryParams) { p.FormatCodes = []rim.Code{formatPDF} }), "D[d2] S[] F[] A[]"},
+		{"healthcare facility type", base(func(p *QueryParams) { p.HealthcareFacilityTypeCodes = []rim.Code{facilityPsych} }), "D[d2] S[] F[] A[]"},
+		{"practice setting matching none", base(func(p *QueryParams) { p.PracticeSettingCodes = []rim.Code{{Code: "2", Scheme: practiceCardio.Scheme}} }), "D[] S[] F[] A[]"},
+		{"confidentiality OR", base(func(p *QueryParams) { p.ConfidentialityCodes = [][]rim.Code{{confR, confNORS}} }), "D[d2 d7] S[] F[] A[]"},
+		{"confidentiality AND", base(func(p *QueryParams) { p.ConfidentialityCodes = [][]rim.Code{{confN}, {confNORS}} }), "D[d7] S[] F[] A[]"},
 		{"kjernejournal's normal codes", base(func(p *QueryParams) {
-			p.ConfidentialityCodes = [][]Code{{{Code: "L", Scheme: schemeHL7Conf}, {Code: "M", Scheme: schemeHL7Conf}, confN, {Code: "U", Scheme: schemeHL7Conf}, confR}}
+			p.ConfidentialityCodes = [][]rim.Code{{{Code: "L", Scheme: schemeHL7Conf}, {Code: "M", Scheme: schemeHL7Conf}, confN, {Code: "U", Scheme: schemeHL7Conf}, confR}}
 		}), "D[d1 d2 d4 d6 d7] S[] F[] A[]"},
-		{"event codes AND", base(func(p *QueryParams) { p.EventCodes = [][]Code{{eventI21}, {eventE11}} }), "D[d1] S[] F[] A[]"},
-		{"event codes OR", base(func(p *QueryParams) { p.EventCodes = [][]Code{{eventI21, eventE11}} }), "D[d1 d2] S[] F[] A[]"},
+		{"event codes AND", base(func(p *QueryParams) { p.EventCodes = [][]rim.Code{{eventI21}, {eventE11}} }), "D[d1] S[] F[] A[]"},
+		{"event codes OR", base(func(p *QueryParams) { p.EventCodes = [][]rim.Code{{eventI21, eventE11}} }), "D[d1 d2] S[] F[] A[]"},
 		{"creation from is inclusive at the common precision", base(func(p *QueryParams) { p.CreationTime.From = "20230501" }), "D[d1 d2 d6 d7] S[] F[] A[]"},
 		{"creation to is exclusive at the common precision", base(func(p *QueryParams) { p.CreationTime.To = "20230501" }), "D[d4] S[] F[] A[]"},
 		{"creation to the minute", base(func(p *QueryParams) { p.CreationTime = TimeRange{From: "202305011015", To: "202305011016"} }), "D[d1] S[] F[] A[]"},
@@ -240,7 +241,7 @@ func TestExecuteFindDocuments(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f.reg.patientsAsked = nil
-			q := &StoredQuery{ID: QueryFindDocuments, Name: "FindDocuments", ReturnType: ReturnLeafClass, Params: tc.params}
+			q := &StoredQuery{ID: QueryFindDocuments, Name: "FindDocuments", ReturnType: rim.ReturnLeafClass, Params: tc.params}
 			res, err := ExecuteQuery(context.Background(), q, f.reg, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -278,56 +279,56 @@ func TestExecuteQueries(t *testing.T) {
 		params     QueryParams
 		want       string
 	}{
-		{"FindDocumentsByReferenceId", QueryFindDocumentsByReferenceID, ReturnObjectRef, QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly(),
+		{"FindDocumentsByReferenceId", QueryFindDocumentsByReferenceID, rim.ReturnObjectRef, QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly(),
 			ReferenceIDs: [][]string{{"R1^^^&2.16.578.1.12.4.1.2.4711&ISO^urn:ihe:iti:xds:2013:accession"}}}, "D[d1] S[] F[] A[]"},
-		{"FindSubmissionSets by patient", QueryFindSubmissionSets, ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly()}, "D[] S[ss1 ss2 ss3 ss4] F[] A[]"},
-		{"FindSubmissionSets by author", QueryFindSubmissionSets, ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
+		{"FindSubmissionSets by patient", QueryFindSubmissionSets, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly()}, "D[] S[ss1 ss2 ss3 ss4] F[] A[]"},
+		{"FindSubmissionSets by author", QueryFindSubmissionSets, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
 			SubmissionSetAuthorPerson: "%Ødegård%"}, "D[] S[ss3] F[] A[]"},
-		{"FindSubmissionSets by time", QueryFindSubmissionSets, ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
+		{"FindSubmissionSets by time", QueryFindSubmissionSets, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
 			SubmissionTime: TimeRange{From: "2022", To: "20220301"}}, "D[] S[ss2] F[] A[]"},
-		{"FindSubmissionSets by source id", QueryFindSubmissionSets, ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
+		{"FindSubmissionSets by source id", QueryFindSubmissionSets, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
 			SubmissionSetSourceIDs: []string{"2.16.578.1.12.4.1.2.1"}}, "D[] S[] F[] A[]"},
-		{"FindSubmissionSets by content type", QueryFindSubmissionSets, ReturnLeafClass, QueryParams{PatientID: sqPatientB, SubmissionSetStatuses: sqApprovedOnly(),
-			ContentTypeCodes: []Code{codeEpikrise}}, "D[] S[ss5] F[] A[]"},
-		{"FindFolders", QueryFindFolders, ReturnLeafClass, QueryParams{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly()}, "D[] S[] F[f1] A[]"},
-		{"FindFolders by code list AND", QueryFindFolders, ReturnLeafClass, QueryParams{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly(),
-			FolderCodes: [][]Code{{folderCode}, {{Code: "x", Scheme: "1.2"}}}}, "D[] S[] F[] A[]"},
-		{"FindFolders by update time", QueryFindFolders, ReturnLeafClass, QueryParams{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly(),
+		{"FindSubmissionSets by content type", QueryFindSubmissionSets, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientB, SubmissionSetStatuses: sqApprovedOnly(),
+			ContentTypeCodes: []rim.Code{codeEpikrise}}, "D[] S[ss5] F[] A[]"},
+		{"FindFolders", QueryFindFolders, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly()}, "D[] S[] F[f1] A[]"},
+		{"FindFolders by code list AND", QueryFindFolders, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly(),
+			FolderCodes: [][]rim.Code{{folderCode}, {{Code: "x", Scheme: "1.2"}}}}, "D[] S[] F[] A[]"},
+		{"FindFolders by update time", QueryFindFolders, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly(),
 			FolderLastUpdateTime: TimeRange{From: "2024"}}, "D[] S[] F[f1] A[]"},
-		{"GetAll keeps associations among the returned objects", QueryGetAll, ReturnLeafClass, QueryParams{PatientID: sqPatientA,
+		{"GetAll keeps associations among the returned objects", QueryGetAll, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA,
 			DocumentEntryStatuses: sqAllStatuses(), SubmissionSetStatuses: sqAllStatuses(), FolderStatuses: sqAllStatuses()},
 			"D[d1 d2 d3 d4 d6 d7] S[ss1 ss2 ss3 ss4] F[f1] A[d4-rplc-d3 f1-d1 ss1-d1 ss1-d2 ss1-f1 ss1-f1d1 ss2-d3 ss3-d4 ss4-d6 ss4-d7]"},
-		{"GetAll with approved only drops links to the deprecated entry", QueryGetAll, ReturnLeafClass, QueryParams{PatientID: sqPatientA,
-			DocumentEntryStatuses: sqApprovedOnly(), SubmissionSetStatuses: sqApprovedOnly(), FolderStatuses: sqApprovedOnly(), ConfidentialityCodes: [][]Code{{confN}}},
+		{"GetAll with approved only drops links to the deprecated entry", QueryGetAll, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA,
+			DocumentEntryStatuses: sqApprovedOnly(), SubmissionSetStatuses: sqApprovedOnly(), FolderStatuses: sqApprovedOnly(), ConfidentialityCodes: [][]rim.Code{{confN}}},
 			"D[d1 d4 d6 d7] S[ss1 ss2 ss3 ss4] F[f1] A[f1-d1 ss1-d1 ss1-f1 ss1-f1d1 ss3-d4 ss4-d6 ss4-d7]"},
-		{"GetDocuments by entryUUID", QueryGetDocuments, ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d1", "d3", "hidden")}, "D[d1 d3] S[] F[] A[]"},
-		{"GetDocuments by uniqueId", QueryGetDocuments, ReturnLeafClass, QueryParams{DocumentEntryUniqueIDs: uids("d2")}, "D[d2] S[] F[] A[]"},
-		{"GetDocuments of two patients as ObjectRef", QueryGetDocuments, ReturnObjectRef, QueryParams{DocumentEntryUUIDs: ids("d1", "d8")}, "D[d1 d8] S[] F[] A[]"},
-		{"GetFolders by uniqueId", QueryGetFolders, ReturnLeafClass, QueryParams{FolderUniqueIDs: uids("f1")}, "D[] S[] F[f1] A[]"},
-		{"GetAssociations of a submission set hides links to hidden objects", QueryGetAssociations, ReturnLeafClass, QueryParams{UUIDs: ids("ss4")}, "D[] S[] F[] A[ss4-d5 ss4-d6 ss4-d7]"},
-		{"GetAssociations resolves a member folder association", QueryGetAssociations, ReturnLeafClass, QueryParams{UUIDs: ids("ss1")}, "D[] S[] F[] A[ss1-d1 ss1-d2 ss1-f1 ss1-f1d1]"},
-		{"GetAssociations of a hidden object", QueryGetAssociations, ReturnLeafClass, QueryParams{UUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
-		{"GetDocumentsAndAssociations", QueryGetDocumentsAndAssociations, ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d1", "d3")},
+		{"GetDocuments by entryUUID", QueryGetDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d1", "d3", "hidden")}, "D[d1 d3] S[] F[] A[]"},
+		{"GetDocuments by uniqueId", QueryGetDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUniqueIDs: uids("d2")}, "D[d2] S[] F[] A[]"},
+		{"GetDocuments of two patients as ObjectRef", QueryGetDocuments, rim.ReturnObjectRef, QueryParams{DocumentEntryUUIDs: ids("d1", "d8")}, "D[d1 d8] S[] F[] A[]"},
+		{"GetFolders by uniqueId", QueryGetFolders, rim.ReturnLeafClass, QueryParams{FolderUniqueIDs: uids("f1")}, "D[] S[] F[f1] A[]"},
+		{"GetAssociations of a submission set hides links to hidden objects", QueryGetAssociations, rim.ReturnLeafClass, QueryParams{UUIDs: ids("ss4")}, "D[] S[] F[] A[ss4-d5 ss4-d6 ss4-d7]"},
+		{"GetAssociations resolves a member folder association", QueryGetAssociations, rim.ReturnLeafClass, QueryParams{UUIDs: ids("ss1")}, "D[] S[] F[] A[ss1-d1 ss1-d2 ss1-f1 ss1-f1d1]"},
+		{"GetAssociations of a hidden object", QueryGetAssociations, rim.ReturnLeafClass, QueryParams{UUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
+		{"GetDocumentsAndAssociations", QueryGetDocumentsAndAssociations, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d1", "d3")},
 			"D[d1 d3] S[] F[] A[d4-rplc-d3 f1-d1 ss1-d1 ss2-d3]"},
-		{"GetSubmissionSets of a document and a folder", QueryGetSubmissionSets, ReturnLeafClass, QueryParams{UUIDs: ids("d1", "f1")}, "D[] S[ss1] F[] A[ss1-d1 ss1-f1]"},
-		{"GetSubmissionSets of a hidden document", QueryGetSubmissionSets, ReturnLeafClass, QueryParams{UUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
-		{"GetSubmissionSetAndContents", QueryGetSubmissionSetAndContents, ReturnLeafClass, QueryParams{SubmissionSetUUIDs: ids("ss1")},
+		{"GetSubmissionSets of a document and a folder", QueryGetSubmissionSets, rim.ReturnLeafClass, QueryParams{UUIDs: ids("d1", "f1")}, "D[] S[ss1] F[] A[ss1-d1 ss1-f1]"},
+		{"GetSubmissionSets of a hidden document", QueryGetSubmissionSets, rim.ReturnLeafClass, QueryParams{UUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
+		{"GetSubmissionSetAndContents", QueryGetSubmissionSetAndContents, rim.ReturnLeafClass, QueryParams{SubmissionSetUUIDs: ids("ss1")},
 			"D[d1 d2] S[ss1] F[f1] A[f1-d1 ss1-d1 ss1-d2 ss1-f1 ss1-f1d1]"},
-		{"GetSubmissionSetAndContents filtered by confidentiality", QueryGetSubmissionSetAndContents, ReturnLeafClass, QueryParams{SubmissionSetUniqueIDs: uids("ss1"),
-			ConfidentialityCodes: [][]Code{{confR}}}, "D[d2] S[ss1] F[f1] A[ss1-d2 ss1-f1]"},
-		{"GetSubmissionSetAndContents skips on-demand and hidden members", QueryGetSubmissionSetAndContents, ReturnObjectRef, QueryParams{SubmissionSetUUIDs: ids("ss4")},
+		{"GetSubmissionSetAndContents filtered by confidentiality", QueryGetSubmissionSetAndContents, rim.ReturnLeafClass, QueryParams{SubmissionSetUniqueIDs: uids("ss1"),
+			ConfidentialityCodes: [][]rim.Code{{confR}}}, "D[d2] S[ss1] F[f1] A[ss1-d2 ss1-f1]"},
+		{"GetSubmissionSetAndContents skips on-demand and hidden members", QueryGetSubmissionSetAndContents, rim.ReturnObjectRef, QueryParams{SubmissionSetUUIDs: ids("ss4")},
 			"D[d6 d7] S[ss4] F[] A[ss4-d6 ss4-d7]"},
-		{"GetFolderAndContents", QueryGetFolderAndContents, ReturnLeafClass, QueryParams{FolderUUIDs: ids("f1")}, "D[d1] S[] F[f1] A[f1-d1]"},
-		{"GetFolderAndContents filtered by format", QueryGetFolderAndContents, ReturnLeafClass, QueryParams{FolderUniqueIDs: uids("f1"), FormatCodes: []Code{formatPDF}}, "D[] S[] F[f1] A[]"},
-		{"GetFoldersForDocument", QueryGetFoldersForDocument, ReturnLeafClass, QueryParams{DocumentEntryUniqueIDs: uids("d1")}, "D[] S[] F[f1] A[]"},
-		{"GetFoldersForDocument of a document in none", QueryGetFoldersForDocument, ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d2")}, "D[] S[] F[] A[]"},
-		{"GetFoldersForDocument of a hidden document", QueryGetFoldersForDocument, ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
-		{"GetRelatedDocuments of the replaced document", QueryGetRelatedDocuments, ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d3"), AssociationTypes: []string{AssocRPLC}},
+		{"GetFolderAndContents", QueryGetFolderAndContents, rim.ReturnLeafClass, QueryParams{FolderUUIDs: ids("f1")}, "D[d1] S[] F[f1] A[f1-d1]"},
+		{"GetFolderAndContents filtered by format", QueryGetFolderAndContents, rim.ReturnLeafClass, QueryParams{FolderUniqueIDs: uids("f1"), FormatCodes: []rim.Code{formatPDF}}, "D[] S[] F[f1] A[]"},
+		{"GetFoldersForDocument", QueryGetFoldersForDocument, rim.ReturnLeafClass, QueryParams{DocumentEntryUniqueIDs: uids("d1")}, "D[] S[] F[f1] A[]"},
+		{"GetFoldersForDocument of a document in none", QueryGetFoldersForDocument, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d2")}, "D[] S[] F[] A[]"},
+		{"GetFoldersForDocument of a hidden document", QueryGetFoldersForDocument, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
+		{"GetRelatedDocuments of the replaced document", QueryGetRelatedDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d3"), AssociationTypes: []string{rim.AssocRPLC}},
 			"D[d3 d4] S[] F[] A[d4-rplc-d3]"},
-		{"GetRelatedDocuments of the replacement", QueryGetRelatedDocuments, ReturnLeafClass, QueryParams{DocumentEntryUniqueIDs: uids("d4"), AssociationTypes: []string{AssocHasMember, AssocRPLC}},
+		{"GetRelatedDocuments of the replacement", QueryGetRelatedDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUniqueIDs: uids("d4"), AssociationTypes: []string{rim.AssocHasMember, rim.AssocRPLC}},
 			"D[d3 d4] S[] F[] A[d4-rplc-d3]"},
-		{"GetRelatedDocuments of another type", QueryGetRelatedDocuments, ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d4"), AssociationTypes: []string{AssocAPND}}, "D[] S[] F[] A[]"},
-		{"GetRelatedDocuments without relatives", QueryGetRelatedDocuments, ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d1"), AssociationTypes: []string{AssocHasMember, AssocRPLC}}, "D[] S[] F[] A[]"},
+		{"GetRelatedDocuments of another type", QueryGetRelatedDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d4"), AssociationTypes: []string{rim.AssocAPND}}, "D[] S[] F[] A[]"},
+		{"GetRelatedDocuments without relatives", QueryGetRelatedDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d1"), AssociationTypes: []string{rim.AssocHasMember, rim.AssocRPLC}}, "D[] S[] F[] A[]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -355,19 +356,19 @@ func TestExecuteQueryErrors(t *testing.T) {
 		query      *StoredQuery
 		maxResults int
 		fail       error
-		code       ErrorCode // "" when err must wrap fail
+		code       rim.ErrorCode // "" when err must wrap fail
 	}{
-		{"LeafClass across two patients", &StoredQuery{ID: QueryGetDocuments, ReturnType: ReturnLeafClass,
-			Params: QueryParams{DocumentEntryUUIDs: []string{f.id("d1"), f.id("d8")}}}, 0, nil, XDSResultNotSinglePatient},
-		{"LeafClass folders across two patients", &StoredQuery{ID: QueryGetFolders, ReturnType: ReturnLeafClass,
-			Params: QueryParams{FolderUUIDs: []string{f.id("f1"), f.id("f2")}}}, 0, nil, XDSResultNotSinglePatient},
-		{"more results than allowed", &StoredQuery{ID: QueryFindDocuments, ReturnType: ReturnObjectRef, Params: findA}, 4, nil, XDSTooManyResults},
-		{"multi-patient query", &StoredQuery{ID: QueryFindDocumentsForMultiplePatients, ReturnType: ReturnObjectRef}, 0, nil, XDSUnknownStoredQuery},
-		{"source failure is passed on", &StoredQuery{ID: QueryFindDocuments, ReturnType: ReturnObjectRef, Params: findA}, 0, storeDown, ""},
-		{"source failure in an id query", &StoredQuery{ID: QueryGetSubmissionSetAndContents, ReturnType: ReturnObjectRef,
+		{"LeafClass across two patients", &StoredQuery{ID: QueryGetDocuments, ReturnType: rim.ReturnLeafClass,
+			Params: QueryParams{DocumentEntryUUIDs: []string{f.id("d1"), f.id("d8")}}}, 0, nil, rim.XDSResultNotSinglePatient},
+		{"LeafClass folders across two patients", &StoredQuery{ID: QueryGetFolders, ReturnType: rim.ReturnLeafClass,
+			Params: QueryParams{FolderUUIDs: []string{f.id("f1"), f.id("f2")}}}, 0, nil, rim.XDSResultNotSinglePatient},
+		{"more results than allowed", &StoredQuery{ID: QueryFindDocuments, ReturnType: rim.ReturnObjectRef, Params: findA}, 4, nil, rim.XDSTooManyResults},
+		{"multi-patient query", &StoredQuery{ID: QueryFindDocumentsForMultiplePatients, ReturnType: rim.ReturnObjectRef}, 0, nil, rim.XDSUnknownStoredQuery},
+		{"source failure is passed on", &StoredQuery{ID: QueryFindDocuments, ReturnType: rim.ReturnObjectRef, Params: findA}, 0, storeDown, ""},
+		{"source failure in an id query", &StoredQuery{ID: QueryGetSubmissionSetAndContents, ReturnType: rim.ReturnObjectRef,
 			Params: QueryParams{SubmissionSetUUIDs: []string{f.id("ss1")}}}, 0, storeDown, ""},
-		{"no query", nil, 0, nil, XDSRegistryError},
-		{"no return type", &StoredQuery{ID: QueryFindDocuments, Params: findA}, 0, nil, XDSRegistryError},
+		{"no query", nil, 0, nil, rim.XDSRegistryError},
+		{"no return type", &StoredQuery{ID: QueryFindDocuments, Params: findA}, 0, nil, rim.XDSRegistryError},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -390,7 +391,7 @@ func TestExecuteQueryErrors(t *testing.T) {
 
 func TestExecuteQueryResultLimit(t *testing.T) {
 	f := newSQFixture()
-	q := &StoredQuery{ID: QueryFindDocuments, ReturnType: ReturnObjectRef, Params: QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}}
+	q := &StoredQuery{ID: QueryFindDocuments, ReturnType: rim.ReturnObjectRef, Params: QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}}
 	for _, tc := range []struct {
 		max     int
 		wantErr bool
@@ -398,7 +399,7 @@ func TestExecuteQueryResultLimit(t *testing.T) {
 		t.Run(fmt.Sprint("limit ", tc.max), func(t *testing.T) {
 			res, err := ExecuteQuery(context.Background(), q, f.reg, tc.max)
 			if tc.wantErr {
-				sqWantCode(t, err, XDSTooManyResults)
+				sqWantCode(t, err, rim.XDSTooManyResults)
 				return
 			}
 			if err != nil || res.Count() != 5 {
@@ -412,7 +413,7 @@ func TestExecuteQueryCancelled(t *testing.T) {
 	f := newSQFixture()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	q := &StoredQuery{ID: QueryFindDocuments, ReturnType: ReturnObjectRef, Params: QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}}
+	q := &StoredQuery{ID: QueryFindDocuments, ReturnType: rim.ReturnObjectRef, Params: QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}}
 	if _, err := ExecuteQuery(ctx, q, f.reg, 0); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}

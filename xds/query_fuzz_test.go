@@ -3,6 +3,7 @@ package xds
 import (
 	"errors"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,22 +35,22 @@ func FuzzParseAdhocQueryRequest(f *testing.F) {
 	for _, s := range sqFuzzSeeds(f) {
 		f.Add(s)
 	}
-	allowed := map[ErrorCode]bool{
-		XDSRegistryError: true, XDSUnknownStoredQuery: true,
-		XDSStoredQueryMissingParam: true, XDSStoredQueryParamNumber: true,
+	allowed := map[rim.ErrorCode]bool{
+		rim.XDSRegistryError: true, rim.XDSUnknownStoredQuery: true,
+		rim.XDSStoredQueryMissingParam: true, rim.XDSStoredQueryParamNumber: true,
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		doc := sqRoot(text)
 		if doc == nil {
 			return
 		}
-		el := sqFind(doc, NSQuery, "AdhocQueryRequest")
+		el := sqFind(doc, rim.NSQuery, "AdhocQueryRequest")
 		if el == nil {
 			el = doc
 		}
 		q, err := ParseAdhocQueryRequest(el)
 		if err != nil {
-			list, ok := AsRegistryErrors(err)
+			list, ok := rim.AsRegistryErrors(err)
 			if !ok || len(list) != 1 || !allowed[list[0].Code] {
 				t.Fatalf("unexpected error %v (%T)", err, err)
 			}
@@ -69,7 +70,7 @@ func sqCheckParsedQuery(t *testing.T, q *StoredQuery) {
 	if !ok || def.name != q.Name {
 		t.Fatalf("query %q named %q", q.ID, q.Name)
 	}
-	if q.ReturnType != ReturnLeafClass && q.ReturnType != ReturnObjectRef {
+	if q.ReturnType != rim.ReturnLeafClass && q.ReturnType != rim.ReturnObjectRef {
 		t.Fatalf("return type %q", q.ReturnType)
 	}
 	p := q.Params
@@ -90,7 +91,7 @@ func sqCheckParsedQuery(t *testing.T, q *StoredQuery) {
 			}
 		}
 	}
-	codes := [][]Code{p.ClassCodes, p.TypeCodes, p.PracticeSettingCodes, p.HealthcareFacilityTypeCodes, p.FormatCodes, p.ContentTypeCodes}
+	codes := [][]rim.Code{p.ClassCodes, p.TypeCodes, p.PracticeSettingCodes, p.HealthcareFacilityTypeCodes, p.FormatCodes, p.ContentTypeCodes}
 	codes = append(codes, p.EventCodes...)
 	codes = append(codes, p.ConfidentialityCodes...)
 	codes = append(codes, p.FolderCodes...)

@@ -1,6 +1,9 @@
 package xds
 
-import "slices"
+import (
+	"kjdd/xds/rim"
+	"slices"
+)
 
 // Matching of registry objects against stored-query parameters
 // (ITI TF-2 3.18.4.1.2.3.7). Every predicate is true when its parameter was
@@ -8,7 +11,7 @@ import "slices"
 
 // matchFindDocuments reports whether de satisfies the FindDocuments and
 // FindDocumentsByReferenceId filters of p.
-func matchFindDocuments(de *DocumentEntry, p *QueryParams) bool {
+func matchFindDocuments(de *rim.DocumentEntry, p *QueryParams) bool {
 	return de.PatientID == p.PatientID &&
 		statusIn(de.Status, p.DocumentEntryStatuses) &&
 		entryTypeIn(de.ObjectType, p.DocumentEntryTypes) &&
@@ -29,7 +32,7 @@ func matchFindDocuments(de *DocumentEntry, p *QueryParams) bool {
 // matchContentFilter reports whether de passes the DocumentEntry filters of
 // GetAll and the *AndContents queries: formatCode, confidentialityCode and
 // entry type.
-func matchContentFilter(de *DocumentEntry, p *QueryParams) bool {
+func matchContentFilter(de *rim.DocumentEntry, p *QueryParams) bool {
 	return entryTypeIn(de.ObjectType, p.DocumentEntryTypes) &&
 		codeIn(de.FormatCode, p.FormatCodes) &&
 		codesAllOf(de.ConfidentialityCodes, p.ConfidentialityCodes)
@@ -37,7 +40,7 @@ func matchContentFilter(de *DocumentEntry, p *QueryParams) bool {
 
 // matchFindSubmissionSets reports whether ss satisfies the
 // FindSubmissionSets filters of p.
-func matchFindSubmissionSets(ss *SubmissionSet, p *QueryParams) bool {
+func matchFindSubmissionSets(ss *rim.SubmissionSet, p *QueryParams) bool {
 	var authors []string
 	if p.SubmissionSetAuthorPerson != "" {
 		authors = []string{p.SubmissionSetAuthorPerson}
@@ -51,7 +54,7 @@ func matchFindSubmissionSets(ss *SubmissionSet, p *QueryParams) bool {
 }
 
 // matchFindFolders reports whether f satisfies the FindFolders filters of p.
-func matchFindFolders(f *Folder, p *QueryParams) bool {
+func matchFindFolders(f *rim.Folder, p *QueryParams) bool {
 	return f.PatientID == p.PatientID &&
 		statusIn(f.Status, p.FolderStatuses) &&
 		p.FolderLastUpdateTime.Contains(f.LastUpdateTime) &&
@@ -68,13 +71,13 @@ func statusIn(status string, statuses []string) bool {
 // (ITI TF-2 3.18.4.1.2.3.6.2).
 func entryTypeIn(objectType string, types []string) bool {
 	if len(types) == 0 {
-		return objectType == ObjectTypeStable
+		return objectType == rim.ObjectTypeStable
 	}
 	return slices.Contains(types, objectType)
 }
 
 // codeIn reports whether c equals one of codes, by code and scheme.
-func codeIn(c Code, codes []Code) bool {
+func codeIn(c rim.Code, codes []rim.Code) bool {
 	if len(codes) == 0 {
 		return true
 	}
@@ -88,7 +91,7 @@ func codeIn(c Code, codes []Code) bool {
 
 // codesAllOf reports whether have satisfies the AND-of-OR groups: each group
 // has at least one code in have.
-func codesAllOf(have []Code, groups [][]Code) bool {
+func codesAllOf(have []rim.Code, groups [][]rim.Code) bool {
 	for _, g := range groups {
 		found := false
 		for _, c := range have {
@@ -117,7 +120,7 @@ func stringsAllOf(have []string, groups [][]string) bool {
 
 // authorsLike reports whether one author's authorPerson matches one of the
 // patterns.
-func authorsLike(authors []Author, patterns []string) bool {
+func authorsLike(authors []rim.Author, patterns []string) bool {
 	if len(patterns) == 0 {
 		return true
 	}

@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"kjdd/xds/rim"
 	"strings"
 	"testing"
 )
@@ -86,20 +87,20 @@ func TestTimeRangeContains(t *testing.T) {
 }
 
 func TestCodesAllOf(t *testing.T) {
-	n, r, nors := Code{Code: "N", Scheme: "2.16.840.1.113883.5.25"}, Code{Code: "R", Scheme: "2.16.840.1.113883.5.25"}, Code{Code: "NORS", Scheme: "2.16.578.1.12.4.1.1.9603"}
+	n, r, nors := rim.Code{Code: "N", Scheme: "2.16.840.1.113883.5.25"}, rim.Code{Code: "R", Scheme: "2.16.840.1.113883.5.25"}, rim.Code{Code: "NORS", Scheme: "2.16.578.1.12.4.1.1.9603"}
 	tests := []struct {
 		name   string
-		have   []Code
-		groups [][]Code
+		have   []rim.Code
+		groups [][]rim.Code
 		want   bool
 	}{
-		{"no groups", []Code{n}, nil, true},
-		{"one group, one match", []Code{n}, [][]Code{{r, n}}, true},
-		{"one group, no match", []Code{n}, [][]Code{{r}}, false},
-		{"two groups, both matched", []Code{n, nors}, [][]Code{{n}, {nors}}, true},
-		{"two groups, one matched", []Code{n}, [][]Code{{n}, {nors}}, false},
-		{"scheme must match too", []Code{{Code: "N", Scheme: "other"}}, [][]Code{{n}}, false},
-		{"no codes, a group", nil, [][]Code{{n}}, false},
+		{"no groups", []rim.Code{n}, nil, true},
+		{"one group, one match", []rim.Code{n}, [][]rim.Code{{r, n}}, true},
+		{"one group, no match", []rim.Code{n}, [][]rim.Code{{r}}, false},
+		{"two groups, both matched", []rim.Code{n, nors}, [][]rim.Code{{n}, {nors}}, true},
+		{"two groups, one matched", []rim.Code{n}, [][]rim.Code{{n}, {nors}}, false},
+		{"scheme must match too", []rim.Code{{Code: "N", Scheme: "other"}}, [][]rim.Code{{n}}, false},
+		{"no codes, a group", nil, [][]rim.Code{{n}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,10 +118,10 @@ func TestEntryTypeIn(t *testing.T) {
 		types      []string
 		want       bool
 	}{
-		{"stable by default", ObjectTypeStable, nil, true},
-		{"on-demand not by default", ObjectTypeOnDemand, nil, false},
-		{"on-demand when asked", ObjectTypeOnDemand, []string{ObjectTypeOnDemand}, true},
-		{"stable not when only on-demand asked", ObjectTypeStable, []string{ObjectTypeOnDemand}, false},
+		{"stable by default", rim.ObjectTypeStable, nil, true},
+		{"on-demand not by default", rim.ObjectTypeOnDemand, nil, false},
+		{"on-demand when asked", rim.ObjectTypeOnDemand, []string{rim.ObjectTypeOnDemand}, true},
+		{"stable not when only on-demand asked", rim.ObjectTypeStable, []string{rim.ObjectTypeOnDemand}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 	"os"
 	"path"
 	"path/filepath"
@@ -166,12 +167,12 @@ func (s *nistSeed) register(t testing.TB, dir, patient string, req *etree.Elemen
 		case "RegistryPackage":
 			s.registryPackage(el, dir, patient, id)
 		case "Association":
-			a := &Association{
+			a := &rim.Association{
 				EntryUUID: id(el.SelectAttrValue("id", fmt.Sprintf("assoc-%d", len(s.reg.assocs)))),
 				Type:      nistAssocType(el.SelectAttrValue("associationType", "")),
 				Source:    id(el.SelectAttrValue("sourceObject", "")),
 				Target:    id(el.SelectAttrValue("targetObject", "")),
-				Status:    StatusApproved,
+				Status:    rim.StatusApproved,
 			}
 			for _, sl := range nistLocal(el, "Slot") {
 				if sl.SelectAttrValue("name", "") == "SubmissionSetStatus" {
@@ -179,10 +180,10 @@ func (s *nistSeed) register(t testing.TB, dir, patient string, req *etree.Elemen
 				}
 			}
 			s.reg.assocs = append(s.reg.assocs, a)
-			if a.Type == AssocRPLC {
+			if a.Type == rim.AssocRPLC {
 				for _, d := range s.reg.docs {
 					if d.EntryUUID == a.Target {
-						d.Status = StatusDeprecated
+						d.Status = rim.StatusDeprecated
 					}
 				}
 			}
@@ -194,15 +195,15 @@ func (s *nistSeed) register(t testing.TB, dir, patient string, req *etree.Elemen
 func nistAssocType(short string) string {
 	switch short {
 	case "HasMember":
-		return AssocHasMember
+		return rim.AssocHasMember
 	case "RPLC":
-		return AssocRPLC
+		return rim.AssocRPLC
 	case "APND":
-		return AssocAPND
+		return rim.AssocAPND
 	case "XFRM":
-		return AssocXFRM
+		return rim.AssocXFRM
 	case "XFRM_RPLC":
-		return AssocXFRMRPLC
+		return rim.AssocXFRMRPLC
 	}
 	return short
 }
@@ -237,18 +238,18 @@ func nistName(el *etree.Element) string {
 }
 
 // nistCode reads a coded Classification.
-func nistCode(c *etree.Element) Code {
+func nistCode(c *etree.Element) rim.Code {
 	scheme := ""
 	if v := nistSlots(c)["codingScheme"]; len(v) > 0 {
 		scheme = v[0]
 	}
-	return Code{Code: c.SelectAttrValue("nodeRepresentation", ""), Scheme: scheme, Display: nistName(c)}
+	return rim.Code{Code: c.SelectAttrValue("nodeRepresentation", ""), Scheme: scheme, Display: nistName(c)}
 }
 
 // nistAuthor reads an author Classification.
-func nistAuthor(c *etree.Element) Author {
+func nistAuthor(c *etree.Element) rim.Author {
 	sl := nistSlots(c)
-	a := Author{Institutions: sl["authorInstitution"], Roles: sl["authorRole"], Specialties: sl["authorSpecialty"]}
+	a := rim.Author{Institutions: sl["authorInstitution"], Roles: sl["authorRole"], Specialties: sl["authorSpecialty"]}
 	if p := sl["authorPerson"]; len(p) > 0 {
 		a.Person = p[0]
 	}
@@ -262,16 +263,16 @@ func nistFirst(v []string) string {
 	return v[0]
 }
 
-func (s *nistSeed) documentEntry(el *etree.Element, dir, patient string, id func(string) string) *DocumentEntry {
+func (s *nistSeed) documentEntry(el *etree.Element, dir, patient string, id func(string) string) *rim.DocumentEntry {
 	sym := el.SelectAttrValue("id", "")
 	sl := nistSlots(el)
-	de := &DocumentEntry{
+	de := &rim.DocumentEntry{
 		EntryUUID:          id(sym),
 		PatientID:          patient,
 		UniqueID:           s.nextUID(),
 		ObjectType:         el.SelectAttrValue("objectType", ""),
 		MimeType:           el.SelectAttrValue("mimeType", ""),
-		Status:             StatusApproved,
+		Status:             rim.StatusApproved,
 		Title:              nistName(el),
 		CreationTime:       nistFirst(sl["creationTime"]),
 		ServiceStartTime:   nistFirst(sl["serviceStartTime"]),
@@ -283,21 +284,21 @@ func (s *nistSeed) documentEntry(el *etree.Element, dir, patient string, id func
 	s.uids[dir+"#"+sym] = de.UniqueID
 	for _, c := range nistLocal(el, "Classification") {
 		switch c.SelectAttrValue("classificationScheme", "") {
-		case DocumentEntryAuthor:
+		case rim.DocumentEntryAuthor:
 			de.Authors = append(de.Authors, nistAuthor(c))
-		case DocumentEntryClassCode:
+		case rim.DocumentEntryClassCode:
 			de.ClassCode = nistCode(c)
-		case DocumentEntryTypeCode:
+		case rim.DocumentEntryTypeCode:
 			de.TypeCode = nistCode(c)
-		case DocumentEntryFormatCode:
+		case rim.DocumentEntryFormatCode:
 			de.FormatCode = nistCode(c)
-		case DocumentEntryHealthcareFacilityTypeCode:
+		case rim.DocumentEntryHealthcareFacilityTypeCode:
 			de.HealthcareFacilityTypeCode = nistCode(c)
-		case DocumentEntryPracticeSettingCode:
+		case rim.DocumentEntryPracticeSettingCode:
 			de.PracticeSettingCode = nistCode(c)
-		case DocumentEntryConfidentialityCode:
+		case rim.DocumentEntryConfidentialityCode:
 			de.ConfidentialityCodes = append(de.ConfidentialityCodes, nistCode(c))
-		case DocumentEntryEventCodeList:
+		case rim.DocumentEntryEventCodeList:
 			de.EventCodes = append(de.EventCodes, nistCode(c))
 		}
 	}
@@ -313,24 +314,24 @@ func (s *nistSeed) registryPackage(el *etree.Element, dir, patient string, id fu
 	}
 	uid := s.nextUID()
 	s.uids[dir+"#"+sym] = uid
-	if _, ok := schemes[FolderUniqueID]; ok {
-		f := &Folder{EntryUUID: id(sym), UniqueID: uid, PatientID: patient, Status: StatusApproved,
+	if _, ok := schemes[rim.FolderUniqueID]; ok {
+		f := &rim.Folder{EntryUUID: id(sym), UniqueID: uid, PatientID: patient, Status: rim.StatusApproved,
 			Title: nistName(el), LastUpdateTime: s.loadedAt.Format("20060102150405")}
 		for _, c := range nistLocal(el, "Classification") {
-			if c.SelectAttrValue("classificationScheme", "") == FolderCodeList {
+			if c.SelectAttrValue("classificationScheme", "") == rim.FolderCodeList {
 				f.CodeList = append(f.CodeList, nistCode(c))
 			}
 		}
 		s.reg.folders = append(s.reg.folders, f)
 		return
 	}
-	ss := &SubmissionSet{EntryUUID: id(sym), UniqueID: uid, PatientID: patient, Status: StatusApproved,
-		Title: nistName(el), SubmissionTime: nistFirst(sl["submissionTime"]), SourceID: schemes[SubmissionSetSourceID]}
+	ss := &rim.SubmissionSet{EntryUUID: id(sym), UniqueID: uid, PatientID: patient, Status: rim.StatusApproved,
+		Title: nistName(el), SubmissionTime: nistFirst(sl["submissionTime"]), SourceID: schemes[rim.SubmissionSetSourceID]}
 	for _, c := range nistLocal(el, "Classification") {
 		switch c.SelectAttrValue("classificationScheme", "") {
-		case SubmissionSetAuthor:
+		case rim.SubmissionSetAuthor:
 			ss.Authors = append(ss.Authors, nistAuthor(c))
-		case SubmissionSetContentTypeCode:
+		case rim.SubmissionSetContentTypeCode:
 			ss.ContentTypeCode = nistCode(c)
 		}
 	}
@@ -340,13 +341,13 @@ func (s *nistSeed) registryPackage(el *etree.Element, dir, patient string, id fu
 // nistExpect is what one test step expects.
 type nistExpect struct {
 	status string         // Success or Failure
-	code   ErrorCode      // when the step names one
+	code   rim.ErrorCode  // when the step names one
 	counts map[string]int // Documents, SubmissionSets, Folders, Associations, ObjectRefs
 }
 
 // nistCounts returns the NIST counts of a result.
-func nistCounts(q *StoredQuery, r *QueryResult) map[string]int {
-	if q.ReturnType == ReturnObjectRef {
+func nistCounts(q *StoredQuery, r *rim.QueryResult) map[string]int {
+	if q.ReturnType == rim.ReturnObjectRef {
 		return map[string]int{"ObjectRefs": r.Count()}
 	}
 	return map[string]int{
@@ -359,7 +360,7 @@ func nistCounts(q *StoredQuery, r *QueryResult) map[string]int {
 // ExpectedContents of a step.
 func nistExpectation(t *testing.T, step, sqt *etree.Element) nistExpect {
 	t.Helper()
-	e := nistExpect{status: nistText(step, "ExpectedStatus"), code: ErrorCode(nistText(step, "ExpectedErrorCode")), counts: map[string]int{}}
+	e := nistExpect{status: nistText(step, "ExpectedStatus"), code: rim.ErrorCode(nistText(step, "ExpectedErrorCode")), counts: map[string]int{}}
 	for _, ec := range nistLocal(sqt, "ExpectedContents") {
 		for _, c := range ec.ChildElements() {
 			switch c.Tag {
@@ -451,7 +452,7 @@ func runNISTStep(t *testing.T, seed *nistSeed, dir string, step, sqt *etree.Elem
 		t.Fatalf("placeholder %s left in the query", m)
 	}
 	q, err := ParseAdhocQueryRequest(sqQueryElement(t, text))
-	var res *QueryResult
+	var res *rim.QueryResult
 	if err == nil {
 		res, err = ExecuteQuery(context.Background(), q, seed.reg, 0)
 	}
@@ -459,7 +460,7 @@ func runNISTStep(t *testing.T, seed *nistSeed, dir string, step, sqt *etree.Elem
 		if err == nil {
 			t.Fatalf("query succeeded with %d objects, want Failure", res.Count())
 		}
-		if _, ok := AsRegistryErrors(err); !ok {
+		if _, ok := rim.AsRegistryErrors(err); !ok {
 			t.Fatalf("got %v, want a RegistryError", err)
 		}
 		if want.code != "" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 	"strings"
 
@@ -253,24 +254,24 @@ func buildQueryDefs() map[string]queryDef {
 // value.
 func ParseAdhocQueryRequest(el *etree.Element) (*StoredQuery, error) {
 	soap.MustBeLive(el)
-	if el == nil || el.Tag != "AdhocQueryRequest" || el.NamespaceURI() != NSQuery {
-		return nil, NewError(XDSRegistryError, "request is not a query:AdhocQueryRequest")
+	if el == nil || el.Tag != "AdhocQueryRequest" || el.NamespaceURI() != rim.NSQuery {
+		return nil, rim.NewError(rim.XDSRegistryError, "request is not a query:AdhocQueryRequest")
 	}
 	returnType, err := parseResponseOption(el)
 	if err != nil {
 		return nil, err
 	}
-	adhoc, err := queryChild(el, NSRIM, "AdhocQuery")
+	adhoc, err := queryChild(el, rim.NSRIM, "AdhocQuery")
 	if err != nil {
 		return nil, err
 	}
 	id, ok := queryUUID(queryAttr(adhoc, "id"))
 	if !ok {
-		return nil, NewError(XDSUnknownStoredQuery, "AdhocQuery id is not a stored query id")
+		return nil, rim.NewError(rim.XDSUnknownStoredQuery, "AdhocQuery id is not a stored query id")
 	}
 	def, ok := queryDefs[id]
 	if !ok {
-		return nil, NewError(XDSUnknownStoredQuery, "stored query "+id+" is not supported")
+		return nil, rim.NewError(rim.XDSUnknownStoredQuery, "stored query "+id+" is not supported")
 	}
 	q := &StoredQuery{
 		ID:         id,
@@ -300,9 +301,9 @@ func ParseAdhocQueryRequest(el *etree.Element) (*StoredQuery, error) {
 	for _, pair := range def.oneOf {
 		switch {
 		case given(pair[0]) && given(pair[1]):
-			return nil, NewError(XDSStoredQueryParamNumber, pair[0]+" and "+pair[1]+" are mutually exclusive")
+			return nil, rim.NewError(rim.XDSStoredQueryParamNumber, pair[0]+" and "+pair[1]+" are mutually exclusive")
 		case !given(pair[0]) && !given(pair[1]):
-			return nil, NewError(XDSStoredQueryMissingParam, pair[0]+" or "+pair[1]+" is required")
+			return nil, rim.NewError(rim.XDSStoredQueryMissingParam, pair[0]+" or "+pair[1]+" is required")
 		}
 	}
 	if q.Params.MetadataLevel == 0 {
@@ -314,17 +315,17 @@ func ParseAdhocQueryRequest(el *etree.Element) (*StoredQuery, error) {
 // parseResponseOption returns the ResponseOption's returnType, which must be
 // LeafClass or ObjectRef.
 func parseResponseOption(el *etree.Element) (string, error) {
-	ro, err := queryChild(el, NSQuery, "ResponseOption")
+	ro, err := queryChild(el, rim.NSQuery, "ResponseOption")
 	if err != nil {
 		return "", err
 	}
 	switch rt := strings.TrimSpace(queryAttr(ro, "returnType")); rt {
-	case ReturnLeafClass, ReturnObjectRef:
+	case rim.ReturnLeafClass, rim.ReturnObjectRef:
 		return rt, nil
 	case "":
-		return "", NewError(XDSRegistryError, "ResponseOption returnType is required")
+		return "", rim.NewError(rim.XDSRegistryError, "ResponseOption returnType is required")
 	default:
-		return "", NewError(XDSRegistryError, "ResponseOption returnType must be LeafClass or ObjectRef")
+		return "", rim.NewError(rim.XDSRegistryError, "ResponseOption returnType must be LeafClass or ObjectRef")
 	}
 }
 
@@ -336,12 +337,12 @@ func queryChild(el *etree.Element, space, tag string) (*etree.Element, error) {
 			continue
 		}
 		if found != nil {
-			return nil, NewError(XDSRegistryError, "more than one "+tag+" in AdhocQueryRequest")
+			return nil, rim.NewError(rim.XDSRegistryError, "more than one "+tag+" in AdhocQueryRequest")
 		}
 		found = c
 	}
 	if found == nil {
-		return nil, NewError(XDSRegistryError, tag+" is missing from AdhocQueryRequest")
+		return nil, rim.NewError(rim.XDSRegistryError, tag+" is missing from AdhocQueryRequest")
 	}
 	return found, nil
 }
@@ -361,17 +362,17 @@ func queryAttr(el *etree.Element, key string) string {
 func collectQuerySlots(adhoc *etree.Element) map[string][][]string {
 	slots := map[string][][]string{}
 	for s := range adhoc.ChildElementsSeq() {
-		if s.Tag != "Slot" || s.NamespaceURI() != NSRIM {
+		if s.Tag != "Slot" || s.NamespaceURI() != rim.NSRIM {
 			continue
 		}
 		name := strings.TrimSpace(queryAttr(s, "name"))
 		var values []string
 		for vl := range s.ChildElementsSeq() {
-			if vl.Tag != "ValueList" || vl.NamespaceURI() != NSRIM {
+			if vl.Tag != "ValueList" || vl.NamespaceURI() != rim.NSRIM {
 				continue
 			}
 			for v := range vl.ChildElementsSeq() {
-				if v.Tag == "Value" && v.NamespaceURI() == NSRIM {
+				if v.Tag == "Value" && v.NamespaceURI() == rim.NSRIM {
 					values = append(values, v.Text())
 				}
 			}
@@ -397,16 +398,16 @@ func parseParam(spec paramSpec, occurrences [][]string, p *QueryParams) (bool, e
 	}
 	if len(groups) == 0 {
 		if spec.required {
-			return false, NewError(XDSStoredQueryMissingParam, spec.name+" is required")
+			return false, rim.NewError(rim.XDSStoredQueryMissingParam, spec.name+" is required")
 		}
 		return false, nil
 	}
 	if len(groups) > 1 && !spec.and {
-		return false, NewError(XDSStoredQueryParamNumber, spec.name+" may be given only once")
+		return false, rim.NewError(rim.XDSStoredQueryParamNumber, spec.name+" may be given only once")
 	}
 	for _, g := range groups {
 		if spec.single && len(g) > 1 {
-			return false, NewError(XDSStoredQueryParamNumber, spec.name+" takes a single value")
+			return false, rim.NewError(rim.XDSStoredQueryParamNumber, spec.name+" takes a single value")
 		}
 	}
 	if err := assignParam(spec, groups, p); err != nil {
@@ -423,12 +424,12 @@ func decodeParamValues(spec paramSpec, raw []string) ([]string, error) {
 	for _, r := range raw {
 		tokens, err := parseSlotValues(r)
 		if err != nil {
-			return nil, NewError(XDSRegistryError, spec.name+": "+err.Error())
+			return nil, rim.NewError(rim.XDSRegistryError, spec.name+": "+err.Error())
 		}
 		for _, t := range tokens {
 			v, err := checkQueryValue(spec.kind, t)
 			if err != nil {
-				return nil, NewError(XDSRegistryError, spec.name+": "+err.Error())
+				return nil, rim.NewError(rim.XDSRegistryError, spec.name+": "+err.Error())
 			}
 			out = append(out, v)
 		}
@@ -466,12 +467,12 @@ func checkQueryValue(kind valueKind, t slotToken) (string, error) {
 			return "", errSQPatientID
 		}
 	case valueStatus:
-		if v != StatusApproved && v != StatusDeprecated && v != StatusSubmitted {
+		if v != rim.StatusApproved && v != rim.StatusDeprecated && v != rim.StatusSubmitted {
 			return "", errSQStatus
 		}
 	case valueEntryType:
 		u, ok := queryUUID(v)
-		if !ok || (u != ObjectTypeStable && u != ObjectTypeOnDemand) {
+		if !ok || (u != rim.ObjectTypeStable && u != rim.ObjectTypeOnDemand) {
 			return "", errSQEntryType
 		}
 		return u, nil
@@ -514,21 +515,21 @@ func assignParam(spec paramSpec, groups [][]string, p *QueryParams) error {
 		*f = groups[0]
 	case *[][]string:
 		*f = groups
-	case *[]Code:
+	case *[]rim.Code:
 		*f = queryCodes(groups[0])
-	case *[][]Code:
+	case *[][]rim.Code:
 		for _, g := range groups {
 			*f = append(*f, queryCodes(g))
 		}
 	default:
-		return NewError(XDSRegistryError, fmt.Sprintf("internal: %s has an unsupported field type", spec.name))
+		return rim.NewError(rim.XDSRegistryError, fmt.Sprintf("internal: %s has an unsupported field type", spec.name))
 	}
 	return nil
 }
 
 // queryCodes converts canonical code^^scheme values to Codes.
-func queryCodes(values []string) []Code {
-	codes := make([]Code, 0, len(values))
+func queryCodes(values []string) []rim.Code {
+	codes := make([]rim.Code, 0, len(values))
 	for _, v := range values {
 		c, _ := parseQueryCode(v)
 		codes = append(codes, c)
@@ -538,12 +539,12 @@ func queryCodes(values []string) []Code {
 
 // parseQueryCode parses code^^scheme (HL7 CE with CE.1 and CE.3; CE.2, the
 // display name, is tolerated and dropped).
-func parseQueryCode(v string) (Code, bool) {
+func parseQueryCode(v string) (rim.Code, bool) {
 	parts := strings.Split(v, "^")
 	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-		return Code{}, false
+		return rim.Code{}, false
 	}
-	return Code{Code: parts[0], Scheme: parts[2]}, true
+	return rim.Code{Code: parts[0], Scheme: parts[2]}, true
 }
 
 // queryUUID returns v as urn:uuid:<lower-case UUID>; v may lack the
@@ -573,8 +574,8 @@ func queryUUID(v string) (string, bool) {
 
 // queryAssociationTypes are the $AssociationTypes values accepted.
 var queryAssociationTypes = map[string]bool{
-	AssocHasMember: true, AssocRPLC: true, AssocAPND: true, AssocXFRM: true,
-	AssocXFRMRPLC: true, AssocSigns: true, AssocIsSnapshot: true,
+	rim.AssocHasMember: true, rim.AssocRPLC: true, rim.AssocAPND: true, rim.AssocXFRM: true,
+	rim.AssocXFRMRPLC: true, rim.AssocSigns: true, rim.AssocIsSnapshot: true,
 }
 
 // slotToken is one element of a slot Value: a quoted string (unescaped) or

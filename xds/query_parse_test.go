@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"kjdd/xds/rim"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -38,115 +39,115 @@ var sqSampleValues = map[string]string{
 
 // sqSampleCase is what parsing one sample must give.
 type sqSampleCase struct {
-	name       string    // query name; "" when the sample must be rejected
-	returnType string    // for accepted samples
-	code       ErrorCode // for rejected samples
-	context    string    // substring of the rejection context
+	name       string        // query name; "" when the sample must be rejected
+	returnType string        // for accepted samples
+	code       rim.ErrorCode // for rejected samples
+	context    string        // substring of the rejection context
 	check      func(t *testing.T, q *StoredQuery)
 }
 
 // sqSamples covers every ITI-18 and ITI-38 request sample of the corpus.
 var sqSamples = map[string]sqSampleCase{
-	"iti18-FindDocuments-ehealthsuisse-projectathon-saml.xml": {name: "FindDocuments", returnType: ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
-		sqWantStrings(t, "statuses", q.Params.DocumentEntryStatuses, StatusApproved)
+	"iti18-FindDocuments-ehealthsuisse-projectathon-saml.xml": {name: "FindDocuments", returnType: rim.ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
+		sqWantStrings(t, "statuses", q.Params.DocumentEntryStatuses, rim.StatusApproved)
 		sqWantEqual(t, "patient", q.PatientID(), "7e1c6e78-58f1-4a43-ae88-0d5a5c4ab43e^^^&1.3.6.1.4.1.21367.2017.2.5.45&ISO")
 	}},
 	// IHE's own example sends an unquoted patient id (and a
 	// ResponseStatusType as status and typographic quotes around a code
 	// without scheme): rejected on the first problem.
-	"iti18-FindDocuments-ihe-official-soap.xml": {code: XDSRegistryError, context: "$XDSDocumentEntryPatientId: string values must be in single quotes"},
+	"iti18-FindDocuments-ihe-official-soap.xml": {code: rim.XDSRegistryError, context: "$XDSDocumentEntryPatientId: string values must be in single quotes"},
 	// The patient id opens a quote, escapes one ('') and never closes:
 	// the SQL-injection payload cannot become part of a value.
-	"iti18-FindDocuments-ipf-sqlinjection-NEGATIVE.xml": {code: XDSRegistryError, context: "$XDSDocumentEntryPatientId: unterminated quoted string"},
+	"iti18-FindDocuments-ipf-sqlinjection-NEGATIVE.xml": {code: rim.XDSRegistryError, context: "$XDSDocumentEntryPatientId: unterminated quoted string"},
 	// returnType='$rt0$' is a NIST placeholder, not LeafClass or ObjectRef
 	// (the reason the template fails the XSD).
-	"iti18-FindDocuments-nist-all-params-INVALID-template.xml": {code: XDSRegistryError, context: "returnType must be LeafClass or ObjectRef"},
-	"iti18-FindDocuments-nist-classcode-practicesetting.xml": {name: "FindDocuments", returnType: ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-FindDocuments-nist-all-params-INVALID-template.xml": {code: rim.XDSRegistryError, context: "returnType must be LeafClass or ObjectRef"},
+	"iti18-FindDocuments-nist-classcode-practicesetting.xml": {name: "FindDocuments", returnType: rim.ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
 		sqWantCodes(t, "class", q.Params.ClassCodes, "SUMMARIES^^1.3.6.1.4.1.19376.1.2.6.1")
 		sqWantCodes(t, "practice", q.Params.PracticeSettingCodes, "309927009^^2.16.840.1.113883.6.96")
 	}},
-	"iti18-FindDocuments-nist-creationtime-between.xml": {name: "FindDocuments", returnType: ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-FindDocuments-nist-creationtime-between.xml": {name: "FindDocuments", returnType: rim.ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
 		sqWantEqual(t, "creation", q.Params.CreationTime, TimeRange{From: "20040101", To: "20050101"})
 	}},
-	"iti18-FindDocuments-nist-creationtime-practicesetting.xml": {name: "FindDocuments", returnType: ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-FindDocuments-nist-creationtime-practicesetting.xml": {name: "FindDocuments", returnType: rim.ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
 		sqWantEqual(t, "creation", q.Params.CreationTime, TimeRange{From: "20020101", To: "20060101"})
 		sqWantCodes(t, "practice", q.Params.PracticeSettingCodes, "Practice-D^^1.3.6.1.4.1.21367.2017.3")
 	}},
-	"iti18-FindDocuments-nist-eventcode-and.xml": {name: "FindDocuments", returnType: ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-FindDocuments-nist-eventcode-and.xml": {name: "FindDocuments", returnType: rim.ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
 		if len(q.Params.EventCodes) != 2 {
 			t.Fatalf("event code groups: got %d, want 2 (AND)", len(q.Params.EventCodes))
 		}
 		sqWantCodes(t, "event 1", q.Params.EventCodes[0], "urn:connectathon:bppc:foundational:policy^^1.3.6.1.4.1.21367.2017.3")
 		sqWantCodes(t, "event 2", q.Params.EventCodes[1], "urn:connectathon:policy:full-access^^1.3.6.1.4.1.21367.2017.3")
 	}},
-	"iti18-FindDocuments-pjd-no-confidentiality.xml": {name: "FindDocuments", returnType: ReturnLeafClass, check: sqCheckPJDConfidentiality},
-	"iti18-FindDocuments-pjd-no-saml.xml":            {name: "FindDocuments", returnType: ReturnLeafClass, check: sqCheckPJDConfidentiality},
-	"iti18-FindDocumentsByReferenceId-nist.xml": {name: "FindDocumentsByReferenceId", returnType: ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-FindDocuments-pjd-no-confidentiality.xml": {name: "FindDocuments", returnType: rim.ReturnLeafClass, check: sqCheckPJDConfidentiality},
+	"iti18-FindDocuments-pjd-no-saml.xml":            {name: "FindDocuments", returnType: rim.ReturnLeafClass, check: sqCheckPJDConfidentiality},
+	"iti18-FindDocumentsByReferenceId-nist.xml": {name: "FindDocumentsByReferenceId", returnType: rim.ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
 		sqWantEqual(t, "reference ids", fmt.Sprint(q.Params.ReferenceIDs), "[[20061223^^^&1.2.5643.2&ISO^urn:ihe:iti:xds:2013:uniqueId]]")
 	}},
-	"iti18-FindDocumentsForMultiplePatients-nist.xml": {code: XDSUnknownStoredQuery, context: QueryFindDocumentsForMultiplePatients},
-	"iti18-FindFolders-nist-updatetime.xml": {name: "FindFolders", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-FindDocumentsForMultiplePatients-nist.xml": {code: rim.XDSUnknownStoredQuery, context: QueryFindDocumentsForMultiplePatients},
+	"iti18-FindFolders-nist-updatetime.xml": {name: "FindFolders", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantEqual(t, "last update", q.Params.FolderLastUpdateTime, TimeRange{From: "20250101", To: "20260101120000"})
-		sqWantStrings(t, "statuses", q.Params.FolderStatuses, StatusApproved)
+		sqWantStrings(t, "statuses", q.Params.FolderStatuses, rim.StatusApproved)
 	}},
-	"iti18-FindSubmissionSets-nist-submissiontime.xml": {name: "FindSubmissionSets", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-FindSubmissionSets-nist-submissiontime.xml": {name: "FindSubmissionSets", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantEqual(t, "submission time", q.Params.SubmissionTime, TimeRange{From: "200412", To: "200501"})
 	}},
-	"iti18-GetAll-nist.xml": {name: "GetAll", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetAll-nist.xml": {name: "GetAll", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		for _, s := range [][]string{q.Params.DocumentEntryStatuses, q.Params.SubmissionSetStatuses, q.Params.FolderStatuses} {
-			sqWantStrings(t, "statuses", s, StatusApproved, StatusDeprecated)
+			sqWantStrings(t, "statuses", s, rim.StatusApproved, rim.StatusDeprecated)
 		}
-		sqWantStrings(t, "entry types", q.Params.DocumentEntryTypes, ObjectTypeStable, ObjectTypeOnDemand)
+		sqWantStrings(t, "entry types", q.Params.DocumentEntryTypes, rim.ObjectTypeStable, rim.ObjectTypeOnDemand)
 	}},
-	"iti18-GetAssociations-nist.xml": {name: "GetAssociations", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetAssociations-nist.xml": {name: "GetAssociations", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantStrings(t, "uuids", q.Params.UUIDs, sqTestUUID1)
 	}},
 	// NHN's sample sends the $uuid without urn:uuid:.
-	"iti18-GetAssociations-pjd-no-saml.xml": {name: "GetAssociations", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetAssociations-pjd-no-saml.xml": {name: "GetAssociations", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantStrings(t, "uuids", q.Params.UUIDs, "urn:uuid:0145ca61-6ea3-44d4-95bb-3506d6c14e4f")
 		sqWantEqual(t, "patient", q.PatientID(), "")
 	}},
-	"iti18-GetDocuments-nist-uniqueid.xml": {name: "GetDocuments", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetDocuments-nist-uniqueid.xml": {name: "GetDocuments", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantStrings(t, "unique ids", q.Params.DocumentEntryUniqueIDs, "2.16.578.1.12.4.1.7.3.1.1001", "2.16.578.1.12.4.1.7.3.1.1002")
 	}},
-	"iti18-GetDocuments-nist-uuid-multivalue.xml": {name: "GetDocuments", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetDocuments-nist-uuid-multivalue.xml": {name: "GetDocuments", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantStrings(t, "uuids", q.Params.DocumentEntryUUIDs, sqTestUUID1, sqTestUUID2)
 	}},
-	"iti18-GetDocumentsAndAssociations-nist.xml": {name: "GetDocumentsAndAssociations", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetDocumentsAndAssociations-nist.xml": {name: "GetDocumentsAndAssociations", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantStrings(t, "uuids", q.Params.DocumentEntryUUIDs, sqTestUUID1, sqTestUUID2)
 	}},
-	"iti18-GetFolderAndContents-nist-confcode.xml": {name: "GetFolderAndContents", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetFolderAndContents-nist-confcode.xml": {name: "GetFolderAndContents", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantStrings(t, "folder", q.Params.FolderUUIDs, sqTestUUID1)
 		if len(q.Params.ConfidentialityCodes) != 1 {
 			t.Fatalf("confidentiality groups: got %d, want 1", len(q.Params.ConfidentialityCodes))
 		}
 		sqWantCodes(t, "confidentiality", q.Params.ConfidentialityCodes[0], "R^^2.16.840.1.113883.5.25", "N^^2.16.840.1.113883.5.25")
 	}},
-	"iti18-GetFolders-nist-uuid.xml": {name: "GetFolders", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetFolders-nist-uuid.xml": {name: "GetFolders", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantStrings(t, "folders", q.Params.FolderUUIDs, sqTestUUID1, sqTestUUID2)
 	}},
-	"iti18-GetFoldersForDocument-nist.xml": {name: "GetFoldersForDocument", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetFoldersForDocument-nist.xml": {name: "GetFoldersForDocument", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantStrings(t, "unique id", q.Params.DocumentEntryUniqueIDs, "2.16.578.1.12.4.1.7.3.1.1003")
 	}},
-	"iti18-GetRelatedDocuments-nist.xml": {name: "GetRelatedDocuments", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
-		sqWantStrings(t, "association types", q.Params.AssociationTypes, AssocHasMember, AssocRPLC)
+	"iti18-GetRelatedDocuments-nist.xml": {name: "GetRelatedDocuments", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+		sqWantStrings(t, "association types", q.Params.AssociationTypes, rim.AssocHasMember, rim.AssocRPLC)
 	}},
-	"iti18-GetSubmissionSetAndContents-nist-formatcode.xml": {name: "GetSubmissionSetAndContents", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetSubmissionSetAndContents-nist-formatcode.xml": {name: "GetSubmissionSetAndContents", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantStrings(t, "submission set", q.Params.SubmissionSetUniqueIDs, "2.16.578.1.12.4.1.7.3.1.1003")
 		sqWantCodes(t, "format", q.Params.FormatCodes, "urn:ihe:qrph:hw:2013^^1.3.6.1.4.1.19376.1.2.3")
 	}},
-	"iti18-GetSubmissionSets-nist.xml": {name: "GetSubmissionSets", returnType: ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
+	"iti18-GetSubmissionSets-nist.xml": {name: "GetSubmissionSets", returnType: rim.ReturnLeafClass, check: func(t *testing.T, q *StoredQuery) {
 		sqWantStrings(t, "uuids", q.Params.UUIDs, sqTestUUID1, sqTestUUID2)
 	}},
 	// IHE's XCA example has an empty AdhocQueryRequest.
-	"iti38-FindDocuments-ihe-official-INVALID.xml": {code: XDSRegistryError, context: "ResponseOption is missing"},
-	"iti38-FindDocuments-nist-xgq-objectref.xml": {name: "FindDocuments", returnType: ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
+	"iti38-FindDocuments-ihe-official-INVALID.xml": {code: rim.XDSRegistryError, context: "ResponseOption is missing"},
+	"iti38-FindDocuments-nist-xgq-objectref.xml": {name: "FindDocuments", returnType: rim.ReturnObjectRef, check: func(t *testing.T, q *StoredQuery) {
 		sqWantEqual(t, "patient", q.PatientID(), sqTestPatient)
 	}},
-	"iti38-FindDocuments-pjd-acp-saml.xml":           {name: "FindDocuments", returnType: ReturnLeafClass, check: sqCheckKjernejournal("17855599120")},
-	"iti38-FindDocuments-pjd-async.xml":              {name: "FindDocuments", returnType: ReturnLeafClass, check: sqCheckKjernejournal("17855599120")},
-	"iti38-FindDocuments-pjd-helsenord-saml.xml":     {name: "FindDocuments", returnType: ReturnLeafClass, check: sqCheckKjernejournal("27888498775")},
-	"iti38-FindDocuments-pjd-kjernejournal-saml.xml": {name: "FindDocuments", returnType: ReturnLeafClass, check: sqCheckKjernejournal("17855599120")},
+	"iti38-FindDocuments-pjd-acp-saml.xml":           {name: "FindDocuments", returnType: rim.ReturnLeafClass, check: sqCheckKjernejournal("17855599120")},
+	"iti38-FindDocuments-pjd-async.xml":              {name: "FindDocuments", returnType: rim.ReturnLeafClass, check: sqCheckKjernejournal("17855599120")},
+	"iti38-FindDocuments-pjd-helsenord-saml.xml":     {name: "FindDocuments", returnType: rim.ReturnLeafClass, check: sqCheckKjernejournal("27888498775")},
+	"iti38-FindDocuments-pjd-kjernejournal-saml.xml": {name: "FindDocuments", returnType: rim.ReturnLeafClass, check: sqCheckKjernejournal("17855599120")},
 }
 
 // sqCheckKjernejournal checks what the national gateway sends: patient and
@@ -154,7 +155,7 @@ var sqSamples = map[string]sqSampleCase{
 func sqCheckKjernejournal(fnr string) func(t *testing.T, q *StoredQuery) {
 	return func(t *testing.T, q *StoredQuery) {
 		sqWantEqual(t, "patient", q.PatientID(), fnr+"^^^&2.16.578.1.12.4.1.4.1&ISO")
-		sqWantStrings(t, "statuses", q.Params.DocumentEntryStatuses, StatusApproved)
+		sqWantStrings(t, "statuses", q.Params.DocumentEntryStatuses, rim.StatusApproved)
 		sqWantEqual(t, "home", q.Home, "")
 		sqWantEqual(t, "filters", q.Params.ClassCodes == nil && q.Params.ConfidentialityCodes == nil, true)
 	}
@@ -187,7 +188,7 @@ func sqWantStrings(t *testing.T, what string, got []string, want ...string) {
 	}
 }
 
-func sqWantCodes(t *testing.T, what string, got []Code, want ...string) {
+func sqWantCodes(t *testing.T, what string, got []rim.Code, want ...string) {
 	t.Helper()
 	var g []string
 	for _, c := range got {
@@ -252,7 +253,7 @@ func sqCheckGolden(t *testing.T, sample string, q *StoredQuery, err error) {
 	t.Helper()
 	var v any = q
 	if err != nil {
-		re, _ := AsRegistryErrors(err)
+		re, _ := rim.AsRegistryErrors(err)
 		v = map[string]any{"errors": re}
 	}
 	var buf bytes.Buffer
@@ -287,9 +288,9 @@ func sqCheckGolden(t *testing.T, sample string, q *StoredQuery, err error) {
 // FindDocuments parameter, several values each, must parse.
 func TestParseAllFindDocumentsParameters(t *testing.T) {
 	text := sqReadShared(t, "conformance/samples/iti18-FindDocuments-nist-all-params-INVALID-template.xml")
-	vals := map[string]string{"$patient_id$": sqTestPatient, "$rt0$": ReturnObjectRef}
-	statuses := []string{StatusApproved, StatusDeprecated, StatusSubmitted, StatusApproved}
-	types := []string{ObjectTypeStable, ObjectTypeOnDemand, ObjectTypeStable, ObjectTypeOnDemand}
+	vals := map[string]string{"$patient_id$": sqTestPatient, "$rt0$": rim.ReturnObjectRef}
+	statuses := []string{rim.StatusApproved, rim.StatusDeprecated, rim.StatusSubmitted, rim.StatusApproved}
+	types := []string{rim.ObjectTypeStable, rim.ObjectTypeOnDemand, rim.ObjectTypeStable, rim.ObjectTypeOnDemand}
 	for i := range 4 {
 		vals[fmt.Sprintf("$dst%d$", i)] = statuses[i]
 		vals[fmt.Sprintf("$ot%d$", i)] = types[i]
@@ -338,7 +339,7 @@ var sqFnrRE = regexp.MustCompile(`(^|[^0-9])[0-9]{11}([^0-9]|$)`)
 
 func TestParseAdhocQueryRequestErrors(t *testing.T) {
 	const fnrPatient = "'13116900216^^^&2.16.578.1.12.4.1.4.1&ISO'"
-	approved := "('" + StatusApproved + "')"
+	approved := "('" + rim.StatusApproved + "')"
 	findDocs := func(extra ...sqSlot) []sqSlot {
 		return append([]sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, approved)}, extra...)
 	}
@@ -348,58 +349,58 @@ func TestParseAdhocQueryRequestErrors(t *testing.T) {
 		returnType string
 		id         string
 		slots      []sqSlot
-		code       ErrorCode
+		code       rim.ErrorCode
 		context    string
 	}{
-		{"unknown query id", ReturnLeafClass, "urn:uuid:00000000-0000-4000-8000-000000000000", nil, XDSUnknownStoredQuery, "is not supported"},
-		{"query id not a UUID", ReturnLeafClass, "FindDocuments", nil, XDSUnknownStoredQuery, "not a stored query id"},
-		{"multi-patient query is not served", ReturnObjectRef, QueryFindFoldersForMultiplePatients, nil, XDSUnknownStoredQuery, "is not supported"},
-		{"response option missing", "-", QueryFindDocuments, findDocs(), XDSRegistryError, "ResponseOption is missing"},
-		{"return type missing", "", QueryFindDocuments, findDocs(), XDSRegistryError, "returnType is required"},
-		{"return type with repository item", "LeafClassWithRepositoryItem", QueryFindDocuments, findDocs(), XDSRegistryError, "must be LeafClass or ObjectRef"},
-		{"patient id missing", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEStatus, approved)}, XDSStoredQueryMissingParam, "$XDSDocumentEntryPatientId is required"},
-		{"patient id slot without values", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID), sqParam(pDEStatus, approved)}, XDSStoredQueryMissingParam, "$XDSDocumentEntryPatientId"},
-		{"status missing", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient)}, XDSStoredQueryMissingParam, "$XDSDocumentEntryStatus is required"},
-		{"submission set status missing", ReturnLeafClass, QueryFindSubmissionSets, []sqSlot{sqParam(pSSPatientID, fnrPatient)}, XDSStoredQueryMissingParam, "$XDSSubmissionSetStatus"},
-		{"GetAll folder status missing", ReturnObjectRef, QueryGetAll, []sqSlot{sqParam(pPatientID, fnrPatient), sqParam(pDEStatus, approved), sqParam(pSSStatus, approved)}, XDSStoredQueryMissingParam, "$XDSFolderStatus"},
-		{"reference id list missing", ReturnObjectRef, QueryFindDocumentsByReferenceID, findDocs(), XDSStoredQueryMissingParam, "$XDSDocumentEntryReferenceIdList"},
-		{"association types missing", ReturnLeafClass, QueryGetRelatedDocuments, []sqSlot{sqParam(pDEEntryUUID, uuid)}, XDSStoredQueryMissingParam, "$AssociationTypes"},
-		{"uuid missing", ReturnLeafClass, QueryGetAssociations, nil, XDSStoredQueryMissingParam, "$uuid"},
-		{"neither entryUUID nor uniqueId", ReturnLeafClass, QueryGetDocuments, nil, XDSStoredQueryMissingParam, "$XDSDocumentEntryEntryUUID or $XDSDocumentEntryUniqueId is required"},
-		{"entryUUID and uniqueId both", ReturnLeafClass, QueryGetDocuments, []sqSlot{sqParam(pDEEntryUUID, uuid), sqParam(pDEUniqueID, "'1.2.3'")}, XDSStoredQueryParamNumber, "mutually exclusive"},
-		{"folder uuid and unique id both", ReturnLeafClass, QueryGetFolderAndContents, []sqSlot{sqParam(pFolEntryUUID, uuid), sqParam(pFolUniqueID, "'1.2.3'")}, XDSStoredQueryParamNumber, "mutually exclusive"},
-		{"two patient ids in a list", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "('a^^^&1.2.3&ISO','b^^^&1.2.3&ISO')"), sqParam(pDEStatus, approved)}, XDSStoredQueryParamNumber, "takes a single value"},
-		{"two patient id values", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "'a^^^&1.2.3&ISO'", "'b^^^&1.2.3&ISO'"), sqParam(pDEStatus, approved)}, XDSStoredQueryParamNumber, "takes a single value"},
-		{"patient id slot repeated", ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDEPatientID, fnrPatient)), XDSStoredQueryParamNumber, "$XDSDocumentEntryPatientId may be given only once"},
-		{"status slot repeated", ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDEStatus, approved)), XDSStoredQueryParamNumber, "$XDSDocumentEntryStatus may be given only once"},
-		{"class code slot repeated", ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDEClassCode, "('a^^1.2')"), sqParam(pDEClassCode, "('b^^1.2')")), XDSStoredQueryParamNumber, "$XDSDocumentEntryClassCode may be given only once"},
-		{"two creation times from", ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDECreationFrom, "2004", "2005")), XDSStoredQueryParamNumber, "takes a single value"},
-		{"folder contents for two folders", ReturnLeafClass, QueryGetFolderAndContents, []sqSlot{sqParam(pFolEntryUUID, "('"+sqTestUUID1+"','"+sqTestUUID2+"')")}, XDSStoredQueryParamNumber, "takes a single value"},
-		{"related documents of two documents", ReturnLeafClass, QueryGetRelatedDocuments, []sqSlot{sqParam(pDEUniqueID, "('1.2','1.3')"), sqParam(pAssociationTypes, "('"+AssocRPLC+"')")}, XDSStoredQueryParamNumber, "takes a single value"},
-		{"unquoted patient id", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "13116900216^^^&2.16.578.1.12.4.1.4.1&ISO"), sqParam(pDEStatus, approved)}, XDSRegistryError, "must be in single quotes"},
-		{"unterminated patient id", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "'13116900216^^^&2.16.578.1.12.4.1.4.1&ISO"), sqParam(pDEStatus, approved)}, XDSRegistryError, "unterminated quoted string"},
-		{"patient id with text after the quote", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient+" OR 1=1"), sqParam(pDEStatus, approved)}, XDSRegistryError, "unexpected text after value"},
-		{"patient id without assigning authority", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "'13116900216'"), sqParam(pDEStatus, approved)}, XDSRegistryError, "patient id must be a CX"},
-		{"patient id with embedded quote", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "'1^^^&1.2.3.4&ISO'';''2^^^&1.2.3.4&ISO'"), sqParam(pDEStatus, approved)}, XDSRegistryError, "patient id must be a CX"},
-		{"empty value", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "  "), sqParam(pDEStatus, approved)}, XDSRegistryError, "empty value"},
-		{"empty quoted value", ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDEAuthorPerson, "''")), XDSRegistryError, "empty value"},
-		{"unknown status", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, "('urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Approved')")}, XDSRegistryError, "unknown availability status"},
-		{"status without urn", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, "('Approved')")}, XDSRegistryError, "unknown availability status"},
-		{"code without scheme", ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDEPracticeSetting, "('Dialysis')")), XDSRegistryError, "$XDSDocumentEntryPracticeSettingCode: codes must be code^^scheme"},
-		{"second code with empty scheme", ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDEClassCode, "('DEMO-Lab^^1.3.6.1.4.1.21367.100.1', 'a^^')")), XDSRegistryError, "codes must be code^^scheme"},
-		{"code with too many components", ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDEClassCode, "('a^b^c^d')")), XDSRegistryError, "codes must be code^^scheme"},
-		{"typographic quotes", ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDEHealthcareFac, "(‘Emergency Department’)")), XDSRegistryError, "$XDSDocumentEntryHealthcareFacilityTypeCode"},
-		{"time with dashes", ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDECreationFrom, "2004-01-01")), XDSRegistryError, "time must be UTC"},
-		{"time of odd length", ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDECreationTo, "20041")), XDSRegistryError, "time must be UTC"},
-		{"time with month 13", ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDECreationTo, "'200413'")), XDSRegistryError, "time must be UTC"},
-		{"time with zone", ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDEServiceStopTo, "20040101120000+0100")), XDSRegistryError, "time must be UTC"},
-		{"entryUUID not a UUID", ReturnLeafClass, QueryGetDocuments, []sqSlot{sqParam(pDEEntryUUID, "('Document01')")}, XDSRegistryError, "value is not a UUID"},
-		{"unknown entry type", ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDEType, "('urn:uuid:7edca82f-054d-47f2-a032-9b2a5b518fff')")), XDSRegistryError, "stable or on-demand"},
-		{"unknown association type", ReturnLeafClass, QueryGetRelatedDocuments, []sqSlot{sqParam(pDEEntryUUID, uuid), sqParam(pAssociationTypes, "('RPLC')")}, XDSRegistryError, "unknown association type"},
-		{"metadata level 3", ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pMetadataLevel, "3")), XDSRegistryError, "metadata level must be 1 or 2"},
-		{"list not closed", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, "('"+StatusApproved+"'")}, XDSRegistryError, "list is not closed"},
-		{"list without commas", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, "('"+StatusApproved+"' '"+StatusDeprecated+"')")}, XDSRegistryError, "separated by commas"},
-		{"list with a trailing comma", ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, "('"+StatusApproved+"',)")}, XDSRegistryError, "missing list item"},
+		{"unknown query id", rim.ReturnLeafClass, "urn:uuid:00000000-0000-4000-8000-000000000000", nil, rim.XDSUnknownStoredQuery, "is not supported"},
+		{"query id not a UUID", rim.ReturnLeafClass, "FindDocuments", nil, rim.XDSUnknownStoredQuery, "not a stored query id"},
+		{"multi-patient query is not served", rim.ReturnObjectRef, QueryFindFoldersForMultiplePatients, nil, rim.XDSUnknownStoredQuery, "is not supported"},
+		{"response option missing", "-", QueryFindDocuments, findDocs(), rim.XDSRegistryError, "ResponseOption is missing"},
+		{"return type missing", "", QueryFindDocuments, findDocs(), rim.XDSRegistryError, "returnType is required"},
+		{"return type with repository item", "LeafClassWithRepositoryItem", QueryFindDocuments, findDocs(), rim.XDSRegistryError, "must be LeafClass or ObjectRef"},
+		{"patient id missing", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEStatus, approved)}, rim.XDSStoredQueryMissingParam, "$XDSDocumentEntryPatientId is required"},
+		{"patient id slot without values", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID), sqParam(pDEStatus, approved)}, rim.XDSStoredQueryMissingParam, "$XDSDocumentEntryPatientId"},
+		{"status missing", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient)}, rim.XDSStoredQueryMissingParam, "$XDSDocumentEntryStatus is required"},
+		{"submission set status missing", rim.ReturnLeafClass, QueryFindSubmissionSets, []sqSlot{sqParam(pSSPatientID, fnrPatient)}, rim.XDSStoredQueryMissingParam, "$XDSSubmissionSetStatus"},
+		{"GetAll folder status missing", rim.ReturnObjectRef, QueryGetAll, []sqSlot{sqParam(pPatientID, fnrPatient), sqParam(pDEStatus, approved), sqParam(pSSStatus, approved)}, rim.XDSStoredQueryMissingParam, "$XDSFolderStatus"},
+		{"reference id list missing", rim.ReturnObjectRef, QueryFindDocumentsByReferenceID, findDocs(), rim.XDSStoredQueryMissingParam, "$XDSDocumentEntryReferenceIdList"},
+		{"association types missing", rim.ReturnLeafClass, QueryGetRelatedDocuments, []sqSlot{sqParam(pDEEntryUUID, uuid)}, rim.XDSStoredQueryMissingParam, "$AssociationTypes"},
+		{"uuid missing", rim.ReturnLeafClass, QueryGetAssociations, nil, rim.XDSStoredQueryMissingParam, "$uuid"},
+		{"neither entryUUID nor uniqueId", rim.ReturnLeafClass, QueryGetDocuments, nil, rim.XDSStoredQueryMissingParam, "$XDSDocumentEntryEntryUUID or $XDSDocumentEntryUniqueId is required"},
+		{"entryUUID and uniqueId both", rim.ReturnLeafClass, QueryGetDocuments, []sqSlot{sqParam(pDEEntryUUID, uuid), sqParam(pDEUniqueID, "'1.2.3'")}, rim.XDSStoredQueryParamNumber, "mutually exclusive"},
+		{"folder uuid and unique id both", rim.ReturnLeafClass, QueryGetFolderAndContents, []sqSlot{sqParam(pFolEntryUUID, uuid), sqParam(pFolUniqueID, "'1.2.3'")}, rim.XDSStoredQueryParamNumber, "mutually exclusive"},
+		{"two patient ids in a list", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "('a^^^&1.2.3&ISO','b^^^&1.2.3&ISO')"), sqParam(pDEStatus, approved)}, rim.XDSStoredQueryParamNumber, "takes a single value"},
+		{"two patient id values", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "'a^^^&1.2.3&ISO'", "'b^^^&1.2.3&ISO'"), sqParam(pDEStatus, approved)}, rim.XDSStoredQueryParamNumber, "takes a single value"},
+		{"patient id slot repeated", rim.ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDEPatientID, fnrPatient)), rim.XDSStoredQueryParamNumber, "$XDSDocumentEntryPatientId may be given only once"},
+		{"status slot repeated", rim.ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDEStatus, approved)), rim.XDSStoredQueryParamNumber, "$XDSDocumentEntryStatus may be given only once"},
+		{"class code slot repeated", rim.ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDEClassCode, "('a^^1.2')"), sqParam(pDEClassCode, "('b^^1.2')")), rim.XDSStoredQueryParamNumber, "$XDSDocumentEntryClassCode may be given only once"},
+		{"two creation times from", rim.ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDECreationFrom, "2004", "2005")), rim.XDSStoredQueryParamNumber, "takes a single value"},
+		{"folder contents for two folders", rim.ReturnLeafClass, QueryGetFolderAndContents, []sqSlot{sqParam(pFolEntryUUID, "('"+sqTestUUID1+"','"+sqTestUUID2+"')")}, rim.XDSStoredQueryParamNumber, "takes a single value"},
+		{"related documents of two documents", rim.ReturnLeafClass, QueryGetRelatedDocuments, []sqSlot{sqParam(pDEUniqueID, "('1.2','1.3')"), sqParam(pAssociationTypes, "('"+rim.AssocRPLC+"')")}, rim.XDSStoredQueryParamNumber, "takes a single value"},
+		{"unquoted patient id", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "13116900216^^^&2.16.578.1.12.4.1.4.1&ISO"), sqParam(pDEStatus, approved)}, rim.XDSRegistryError, "must be in single quotes"},
+		{"unterminated patient id", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "'13116900216^^^&2.16.578.1.12.4.1.4.1&ISO"), sqParam(pDEStatus, approved)}, rim.XDSRegistryError, "unterminated quoted string"},
+		{"patient id with text after the quote", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient+" OR 1=1"), sqParam(pDEStatus, approved)}, rim.XDSRegistryError, "unexpected text after value"},
+		{"patient id without assigning authority", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "'13116900216'"), sqParam(pDEStatus, approved)}, rim.XDSRegistryError, "patient id must be a CX"},
+		{"patient id with embedded quote", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "'1^^^&1.2.3.4&ISO'';''2^^^&1.2.3.4&ISO'"), sqParam(pDEStatus, approved)}, rim.XDSRegistryError, "patient id must be a CX"},
+		{"empty value", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, "  "), sqParam(pDEStatus, approved)}, rim.XDSRegistryError, "empty value"},
+		{"empty quoted value", rim.ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDEAuthorPerson, "''")), rim.XDSRegistryError, "empty value"},
+		{"unknown status", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, "('urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Approved')")}, rim.XDSRegistryError, "unknown availability status"},
+		{"status without urn", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, "('Approved')")}, rim.XDSRegistryError, "unknown availability status"},
+		{"code without scheme", rim.ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDEPracticeSetting, "('Dialysis')")), rim.XDSRegistryError, "$XDSDocumentEntryPracticeSettingCode: codes must be code^^scheme"},
+		{"second code with empty scheme", rim.ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDEClassCode, "('DEMO-Lab^^1.3.6.1.4.1.21367.100.1', 'a^^')")), rim.XDSRegistryError, "codes must be code^^scheme"},
+		{"code with too many components", rim.ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDEClassCode, "('a^b^c^d')")), rim.XDSRegistryError, "codes must be code^^scheme"},
+		{"typographic quotes", rim.ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDEHealthcareFac, "(‘Emergency Department’)")), rim.XDSRegistryError, "$XDSDocumentEntryHealthcareFacilityTypeCode"},
+		{"time with dashes", rim.ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDECreationFrom, "2004-01-01")), rim.XDSRegistryError, "time must be UTC"},
+		{"time of odd length", rim.ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDECreationTo, "20041")), rim.XDSRegistryError, "time must be UTC"},
+		{"time with month 13", rim.ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDECreationTo, "'200413'")), rim.XDSRegistryError, "time must be UTC"},
+		{"time with zone", rim.ReturnObjectRef, QueryFindDocuments, findDocs(sqParam(pDEServiceStopTo, "20040101120000+0100")), rim.XDSRegistryError, "time must be UTC"},
+		{"entryUUID not a UUID", rim.ReturnLeafClass, QueryGetDocuments, []sqSlot{sqParam(pDEEntryUUID, "('Document01')")}, rim.XDSRegistryError, "value is not a UUID"},
+		{"unknown entry type", rim.ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pDEType, "('urn:uuid:7edca82f-054d-47f2-a032-9b2a5b518fff')")), rim.XDSRegistryError, "stable or on-demand"},
+		{"unknown association type", rim.ReturnLeafClass, QueryGetRelatedDocuments, []sqSlot{sqParam(pDEEntryUUID, uuid), sqParam(pAssociationTypes, "('RPLC')")}, rim.XDSRegistryError, "unknown association type"},
+		{"metadata level 3", rim.ReturnLeafClass, QueryFindDocuments, findDocs(sqParam(pMetadataLevel, "3")), rim.XDSRegistryError, "metadata level must be 1 or 2"},
+		{"list not closed", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, "('"+rim.StatusApproved+"'")}, rim.XDSRegistryError, "list is not closed"},
+		{"list without commas", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, "('"+rim.StatusApproved+"' '"+rim.StatusDeprecated+"')")}, rim.XDSRegistryError, "separated by commas"},
+		{"list with a trailing comma", rim.ReturnLeafClass, QueryFindDocuments, []sqSlot{sqParam(pDEPatientID, fnrPatient), sqParam(pDEStatus, "('"+rim.StatusApproved+"',)")}, rim.XDSRegistryError, "missing list item"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -424,19 +425,19 @@ func TestParseAdhocQueryRequestStructure(t *testing.T) {
 		context string
 	}{
 		"not an AdhocQueryRequest": {
-			`<query:SubmitObjectsRequest xmlns:query="` + NSQuery + `"/>`, "is not a query:AdhocQueryRequest"},
+			`<query:SubmitObjectsRequest xmlns:query="` + rim.NSQuery + `"/>`, "is not a query:AdhocQueryRequest"},
 		"AdhocQueryRequest in the wrong namespace": {
-			`<AdhocQueryRequest xmlns="` + NSRIM + `"><ResponseOption returnType="LeafClass"/></AdhocQueryRequest>`, "is not a query:AdhocQueryRequest"},
+			`<AdhocQueryRequest xmlns="` + rim.NSRIM + `"><ResponseOption returnType="LeafClass"/></AdhocQueryRequest>`, "is not a query:AdhocQueryRequest"},
 		"AdhocQuery in the query namespace": {
-			`<q:AdhocQueryRequest xmlns:q="` + NSQuery + `"><q:ResponseOption returnType="LeafClass"/><q:AdhocQuery id="` + QueryFindDocuments + `"/></q:AdhocQueryRequest>`, "AdhocQuery is missing"},
+			`<q:AdhocQueryRequest xmlns:q="` + rim.NSQuery + `"><q:ResponseOption returnType="LeafClass"/><q:AdhocQuery id="` + QueryFindDocuments + `"/></q:AdhocQueryRequest>`, "AdhocQuery is missing"},
 		"two AdhocQuery": {
-			`<q:AdhocQueryRequest xmlns:q="` + NSQuery + `" xmlns:rim="` + NSRIM + `"><q:ResponseOption returnType="LeafClass"/><rim:AdhocQuery id="` + QueryGetAll + `"/><rim:AdhocQuery id="` + QueryGetAll + `"/></q:AdhocQueryRequest>`, "more than one AdhocQuery"},
+			`<q:AdhocQueryRequest xmlns:q="` + rim.NSQuery + `" xmlns:rim="` + rim.NSRIM + `"><q:ResponseOption returnType="LeafClass"/><rim:AdhocQuery id="` + QueryGetAll + `"/><rim:AdhocQuery id="` + QueryGetAll + `"/></q:AdhocQueryRequest>`, "more than one AdhocQuery"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			el := sqQueryElementAny(t, tc.xml)
 			_, err := ParseAdhocQueryRequest(el)
-			re := sqWantCode(t, err, XDSRegistryError)
+			re := sqWantCode(t, err, rim.XDSRegistryError)
 			if !strings.Contains(re.Context, tc.context) {
 				t.Errorf("context %q, want it to contain %q", re.Context, tc.context)
 			}
@@ -444,7 +445,7 @@ func TestParseAdhocQueryRequestStructure(t *testing.T) {
 	}
 	t.Run("nil element", func(t *testing.T) {
 		_, err := ParseAdhocQueryRequest(nil)
-		sqWantCode(t, err, XDSRegistryError)
+		sqWantCode(t, err, rim.XDSRegistryError)
 	})
 }
 
@@ -460,7 +461,7 @@ func sqQueryElementAny(t *testing.T, text string) *etree.Element {
 
 func TestParseAdhocQueryRequestValues(t *testing.T) {
 	patient := "'13116900216^^^&2.16.578.1.12.4.1.4.1&ISO'"
-	approved := "('" + StatusApproved + "')"
+	approved := "('" + rim.StatusApproved + "')"
 	base := []sqSlot{sqParam(pDEPatientID, patient), sqParam(pDEStatus, approved)}
 	tests := []struct {
 		name  string
@@ -485,7 +486,7 @@ func TestParseAdhocQueryRequestValues(t *testing.T) {
 			sqWantEqual(t, "groups", len(q.Params.ReferenceIDs), 2)
 		}},
 		{"code display name is dropped", QueryFindDocuments, append(base, sqParam(pDETypeCode, "('A00-1^Epikrise^2.16.578.1.12.4.1.1.9602')")), func(t *testing.T, q *StoredQuery) {
-			sqWantEqual(t, "type code", q.Params.TypeCodes[0], Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602"})
+			sqWantEqual(t, "type code", q.Params.TypeCodes[0], rim.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602"})
 		}},
 		{"quoted and bare times", QueryFindDocuments, append(base, sqParam(pDECreationFrom, "'20221015151515'"), sqParam(pDECreationTo, " 20221016161616 ")), func(t *testing.T, q *StoredQuery) {
 			sqWantEqual(t, "creation", q.Params.CreationTime, TimeRange{"20221015151515", "20221016161616"})
@@ -516,7 +517,7 @@ func TestParseAdhocQueryRequestValues(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			q, err := ParseAdhocQueryRequest(sqRequest(t, ReturnLeafClass, tc.id, tc.slots...))
+			q, err := ParseAdhocQueryRequest(sqRequest(t, rim.ReturnLeafClass, tc.id, tc.slots...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -528,7 +529,7 @@ func TestParseAdhocQueryRequestValues(t *testing.T) {
 }
 
 func TestParseAdhocQueryRequestIDAndHome(t *testing.T) {
-	text := `<query:AdhocQueryRequest xmlns:query="` + NSQuery + `" xmlns:rim="` + NSRIM + `">
+	text := `<query:AdhocQueryRequest xmlns:query="` + rim.NSQuery + `" xmlns:rim="` + rim.NSRIM + `">
   <query:ResponseOption returnType=" ObjectRef "/>
   <rim:AdhocQuery id=" URN:UUID:5C4F972B-D56B-40AC-A5FC-C8CA9B40B9D4 " home="urn:oid:2.16.578.1.12.4.5.100.1">
     <rim:Slot name="$XDSDocumentEntryUniqueId"><rim:ValueList><rim:Value>('2.16.578.1.12.4.1.7.3.1.1')</rim:Value></rim:ValueList></rim:Slot>
@@ -540,7 +541,7 @@ func TestParseAdhocQueryRequestIDAndHome(t *testing.T) {
 	}
 	sqWantEqual(t, "id", q.ID, QueryGetDocuments)
 	sqWantEqual(t, "name", q.Name, "GetDocuments")
-	sqWantEqual(t, "return type", q.ReturnType, ReturnObjectRef)
+	sqWantEqual(t, "return type", q.ReturnType, rim.ReturnObjectRef)
 	sqWantEqual(t, "home", q.Home, "urn:oid:2.16.578.1.12.4.5.100.1")
 }
 

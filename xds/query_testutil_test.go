@@ -3,6 +3,7 @@ package xds
 import (
 	"context"
 	"kjdd/xds/internal/xsdtest"
+	"kjdd/xds/rim"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -65,7 +66,7 @@ func sqQueryElement(t testing.TB, text string) *etree.Element {
 	if err := doc.ReadFromString(text); err != nil {
 		t.Fatalf("parse XML: %v", err)
 	}
-	return sqFind(doc.Root(), NSQuery, "AdhocQueryRequest")
+	return sqFind(doc.Root(), rim.NSQuery, "AdhocQueryRequest")
 }
 
 // sqFind returns the first element {ns}local at or below el.
@@ -91,8 +92,8 @@ func sqRequest(t testing.TB, returnType, id string, slots ...sqSlot) *etree.Elem
 	t.Helper()
 	doc := etree.NewDocument()
 	req := doc.CreateElement("query:AdhocQueryRequest")
-	req.CreateAttr("xmlns:query", NSQuery)
-	req.CreateAttr("xmlns:rim", NSRIM)
+	req.CreateAttr("xmlns:query", rim.NSQuery)
+	req.CreateAttr("xmlns:rim", rim.NSRIM)
 	if returnType != "-" {
 		ro := req.CreateElement("query:ResponseOption")
 		ro.CreateAttr("returnComposedObjects", "true")
@@ -132,10 +133,10 @@ func sqParam(name string, values ...string) sqSlot { return sqSlot{name: name, v
 // data, standing in for the adapter's store. It records the patients and
 // ids asked for, so tests can check that queries stay scoped.
 type sqRegistry struct {
-	docs    []*DocumentEntry
-	sets    []*SubmissionSet
-	folders []*Folder
-	assocs  []*Association
+	docs    []*rim.DocumentEntry
+	sets    []*rim.SubmissionSet
+	folders []*rim.Folder
+	assocs  []*rim.Association
 
 	patientsAsked []string
 	fail          error // returned by every method when set
@@ -143,12 +144,12 @@ type sqRegistry struct {
 
 var _ Source = (*sqRegistry)(nil)
 
-func (r *sqRegistry) DocumentEntriesByPatient(_ context.Context, patientID string, statuses []string) ([]*DocumentEntry, error) {
+func (r *sqRegistry) DocumentEntriesByPatient(_ context.Context, patientID string, statuses []string) ([]*rim.DocumentEntry, error) {
 	r.patientsAsked = append(r.patientsAsked, patientID)
 	if r.fail != nil {
 		return nil, r.fail
 	}
-	var out []*DocumentEntry
+	var out []*rim.DocumentEntry
 	for _, d := range r.docs {
 		if d.PatientID == patientID && (len(statuses) == 0 || slices.Contains(statuses, d.Status)) {
 			out = append(out, d)
@@ -157,12 +158,12 @@ func (r *sqRegistry) DocumentEntriesByPatient(_ context.Context, patientID strin
 	return out, nil
 }
 
-func (r *sqRegistry) SubmissionSetsByPatient(_ context.Context, patientID string, statuses []string) ([]*SubmissionSet, error) {
+func (r *sqRegistry) SubmissionSetsByPatient(_ context.Context, patientID string, statuses []string) ([]*rim.SubmissionSet, error) {
 	r.patientsAsked = append(r.patientsAsked, patientID)
 	if r.fail != nil {
 		return nil, r.fail
 	}
-	var out []*SubmissionSet
+	var out []*rim.SubmissionSet
 	for _, s := range r.sets {
 		if s.PatientID == patientID && (len(statuses) == 0 || slices.Contains(statuses, s.Status)) {
 			out = append(out, s)
@@ -171,12 +172,12 @@ func (r *sqRegistry) SubmissionSetsByPatient(_ context.Context, patientID string
 	return out, nil
 }
 
-func (r *sqRegistry) FoldersByPatient(_ context.Context, patientID string, statuses []string) ([]*Folder, error) {
+func (r *sqRegistry) FoldersByPatient(_ context.Context, patientID string, statuses []string) ([]*rim.Folder, error) {
 	r.patientsAsked = append(r.patientsAsked, patientID)
 	if r.fail != nil {
 		return nil, r.fail
 	}
-	var out []*Folder
+	var out []*rim.Folder
 	for _, f := range r.folders {
 		if f.PatientID == patientID && (len(statuses) == 0 || slices.Contains(statuses, f.Status)) {
 			out = append(out, f)
@@ -190,11 +191,11 @@ func sqLookupMatch(l Lookup, entryUUID, uniqueID string) bool {
 	return slices.Contains(l.EntryUUIDs, entryUUID) || slices.Contains(l.UniqueIDs, uniqueID)
 }
 
-func (r *sqRegistry) DocumentEntries(_ context.Context, l Lookup) ([]*DocumentEntry, error) {
+func (r *sqRegistry) DocumentEntries(_ context.Context, l Lookup) ([]*rim.DocumentEntry, error) {
 	if r.fail != nil {
 		return nil, r.fail
 	}
-	var out []*DocumentEntry
+	var out []*rim.DocumentEntry
 	for _, d := range r.docs {
 		if sqLookupMatch(l, d.EntryUUID, d.UniqueID) {
 			out = append(out, d)
@@ -203,11 +204,11 @@ func (r *sqRegistry) DocumentEntries(_ context.Context, l Lookup) ([]*DocumentEn
 	return out, nil
 }
 
-func (r *sqRegistry) SubmissionSets(_ context.Context, l Lookup) ([]*SubmissionSet, error) {
+func (r *sqRegistry) SubmissionSets(_ context.Context, l Lookup) ([]*rim.SubmissionSet, error) {
 	if r.fail != nil {
 		return nil, r.fail
 	}
-	var out []*SubmissionSet
+	var out []*rim.SubmissionSet
 	for _, s := range r.sets {
 		if sqLookupMatch(l, s.EntryUUID, s.UniqueID) {
 			out = append(out, s)
@@ -216,11 +217,11 @@ func (r *sqRegistry) SubmissionSets(_ context.Context, l Lookup) ([]*SubmissionS
 	return out, nil
 }
 
-func (r *sqRegistry) Folders(_ context.Context, l Lookup) ([]*Folder, error) {
+func (r *sqRegistry) Folders(_ context.Context, l Lookup) ([]*rim.Folder, error) {
 	if r.fail != nil {
 		return nil, r.fail
 	}
-	var out []*Folder
+	var out []*rim.Folder
 	for _, f := range r.folders {
 		if sqLookupMatch(l, f.EntryUUID, f.UniqueID) {
 			out = append(out, f)
@@ -229,11 +230,11 @@ func (r *sqRegistry) Folders(_ context.Context, l Lookup) ([]*Folder, error) {
 	return out, nil
 }
 
-func (r *sqRegistry) AssociationsOf(_ context.Context, uuids []string) ([]*Association, error) {
+func (r *sqRegistry) AssociationsOf(_ context.Context, uuids []string) ([]*rim.Association, error) {
 	if r.fail != nil {
 		return nil, r.fail
 	}
-	var out []*Association
+	var out []*rim.Association
 	for _, a := range r.assocs {
 		if slices.Contains(uuids, a.Source) || slices.Contains(uuids, a.Target) {
 			out = append(out, a)
@@ -243,13 +244,13 @@ func (r *sqRegistry) AssociationsOf(_ context.Context, uuids []string) ([]*Assoc
 }
 
 // sqWantCode fails unless err is a single *RegistryError with code.
-func sqWantCode(t testing.TB, err error, code ErrorCode) *RegistryError {
+func sqWantCode(t testing.TB, err error, code rim.ErrorCode) *rim.RegistryError {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %s", code)
 	}
-	var re *RegistryError
-	list, ok := AsRegistryErrors(err)
+	var re *rim.RegistryError
+	list, ok := rim.AsRegistryErrors(err)
 	if !ok || len(list) != 1 {
 		t.Fatalf("got %v (%T), want one RegistryError %s", err, err, code)
 	}

@@ -1,6 +1,9 @@
 package xds
 
-import "context"
+import (
+	"context"
+	"kjdd/xds/rim"
+)
 
 // Lookup selects registry objects by entryUUID or by uniqueId (one of the two
 // lists is set).
@@ -20,15 +23,15 @@ type Lookup struct {
 // sperring decision: objects hidden from the caller never reach query
 // execution, so they are neither returned nor counted.
 type Source interface {
-	DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*DocumentEntry, error)
-	SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*SubmissionSet, error)
-	FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*Folder, error)
+	DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.DocumentEntry, error)
+	SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.SubmissionSet, error)
+	FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.Folder, error)
 
-	DocumentEntries(ctx context.Context, l Lookup) ([]*DocumentEntry, error)
-	SubmissionSets(ctx context.Context, l Lookup) ([]*SubmissionSet, error)
-	Folders(ctx context.Context, l Lookup) ([]*Folder, error)
+	DocumentEntries(ctx context.Context, l Lookup) ([]*rim.DocumentEntry, error)
+	SubmissionSets(ctx context.Context, l Lookup) ([]*rim.SubmissionSet, error)
+	Folders(ctx context.Context, l Lookup) ([]*rim.Folder, error)
 
 	// AssociationsOf returns the associations whose sourceObject or
 	// targetObject is one of uuids.
-	AssociationsOf(ctx context.Context, uuids []string) ([]*Association, error)
+	AssociationsOf(ctx context.Context, uuids []string) ([]*rim.Association, error)
 }

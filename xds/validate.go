@@ -3,6 +3,7 @@ package xds
 import (
 	"fmt"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,7 +90,7 @@ func ValidationRules() []string {
 
 // ValidationRule returns the rule id of an error produced by
 // ValidateSubmission ("IHE-DE-CLASSCODE"), or "" for any other error.
-func ValidationRule(e *RegistryError) string {
+func ValidationRule(e *rim.RegistryError) string {
 	if e == nil || !strings.HasPrefix(e.Context, "[") {
 		return ""
 	}
@@ -207,18 +208,18 @@ var ruleCatalog = map[string]bool{
 // national identity number or a person's name. An empty result means the
 // submission may be registered; references to objects already in the
 // registry are only checked for syntax here, the registry resolves them.
-func ValidateSubmission(sub *Submission, opts ValidationOptions) RegistryErrors {
+func ValidateSubmission(sub *rim.Submission, opts ValidationOptions) rim.RegistryErrors {
 	v := &validator{opts: opts, lenient: make(map[string]bool, len(opts.Lenient))}
 	if err := opts.Validate(); err != nil {
 		// Fail closed: a misconfigured validator accepts nothing.
-		v.report(XDSRegistryError, ruleOptions, "Submission", "%s", err.Error())
+		v.report(rim.XDSRegistryError, ruleOptions, "Submission", "%s", err.Error())
 		return v.errs
 	}
 	for _, r := range opts.Lenient {
 		v.lenient[r] = true
 	}
 	if sub == nil {
-		v.report(XDSRegistryMetadataError, ruleSubmission, "Submission", "no submission")
+		v.report(rim.XDSRegistryMetadataError, ruleSubmission, "Submission", "no submission")
 		return v.errs
 	}
 	v.sub = sub
@@ -229,14 +230,14 @@ func ValidateSubmission(sub *Submission, opts ValidationOptions) RegistryErrors 
 	}
 	for i, de := range sub.DocumentEntries {
 		if de == nil {
-			v.report(XDSRegistryMetadataError, ruleDEID, "DocumentEntry #"+strconv.Itoa(i+1), "empty entry")
+			v.report(rim.XDSRegistryMetadataError, ruleDEID, "DocumentEntry #"+strconv.Itoa(i+1), "empty entry")
 			continue
 		}
 		v.checkDocumentEntry(de)
 	}
 	for i, f := range sub.Folders {
 		if f == nil {
-			v.report(XDSRegistryMetadataError, ruleFDID, "Folder #"+strconv.Itoa(i+1), "empty folder")
+			v.report(rim.XDSRegistryMetadataError, ruleFDID, "Folder #"+strconv.Itoa(i+1), "empty folder")
 			continue
 		}
 		v.checkFolder(f)
@@ -257,26 +258,26 @@ func ValidateSubmission(sub *Submission, opts ValidationOptions) RegistryErrors 
 type validator struct {
 	opts    ValidationOptions
 	lenient map[string]bool
-	sub     *Submission
-	errs    RegistryErrors
+	sub     *rim.Submission
+	errs    rim.RegistryErrors
 
 	// Objects of the submission by their id (entryUUID or symbolic id).
-	entries     map[string]*DocumentEntry
-	folders     map[string]*Folder
-	assocs      map[string]*Association
+	entries     map[string]*rim.DocumentEntry
+	folders     map[string]*rim.Folder
+	assocs      map[string]*rim.Association
 	ssID        string
-	entryLabels map[*DocumentEntry]string
-	folderLabel map[*Folder]string
+	entryLabels map[*rim.DocumentEntry]string
+	folderLabel map[*rim.Folder]string
 }
 
 // report records one problem. Any 11-digit run in the context is masked:
 // callers choose object ids and codes, and one may have used a national id.
-func (v *validator) report(code ErrorCode, rule, object, format string, args ...any) {
+func (v *validator) report(code rim.ErrorCode, rule, object, format string, args ...any) {
 	ctx := "[" + rule + "] " + object + ": " + fmt.Sprintf(format, args...)
 	ctx = hl7.RedactNationalIDs(ctx)
-	e := NewError(code, ctx)
+	e := rim.NewError(code, ctx)
 	if v.lenient[rule] {
-		e = NewWarning(code, ctx)
+		e = rim.NewWarning(code, ctx)
 	}
 	e.Location = v.opts.HomeCommunityID
 	v.errs = append(v.errs, e)
@@ -284,16 +285,16 @@ func (v *validator) report(code ErrorCode, rule, object, format string, args ...
 
 // metadata reports an XDSRegistryMetadataError.
 func (v *validator) metadata(rule, object, format string, args ...any) {
-	v.report(XDSRegistryMetadataError, rule, object, format, args...)
+	v.report(rim.XDSRegistryMetadataError, rule, object, format, args...)
 }
 
 // index builds the lookup tables and object labels.
 func (v *validator) index() {
-	v.entries = make(map[string]*DocumentEntry, len(v.sub.DocumentEntries))
-	v.folders = make(map[string]*Folder, len(v.sub.Folders))
-	v.assocs = make(map[string]*Association, len(v.sub.Associations))
-	v.entryLabels = make(map[*DocumentEntry]string, len(v.sub.DocumentEntries))
-	v.folderLabel = make(map[*Folder]string, len(v.sub.Folders))
+	v.entries = make(map[string]*rim.DocumentEntry, len(v.sub.DocumentEntries))
+	v.folders = make(map[string]*rim.Folder, len(v.sub.Folders))
+	v.assocs = make(map[string]*rim.Association, len(v.sub.Associations))
+	v.entryLabels = make(map[*rim.DocumentEntry]string, len(v.sub.DocumentEntries))
+	v.folderLabel = make(map[*rim.Folder]string, len(v.sub.Folders))
 	if ss := v.sub.SubmissionSet; ss != nil {
 		v.ssID = ss.EntryUUID
 	}
@@ -369,7 +370,7 @@ func (v *validator) checkSubmissionSetCount() {
 }
 
 // checkSubmissionSet applies the SubmissionSet attribute rules.
-func (v *validator) checkSubmissionSet(ss *SubmissionSet) {
+func (v *validator) checkSubmissionSet(ss *rim.SubmissionSet) {
 	label := "SubmissionSet " + objectName(ss.EntryUUID, ss.UniqueID, 0)
 	v.checkEntryID(ruleSSID, label, ss.EntryUUID)
 	v.checkOIDAttr(ruleSSUniqueID, label, "uniqueId", ss.UniqueID)
@@ -382,15 +383,15 @@ func (v *validator) checkSubmissionSet(ss *SubmissionSet) {
 }
 
 // checkDocumentEntry applies the DocumentEntry attribute rules.
-func (v *validator) checkDocumentEntry(de *DocumentEntry) {
+func (v *validator) checkDocumentEntry(de *rim.DocumentEntry) {
 	label := v.entryLabels[de]
 	v.checkEntryID(ruleDEID, label, de.EntryUUID)
 
 	switch de.ObjectType {
 	case "":
 		v.metadata(ruleDEObjectType, label, "objectType missing")
-	case ObjectTypeStable:
-	case ObjectTypeOnDemand:
+	case rim.ObjectTypeStable:
+	case rim.ObjectTypeOnDemand:
 		if v.opts.Transaction == ITI41 {
 			v.metadata(ruleDEObjectType, label, "an on-demand entry cannot be provided with content")
 		}
@@ -466,7 +467,7 @@ func (v *validator) checkDocumentEntry(de *DocumentEntry) {
 // rules. For ITI-42 they describe content held elsewhere and are required;
 // for ITI-41 the repository computes them from the content it receives and
 // compares them there (XDSNonIdenticalHash/Size), so they are not checked here.
-func (v *validator) checkContentDescriptors(de *DocumentEntry, label string) {
+func (v *validator) checkContentDescriptors(de *rim.DocumentEntry, label string) {
 	if v.opts.Transaction != ITI42 {
 		return
 	}
@@ -486,7 +487,7 @@ func (v *validator) checkContentDescriptors(de *DocumentEntry, label string) {
 }
 
 // checkFolder applies the Folder attribute rules.
-func (v *validator) checkFolder(f *Folder) {
+func (v *validator) checkFolder(f *rim.Folder) {
 	label := v.folderLabel[f]
 	v.checkEntryID(ruleFDID, label, f.EntryUUID)
 	v.checkOIDAttr(ruleFDUniqueID, label, "uniqueId", f.UniqueID)
@@ -550,7 +551,7 @@ func (v *validator) checkPatientID(rule, label, pid string) {
 }
 
 // checkCode checks one coded attribute: a code and its codingScheme.
-func (v *validator) checkCode(rule, label, name string, c Code, required bool) {
+func (v *validator) checkCode(rule, label, name string, c rim.Code, required bool) {
 	switch {
 	case c.Code == "" && c.Scheme == "" && c.Display == "":
 		if required {
@@ -572,7 +573,7 @@ func (v *validator) checkTitle(rule, label, title string) {
 
 // checkAuthors checks the author datatypes. Values are never quoted: they
 // carry names.
-func (v *validator) checkAuthors(rule, label string, authors []Author) {
+func (v *validator) checkAuthors(rule, label string, authors []rim.Author) {
 	for i, a := range authors {
 		n := "author " + strconv.Itoa(i+1)
 		if a.Person == "" && len(a.Institutions) == 0 && len(a.Telecommunications) == 0 {
@@ -616,7 +617,7 @@ func (v *validator) checkUniqueness() {
 			return
 		}
 		if first, dup := uids[uid]; dup {
-			v.report(XDSRegistryDuplicateUniqueIDInMessage, ruleUniqueIDDuplicate, label,
+			v.report(rim.XDSRegistryDuplicateUniqueIDInMessage, ruleUniqueIDDuplicate, label,
 				"uniqueId %s already used by %s", shorten(uid), first)
 			return
 		}
@@ -659,7 +660,7 @@ func (v *validator) checkPatientIDsMatch() {
 		case ref == "":
 			ref = pid
 		case pid != ref:
-			v.report(XDSPatientIDDoesNotMatch, rulePatientIDMatch, label,
+			v.report(rim.XDSPatientIDDoesNotMatch, rulePatientIDMatch, label,
 				"patientId differs from the SubmissionSet's")
 		}
 	}
@@ -686,8 +687,8 @@ func (v *validator) checkObjectRefs() {
 
 // associationTypes are the association types a submission may carry.
 var associationTypes = map[string]bool{
-	AssocHasMember: true, AssocRPLC: true, AssocAPND: true, AssocXFRM: true,
-	AssocXFRMRPLC: true, AssocSigns: true, AssocIsSnapshot: true,
+	rim.AssocHasMember: true, rim.AssocRPLC: true, rim.AssocAPND: true, rim.AssocXFRM: true,
+	rim.AssocXFRMRPLC: true, rim.AssocSigns: true, rim.AssocIsSnapshot: true,
 }
 
 // shortAssociationTypes are the ebRIM 2.1 names of association types. They
@@ -696,12 +697,12 @@ var associationTypes = map[string]bool{
 // their meaning is unambiguous: validation reports the name once and goes on
 // checking the association as what it means.
 var shortAssociationTypes = map[string]string{
-	"HasMember": AssocHasMember, "RPLC": AssocRPLC, "APND": AssocAPND, "XFRM": AssocXFRM,
-	"XFRM_RPLC": AssocXFRMRPLC, "signs": AssocSigns, "IsSnapshotOf": AssocIsSnapshot,
+	"HasMember": rim.AssocHasMember, "RPLC": rim.AssocRPLC, "APND": rim.AssocAPND, "XFRM": rim.AssocXFRM,
+	"XFRM_RPLC": rim.AssocXFRMRPLC, "signs": rim.AssocSigns, "IsSnapshotOf": rim.AssocIsSnapshot,
 }
 
 // associationType returns the full type of a, mapping a short name to it.
-func associationType(a *Association) string {
+func associationType(a *rim.Association) string {
 	if full, ok := shortAssociationTypes[a.Type]; ok {
 		return full
 	}
@@ -738,7 +739,7 @@ func (v *validator) checkAssociations() {
 			v.metadata(ruleAssocRef, label, "sourceObject and targetObject are the same")
 			continue
 		}
-		if typ == AssocHasMember {
+		if typ == rim.AssocHasMember {
 			v.checkHasMember(a, label)
 			continue
 		}
@@ -775,7 +776,7 @@ func (v *validator) inMessage(id string) bool {
 
 // checkHasMember checks a HasMember association: from the SubmissionSet to
 // any member, or from a Folder to a DocumentEntry.
-func (v *validator) checkHasMember(a *Association, label string) {
+func (v *validator) checkHasMember(a *rim.Association, label string) {
 	_, targetIsEntry := v.entries[a.Target]
 	switch {
 	case a.Source == v.ssID && v.ssID != "":
@@ -809,7 +810,7 @@ func (v *validator) checkHasMember(a *Association, label string) {
 // IsSnapshotOf: the source is a DocumentEntry of this submission, the target
 // a DocumentEntry already in the registry (for signs it may also be one of
 // this submission).
-func (v *validator) checkRelationship(a *Association, typ, label string) {
+func (v *validator) checkRelationship(a *rim.Association, typ, label string) {
 	name := typ[strings.LastIndexByte(typ, ':')+1:]
 	if _, ok := v.entries[a.Source]; !ok {
 		v.metadata(ruleAssocRelation, label, "source of %s must be a DocumentEntry of the submission", name)
@@ -817,7 +818,7 @@ func (v *validator) checkRelationship(a *Association, typ, label string) {
 	if !v.inMessage(a.Target) {
 		return
 	}
-	if _, ok := v.entries[a.Target]; ok && typ == AssocSigns {
+	if _, ok := v.entries[a.Target]; ok && typ == rim.AssocSigns {
 		return
 	}
 	v.metadata(ruleAssocRelation, label, "target of %s must be a DocumentEntry already in the registry", name)
@@ -831,7 +832,7 @@ func (v *validator) checkMembership() {
 	}
 	members := map[string]bool{}
 	for _, a := range v.sub.Associations {
-		if a != nil && associationType(a) == AssocHasMember && a.Source == v.ssID {
+		if a != nil && associationType(a) == rim.AssocHasMember && a.Source == v.ssID {
 			members[a.Target] = true
 		}
 	}
@@ -862,18 +863,18 @@ func (v *validator) checkDocuments() {
 		count[d.ID]++
 		switch {
 		case d.ID == "":
-			v.report(XDSMissingDocumentMetadata, ruleDocMetadata, label, "document has no id")
+			v.report(rim.XDSMissingDocumentMetadata, ruleDocMetadata, label, "document has no id")
 		case v.entries[d.ID] == nil:
-			v.report(XDSMissingDocumentMetadata, ruleDocMetadata, label, "no DocumentEntry for this document")
+			v.report(rim.XDSMissingDocumentMetadata, ruleDocMetadata, label, "no DocumentEntry for this document")
 		case count[d.ID] == 2:
-			v.report(XDSRepositoryMetadataError, ruleDocDuplicate, label, "document supplied more than once")
+			v.report(rim.XDSRepositoryMetadataError, ruleDocDuplicate, label, "document supplied more than once")
 		case d.Content == nil && count[d.ID] == 1:
-			v.report(XDSMissingDocument, ruleDocMissing, label, "document has no content")
+			v.report(rim.XDSMissingDocument, ruleDocMissing, label, "document has no content")
 		}
 	}
 	for _, de := range v.sub.DocumentEntries {
 		if de != nil && de.EntryUUID != "" && count[de.EntryUUID] == 0 {
-			v.report(XDSMissingDocument, ruleDocMissing, v.entryLabels[de], "no document supplied for this DocumentEntry")
+			v.report(rim.XDSMissingDocument, ruleDocMissing, v.entryLabels[de], "no document supplied for this DocumentEntry")
 		}
 	}
 }

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 	"strconv"
 	"strings"
 )
@@ -81,7 +82,7 @@ func (v *validator) checkNorwegian() {
 		}
 		label := v.entryLabels[de]
 		v.checkNorwegianPatientID(label, de.PatientID, checked)
-		if de.ObjectType == ObjectTypeOnDemand {
+		if de.ObjectType == rim.ObjectTypeOnDemand {
 			v.metadata(ruleNOObjectType, label, "on-demand entries are not accepted in the Norwegian profile")
 		}
 		v.checkNorwegianCodes(de, label)
@@ -119,18 +120,18 @@ func (v *validator) checkNorwegianPatientID(label, pid string, checked map[strin
 		if v.opts.AcceptFHNumber {
 			accepted = "fødselsnummer, D-nummer or FH-nummer"
 		}
-		v.report(XDSUnknownPatientID, ruleNOPatientIDAuthority, label,
+		v.report(rim.XDSUnknownPatientID, ruleNOPatientIDAuthority, label,
 			"patient id assigning authority %s is not %s", shorten(authority), accepted)
 		return
 	}
 	if !valid {
-		v.report(XDSUnknownPatientID, ruleNOPatientIDCheckDigit, label, "patient id fails check digit")
+		v.report(rim.XDSUnknownPatientID, ruleNOPatientIDCheckDigit, label, "patient id fails check digit")
 	}
 }
 
 // checkNorwegianCodes checks the code systems of a DocumentEntry. Missing
 // codes have already failed the IHE rules and are skipped here.
-func (v *validator) checkNorwegianCodes(de *DocumentEntry, label string) {
+func (v *validator) checkNorwegianCodes(de *rim.DocumentEntry, label string) {
 	if c := de.ClassCode; c.Code != "" && c.Scheme != "" {
 		switch {
 		case hl7.NormalizeOID(c.Scheme) != CodeSystemVolven9602:
@@ -177,7 +178,7 @@ func (v *validator) checkNorwegianCodes(de *DocumentEntry, label string) {
 // person by HPR number when an id is given, institutions by organisation
 // number (Enhetsregisteret) or RESH id. Values already failing the IHE
 // datatype rules are skipped.
-func (v *validator) checkNorwegianAuthors(label string, authors []Author) {
+func (v *validator) checkNorwegianAuthors(label string, authors []rim.Author) {
 	for i, a := range authors {
 		n := "author " + strconv.Itoa(i+1)
 		if a.Person != "" && hl7.XCNProblem(a.Person) == "" {

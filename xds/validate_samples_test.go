@@ -14,6 +14,7 @@ import (
 
 	"kjdd/xds/internal/xdstest"
 	"kjdd/xds/internal/xsdtest"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -25,7 +26,7 @@ var xmlDeclaration = regexp.MustCompile(`^\s*<\?xml[^>]*\?>`)
 // parseSampleSubmission reads a conformance sample through the real SOAP
 // reader and submission parser: whole envelopes as they are, bare request
 // bodies wrapped in a minimal envelope first.
-func parseSampleSubmission(t *testing.T, raw []byte, tx Transaction) *Submission {
+func parseSampleSubmission(t *testing.T, raw []byte, tx Transaction) *rim.Submission {
 	t.Helper()
 	if !bytes.Contains(raw[:min(len(raw), 400)], []byte("Envelope")) {
 		body := xmlDeclaration.ReplaceAll(raw, nil)
@@ -36,12 +37,12 @@ func parseSampleSubmission(t *testing.T, raw []byte, tx Transaction) *Submission
 		t.Fatalf("read: %v", err)
 	}
 	t.Cleanup(func() { _ = msg.Close() })
-	var sub *Submission
+	var sub *rim.Submission
 	switch tx {
 	case ITI41:
-		sub, err = ParseProvideAndRegister(msg.BodyRoot, msg.Blob)
+		sub, err = rim.ParseProvideAndRegister(msg.BodyRoot, msg.Blob)
 	default:
-		sub, err = ParseSubmitObjectsRequest(msg.BodyRoot)
+		sub, err = rim.ParseSubmitObjectsRequest(msg.BodyRoot)
 	}
 	if err != nil {
 		t.Fatalf("parse: %v", err)
@@ -51,7 +52,7 @@ func parseSampleSubmission(t *testing.T, raw []byte, tx Transaction) *Submission
 
 // goldenFindings compares the validation result, one line per error, with
 // testdata/validate/name.
-func goldenFindings(t *testing.T, name string, errs RegistryErrors) {
+func goldenFindings(t *testing.T, name string, errs rim.RegistryErrors) {
 	t.Helper()
 	var b strings.Builder
 	for _, e := range errs {
@@ -107,7 +108,7 @@ func TestValidateConformanceSamples(t *testing.T) {
 		"IHE official ITI-42, sourceId relaxed": {
 			golden: "iti42-ihe-official-lenient.txt",
 			file:   "iti42-request-ihe-official-soap.xml", tx: ITI42, lenient: []string{ruleSSSourceID},
-			want: []finding{{code: XDSRegistryMetadataError, rule: ruleSSSourceID, warning: true},
+			want: []finding{{code: rim.XDSRegistryMetadataError, rule: ruleSSSourceID, warning: true},
 				metaErr(ruleDEHash), metaErr(ruleDESize), metaErr(ruleDERepositoryUniqueID), metaErr(ruleAssocType)},
 		},
 		// IPF's ebRS 3.0 test requests: the same sourceId and missing
@@ -144,7 +145,7 @@ func TestValidateConformanceSamples(t *testing.T) {
 			golden: "iti41-ihe-official-norwegian.txt",
 			file:   "iti41-request-ihe-official-soap.xml", tx: ITI41, norwegian: true,
 			want: []finding{metaErr(ruleSSSourceID), metaErr(ruleAssocType),
-				{code: XDSUnknownPatientID, rule: ruleNOPatientIDAuthority},
+				{code: rim.XDSUnknownPatientID, rule: ruleNOPatientIDAuthority},
 				metaErr(ruleNOAuthorPerson), metaErr(ruleNOAuthorInstitutionID),
 				metaErr(ruleNOClassCodeScheme), metaErr(ruleNOTypeCodeScheme), metaErr(ruleNOConfidentiality),
 				metaErr(ruleNOFacilityTypeScheme), metaErr(ruleNOPracticeSettingScheme),
@@ -156,7 +157,7 @@ func TestValidateConformanceSamples(t *testing.T) {
 		"NIST repository acceptance ITI-41": {
 			golden: "iti41-nist-reposacceptance.txt",
 			file:   "iti41-request-nist-reposacceptance.xml", tx: ITI41,
-			want: []finding{{code: XDSMissingDocument, rule: ruleDocMissing}},
+			want: []finding{{code: rim.XDSMissingDocument, rule: ruleDocMissing}},
 		},
 	}
 	for name, tc := range tests {
@@ -172,7 +173,7 @@ func TestValidateConformanceSamples(t *testing.T) {
 			}
 			goldenFindings(t, tc.golden, errs)
 			// What the registry answers must be a valid RegistryResponse.
-			xsdtest.Validate(t, AppendRegistryResponse(nil, errs))
+			xsdtest.Validate(t, rim.AppendRegistryResponse(nil, errs))
 		})
 	}
 }
@@ -200,10 +201,10 @@ func TestValidateNorwegianPnRSample(t *testing.T) {
 	want := []finding{
 		metaErr(ruleSSUniqueID),
 		metaErr(ruleDEAuthor),
-		{code: XDSPatientIDDoesNotMatch, rule: rulePatientIDMatch},
-		{code: XDSUnknownPatientID, rule: ruleNOPatientIDAuthority},
+		{code: rim.XDSPatientIDDoesNotMatch, rule: rulePatientIDMatch},
+		{code: rim.XDSUnknownPatientID, rule: ruleNOPatientIDAuthority},
 		metaErr(ruleNOAuthorInstitutionID),
-		{code: XDSUnknownPatientID, rule: ruleNOPatientIDAuthority},
+		{code: rim.XDSUnknownPatientID, rule: ruleNOPatientIDAuthority},
 	}
 	if got := findings(errs); !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v\n%v", got, want, errs)
@@ -212,7 +213,7 @@ func TestValidateNorwegianPnRSample(t *testing.T) {
 		checkContext(t, e, "")
 	}
 	goldenFindings(t, "iti41-pjd-no.txt", errs)
-	xsdtest.Validate(t, AppendRegistryResponse(nil, errs))
+	xsdtest.Validate(t, rim.AppendRegistryResponse(nil, errs))
 }
 
 // TestValidSubmissionSurvivesTheWire renders the valid fixture as XDS XML
@@ -222,14 +223,14 @@ func TestValidateNorwegianPnRSample(t *testing.T) {
 func TestValidSubmissionSurvivesTheWire(t *testing.T) {
 	sub := validSubmission()
 	addFolder(sub)
-	res := &QueryResult{
+	res := &rim.QueryResult{
 		DocumentEntries: sub.DocumentEntries,
-		SubmissionSets:  []*SubmissionSet{sub.SubmissionSet},
+		SubmissionSets:  []*rim.SubmissionSet{sub.SubmissionSet},
 		Folders:         sub.Folders,
 		Associations:    sub.Associations,
 	}
-	var wr *Writer // no fragment cache
-	raw := wr.AppendAdhocQueryResponse(nil, res, ReturnLeafClass, "", nil)
+	var wr *rim.Writer // no fragment cache
+	raw := wr.AppendAdhocQueryResponse(nil, res, rim.ReturnLeafClass, "", nil)
 	xsdtest.Validate(t, raw)
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(raw); err != nil {
@@ -239,7 +240,7 @@ func TestValidSubmissionSurvivesTheWire(t *testing.T) {
 	if list == nil {
 		t.Fatal("rendered response has no RegistryObjectList")
 	}
-	back, err := ParseRegistryObjectList(list)
+	back, err := rim.ParseRegistryObjectList(list)
 	if err != nil {
 		t.Fatalf("parse back: %v", err)
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 // PatientBound hides every entry that is not about the patient the
@@ -18,10 +18,10 @@ type PatientBound struct {
 }
 
 // Visible implements Policy.
-func (p PatientBound) Visible(ctx context.Context, c *Caller, entries []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {
+func (p PatientBound) Visible(ctx context.Context, c *Caller, entries []*rim.DocumentEntry) ([]*rim.DocumentEntry, error) {
 	if c != nil && c.Principal != nil && c.Principal.PatientID != "" {
 		bound := patientKey(c.Principal.PatientID)
-		kept := make([]*xds.DocumentEntry, 0, len(entries))
+		kept := make([]*rim.DocumentEntry, 0, len(entries))
 		// A patient's entries carry the same id string: parse it once.
 		var last string
 		same := false

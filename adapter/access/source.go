@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // GuardedSource wraps the registry's Source so that every DocumentEntry a
@@ -17,7 +18,7 @@ type GuardedSource struct {
 	Caller *Caller
 }
 
-func (g GuardedSource) visible(ctx context.Context, entries []*xds.DocumentEntry, err error) ([]*xds.DocumentEntry, error) {
+func (g GuardedSource) visible(ctx context.Context, entries []*rim.DocumentEntry, err error) ([]*rim.DocumentEntry, error) {
 	if err != nil || len(entries) == 0 {
 		return entries, err
 	}
@@ -25,39 +26,39 @@ func (g GuardedSource) visible(ctx context.Context, entries []*xds.DocumentEntry
 }
 
 // DocumentEntriesByPatient implements xds.Source.
-func (g GuardedSource) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.DocumentEntry, error) {
+func (g GuardedSource) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.DocumentEntry, error) {
 	entries, err := g.Source.DocumentEntriesByPatient(ctx, patientID, statuses)
 	return g.visible(ctx, entries, err)
 }
 
 // DocumentEntries implements xds.Source.
-func (g GuardedSource) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*xds.DocumentEntry, error) {
+func (g GuardedSource) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*rim.DocumentEntry, error) {
 	entries, err := g.Source.DocumentEntries(ctx, l)
 	return g.visible(ctx, entries, err)
 }
 
 // SubmissionSetsByPatient implements xds.Source.
-func (g GuardedSource) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.SubmissionSet, error) {
+func (g GuardedSource) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.SubmissionSet, error) {
 	sets, err := g.Source.SubmissionSetsByPatient(ctx, patientID, statuses)
-	return visiblePackages(ctx, g, sets, err, func(s *xds.SubmissionSet) string { return s.PatientID })
+	return visiblePackages(ctx, g, sets, err, func(s *rim.SubmissionSet) string { return s.PatientID })
 }
 
 // FoldersByPatient implements xds.Source.
-func (g GuardedSource) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.Folder, error) {
+func (g GuardedSource) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.Folder, error) {
 	folders, err := g.Source.FoldersByPatient(ctx, patientID, statuses)
-	return visiblePackages(ctx, g, folders, err, func(f *xds.Folder) string { return f.PatientID })
+	return visiblePackages(ctx, g, folders, err, func(f *rim.Folder) string { return f.PatientID })
 }
 
 // SubmissionSets implements xds.Source.
-func (g GuardedSource) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*xds.SubmissionSet, error) {
+func (g GuardedSource) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*rim.SubmissionSet, error) {
 	sets, err := g.Source.SubmissionSets(ctx, l)
-	return visiblePackages(ctx, g, sets, err, func(s *xds.SubmissionSet) string { return s.PatientID })
+	return visiblePackages(ctx, g, sets, err, func(s *rim.SubmissionSet) string { return s.PatientID })
 }
 
 // Folders implements xds.Source.
-func (g GuardedSource) Folders(ctx context.Context, l xds.Lookup) ([]*xds.Folder, error) {
+func (g GuardedSource) Folders(ctx context.Context, l xds.Lookup) ([]*rim.Folder, error) {
 	folders, err := g.Source.Folders(ctx, l)
-	return visiblePackages(ctx, g, folders, err, func(f *xds.Folder) string { return f.PatientID })
+	return visiblePackages(ctx, g, folders, err, func(f *rim.Folder) string { return f.PatientID })
 }
 
 // visiblePackages drops the SubmissionSets or Folders of patients the
@@ -87,7 +88,7 @@ func visiblePackages[T any](ctx context.Context, g GuardedSource, objs []T, err 
 
 // AssociationsOf implements xds.Source. An association whose end is a
 // DocumentEntry the caller may not see is dropped.
-func (g GuardedSource) AssociationsOf(ctx context.Context, uuids []string) ([]*xds.Association, error) {
+func (g GuardedSource) AssociationsOf(ctx context.Context, uuids []string) ([]*rim.Association, error) {
 	assocs, err := g.Source.AssociationsOf(ctx, uuids)
 	if err != nil || len(assocs) == 0 {
 		return assocs, err

@@ -17,6 +17,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 func TestSeedTwice(t *testing.T) {
@@ -45,7 +46,7 @@ func TestSeedTwice(t *testing.T) {
 		nors := map[string]int{}
 		for _, fnr := range Patients {
 			pid := fnr + "^^^&" + hl7.OIDFNR + "&ISO"
-			des, err := st.DocumentEntriesByPatient(ctx, pid, []string{xds.StatusApproved})
+			des, err := st.DocumentEntriesByPatient(ctx, pid, []string{rim.StatusApproved})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +66,7 @@ func TestSeedTwice(t *testing.T) {
 						nors[fnr]++
 					}
 				}
-				if !slices.ContainsFunc(de.ConfidentialityCodes, func(c xds.Code) bool { return c == normal }) {
+				if !slices.ContainsFunc(de.ConfidentialityCodes, func(c rim.Code) bool { return c == normal }) {
 					t.Fatalf("document %s lacks confidentialityCode N", de.UniqueID)
 				}
 				checkContent(t, st, de)
@@ -87,7 +88,7 @@ func TestSeedTwice(t *testing.T) {
 
 // checkContent reads a seeded document back and checks it against its
 // metadata: hash, size, and a well-formed PDF where it claims to be one.
-func checkContent(t *testing.T, st *store.Store, de *xds.DocumentEntry) {
+func checkContent(t *testing.T, st *store.Store, de *rim.DocumentEntry) {
 	t.Helper()
 	rc, err := st.OpenContent(context.Background(), de.UniqueID)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -142,7 +142,7 @@ func (c *Client) Retrieve(ctx context.Context, repositoryUniqueID, documentUniqu
 		endpoint = c.repos[normalizeOID(repositoryUniqueID)]
 	}
 	if endpoint == nil {
-		return nil, xds.NewError(xds.XDSUnknownRepositoryID, "repository "+repositoryUniqueID+" is not known here")
+		return nil, rim.NewError(rim.XDSUnknownRepositoryID, "repository "+repositoryUniqueID+" is not known here")
 	}
 	body, messageID, err := retrieveRequest(endpoint.String(), repositoryUniqueID, documentUniqueID)
 	if err != nil {

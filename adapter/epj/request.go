@@ -5,7 +5,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -15,7 +15,7 @@ import (
 // anonymous, To.
 func retrieveRequest(to, repositoryUniqueID, documentUniqueID string) ([]byte, string, error) {
 	body := etree.NewElement("xdsb:RetrieveDocumentSetRequest")
-	body.CreateAttr("xmlns:xdsb", xds.NSXDSB)
+	body.CreateAttr("xmlns:xdsb", rim.NSXDSB)
 	dr := body.CreateElement("xdsb:DocumentRequest")
 	dr.CreateElement("xdsb:RepositoryUniqueId").SetText(repositoryUniqueID)
 	dr.CreateElement("xdsb:DocumentUniqueId").SetText(documentUniqueID)

@@ -7,14 +7,14 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
 // sourceError is a failure of the EPJ repository: the registry error the
 // caller gets (its context is safe to send) and the cause, for logs.
 type sourceError struct {
-	reg   *xds.RegistryError
+	reg   *rim.RegistryError
 	cause error
 }
 
@@ -28,7 +28,7 @@ func (e *sourceError) Unwrap() []error { return []error{e.reg, e.cause} }
 // unavailable is the answer to every failure of the EPJ other than "no such
 // document": unreachable, timed out, 5xx, or an answer kjdd cannot use.
 func unavailable(cause error) error {
-	return &sourceError{reg: xds.NewError(xds.XDSRepositoryError, "document source unavailable"), cause: cause}
+	return &sourceError{reg: rim.NewError(rim.XDSRepositoryError, "document source unavailable"), cause: cause}
 }
 
 // unavailablef is unavailable with a formatted cause.
@@ -52,7 +52,7 @@ func findDocument(m *soap.Message, repositoryUniqueID, documentUniqueID string) 
 	if root.Tag == "Fault" && root.NamespaceURI() == soap.NSSOAP12 {
 		return nil, unavailablef("the EPJ answered with a SOAP fault")
 	}
-	if root.Tag != "RetrieveDocumentSetResponse" || root.NamespaceURI() != xds.NSXDSB {
+	if root.Tag != "RetrieveDocumentSetResponse" || root.NamespaceURI() != rim.NSXDSB {
 		return nil, unavailablef("the EPJ answered with %s instead of RetrieveDocumentSetResponse", root.Tag)
 	}
 	var (
@@ -62,10 +62,10 @@ func findDocument(m *soap.Message, repositoryUniqueID, documentUniqueID string) 
 	)
 	for el := range root.ChildElementsSeq() {
 		switch {
-		case el.Tag == "RegistryResponse" && el.NamespaceURI() == xds.NSRS:
+		case el.Tag == "RegistryResponse" && el.NamespaceURI() == rim.NSRS:
 			status = el.SelectAttrValue("status", "")
 			codes = append(codes, errorCodes(el)...)
-		case el.Tag == "DocumentResponse" && el.NamespaceURI() == xds.NSXDSB:
+		case el.Tag == "DocumentResponse" && el.NamespaceURI() == rim.NSXDSB:
 			dr := readDocumentResponse(el)
 			if dr.documentUniqueID != documentUniqueID ||
 				dr.repositoryUniqueID != "" && normalizeOID(dr.repositoryUniqueID) != normalizeOID(repositoryUniqueID) {
@@ -81,9 +81,9 @@ func findDocument(m *soap.Message, repositoryUniqueID, documentUniqueID string) 
 		return found, nil
 	}
 	for _, c := range codes {
-		if c == string(xds.XDSDocumentUniqueIDError) {
+		if c == string(rim.XDSDocumentUniqueIDError) {
 			return nil, &sourceError{
-				reg:   xds.NewError(xds.XDSDocumentUniqueIDError, "document is not available"),
+				reg:   rim.NewError(rim.XDSDocumentUniqueIDError, "document is not available"),
 				cause: errors.New("the EPJ does not have the document"),
 			}
 		}
@@ -102,7 +102,7 @@ type rawDocumentResponse struct {
 func readDocumentResponse(el *etree.Element) rawDocumentResponse {
 	var dr rawDocumentResponse
 	for c := range el.ChildElementsSeq() {
-		if c.NamespaceURI() != xds.NSXDSB {
+		if c.NamespaceURI() != rim.NSXDSB {
 			continue
 		}
 		switch c.Tag {
@@ -124,11 +124,11 @@ func readDocumentResponse(el *etree.Element) rawDocumentResponse {
 func errorCodes(rr *etree.Element) []string {
 	var codes []string
 	for list := range rr.ChildElementsSeq() {
-		if list.Tag != "RegistryErrorList" || list.NamespaceURI() != xds.NSRS {
+		if list.Tag != "RegistryErrorList" || list.NamespaceURI() != rim.NSRS {
 			continue
 		}
 		for e := range list.ChildElementsSeq() {
-			if e.Tag == "RegistryError" && e.NamespaceURI() == xds.NSRS {
+			if e.Tag == "RegistryError" && e.NamespaceURI() == rim.NSRS {
 				codes = append(codes, e.SelectAttrValue("errorCode", ""))
 			}
 		}

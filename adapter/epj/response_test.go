@@ -7,7 +7,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -16,9 +16,9 @@ import (
 // error, and must never hand out a document other than the one asked for.
 func FuzzFindDocument(f *testing.F) {
 	for _, doc := range []*bytes.Buffer{
-		render(f, responseWith("urn:uuid:1", xds.ResponseSuccess, [][2]string{{repoOID, "1.2.3.1"}})),
-		render(f, responseWith("urn:uuid:1", xds.ResponseFailure, nil, string(xds.XDSDocumentUniqueIDError))),
-		render(f, responseWith("urn:uuid:1", xds.ResponseSuccess, [][2]string{{repoOID, "1.2.3.1"}, {"1.2.9", "1.2.3.1"}})),
+		render(f, responseWith("urn:uuid:1", rim.ResponseSuccess, [][2]string{{repoOID, "1.2.3.1"}})),
+		render(f, responseWith("urn:uuid:1", rim.ResponseFailure, nil, string(rim.XDSDocumentUniqueIDError))),
+		render(f, responseWith("urn:uuid:1", rim.ResponseSuccess, [][2]string{{repoOID, "1.2.3.1"}, {"1.2.9", "1.2.3.1"}})),
 		render(f, soap.FaultEnvelope(&soap.Fault{Code: soap.FaultReceiver}, "")),
 	} {
 		f.Add(doc.Bytes())
@@ -31,7 +31,7 @@ func FuzzFindDocument(f *testing.F) {
 		defer m.Close()
 		dr, err := findDocument(m, repoOID, "1.2.3.1")
 		if err != nil {
-			var reg *xds.RegistryError
+			var reg *rim.RegistryError
 			if !errors.As(err, &reg) {
 				t.Fatalf("error without a registry error: %v", err)
 			}

@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -89,7 +89,7 @@ func TestAuthFaults(t *testing.T) {
 func TestAuthFaultIgnoresOtherErrors(t *testing.T) {
 	for name, err := range map[string]error{
 		"plain error":    errors.New("boom"),
-		"registry error": xds.NewError(xds.XDSRegistryError, "x"),
+		"registry error": rim.NewError(rim.XDSRegistryError, "x"),
 		"soap fault":     &soap.Fault{Code: soap.FaultSender, Reason: "x"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"kjdd/adapter/registry"
 	"kjdd/adapter/store"
 	"kjdd/test/testkit/fixture"
-	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -45,7 +45,7 @@ func BenchmarkITI38FindDocuments20(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	var entries []*xds.DocumentEntry
+	var entries []*rim.DocumentEntry
 	for i := range 20 {
 		entries = append(entries, fixture.DocumentEntry(i, benchPatient, benchRepo))
 	}
@@ -89,7 +89,7 @@ func BenchmarkITI38FindDocuments20Cold(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer st.Close()
-			var entries []*xds.DocumentEntry
+			var entries []*rim.DocumentEntry
 			bodies := make([]string, patients)
 			for p := range patients {
 				fnr := fmt.Sprintf("%011d", 20_000_000_000+p)

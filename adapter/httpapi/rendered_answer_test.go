@@ -19,6 +19,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/test/testkit/fixture"
 	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -37,7 +38,7 @@ func TestQueryAnswerIsTheWritersBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var entries []*xds.DocumentEntry
+	var entries []*rim.DocumentEntry
 	for i := range 5 {
 		e := fixture.DocumentEntry(i, benchPatient, benchRepo)
 		e.Title = fmt.Sprintf("Epikrise & <vurdering> \"%d\" 'før'", i)
@@ -49,8 +50,8 @@ func TestQueryAnswerIsTheWritersBytes(t *testing.T) {
 	reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
 		nil, access.Compose(access.Open{}, access.ShowAll{}))
 	h := New(Options{Registry: reg, Limits: soap.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Writer: xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})})
-	uncached := xds.NewWriter(xds.WriterConfig{})
+		Writer: rim.NewWriter(rim.WriterConfig{FragmentCacheBytes: rim.DefaultFragmentCacheBytes})})
+	uncached := rim.NewWriter(rim.WriterConfig{})
 
 	iti18 := strings.Replace(benchFindDocuments, soap.ActionCrossGatewayQuery, soap.ActionRegistryStoredQuery, 1)
 	tests := map[string]struct {

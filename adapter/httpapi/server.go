@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -35,7 +35,7 @@ type Options struct {
 	// Limits and no memo.
 	Reader *soap.Reader
 	// Writer writes SOAP answers; nil writes without a fragment cache.
-	Writer *xds.Writer
+	Writer *rim.Writer
 	Limits soap.Limits
 	Logger *slog.Logger
 	// Ready are the checks of /readyz (store, caches, key sources); none
@@ -61,7 +61,7 @@ type Server struct {
 
 	limits soap.Limits
 	reader *soap.Reader
-	writer *xds.Writer
+	writer *rim.Writer
 	// answers recycles the buffers answers are written into.
 	answers  sync.Pool
 	log      *slog.Logger

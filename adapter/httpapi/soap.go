@@ -9,8 +9,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"kjdd/adapter/access"
-	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -24,38 +24,38 @@ type soapOp struct {
 	// serve handles a parsed request and writes the success answer.
 	serve func(s *Server, c *gin.Context, op soapOp, m *soap.Message, cred access.Credentials) error
 	// failure appends the body of an answer that carries only errors.
-	failure func(s *Server, dst []byte, errs xds.RegistryErrors) []byte
+	failure func(s *Server, dst []byte, errs rim.RegistryErrors) []byte
 	// internal is the code for an unexpected failure of this transaction.
-	internal xds.ErrorCode
+	internal rim.ErrorCode
 }
 
 var (
-	queryFailure = func(s *Server, dst []byte, errs xds.RegistryErrors) []byte {
-		return s.writer.AppendAdhocQueryResponse(dst, nil, xds.ReturnObjectRef, "", errs)
+	queryFailure = func(s *Server, dst []byte, errs rim.RegistryErrors) []byte {
+		return s.writer.AppendAdhocQueryResponse(dst, nil, rim.ReturnObjectRef, "", errs)
 	}
-	retrieveFailure = func(_ *Server, dst []byte, errs xds.RegistryErrors) []byte {
-		return xds.AppendRetrieveDocumentSetResponse(dst, nil, errs)
+	retrieveFailure = func(_ *Server, dst []byte, errs rim.RegistryErrors) []byte {
+		return rim.AppendRetrieveDocumentSetResponse(dst, nil, errs)
 	}
-	registerFailure = func(_ *Server, dst []byte, errs xds.RegistryErrors) []byte {
-		return xds.AppendRegistryResponse(dst, errs)
+	registerFailure = func(_ *Server, dst []byte, errs rim.RegistryErrors) []byte {
+		return rim.AppendRegistryResponse(dst, errs)
 	}
 	xcaOps = map[string]soapOp{
 		soap.ActionCrossGatewayQuery: {tx: access.ITI38, responseAction: soap.ActionCrossGatewayQueryResponse,
-			serve: (*Server).serveQuery, failure: queryFailure, internal: xds.XDSRegistryError},
+			serve: (*Server).serveQuery, failure: queryFailure, internal: rim.XDSRegistryError},
 		soap.ActionCrossGatewayRetrieve: {tx: access.ITI39, responseAction: soap.ActionCrossGatewayRetrieveResponse, mtom: true,
-			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: xds.XDSRepositoryError},
+			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: rim.XDSRepositoryError},
 	}
 	registryOps = map[string]soapOp{
 		soap.ActionRegistryStoredQuery: {tx: access.ITI18, responseAction: soap.ActionRegistryStoredQueryResponse,
-			serve: (*Server).serveQuery, failure: queryFailure, internal: xds.XDSRegistryError},
+			serve: (*Server).serveQuery, failure: queryFailure, internal: rim.XDSRegistryError},
 		soap.ActionRegisterDocumentSet: {tx: access.ITI42, responseAction: soap.ActionRegisterDocumentSetResponse,
-			serve: (*Server).serveRegister, failure: registerFailure, internal: xds.XDSRegistryError},
+			serve: (*Server).serveRegister, failure: registerFailure, internal: rim.XDSRegistryError},
 	}
 	repositoryOps = map[string]soapOp{
 		soap.ActionProvideAndRegister: {tx: access.ITI41, responseAction: soap.ActionProvideAndRegisterResponse,
-			serve: (*Server).serveRegister, failure: registerFailure, internal: xds.XDSRepositoryError},
+			serve: (*Server).serveRegister, failure: registerFailure, internal: rim.XDSRepositoryError},
 		soap.ActionRetrieveDocumentSet: {tx: access.ITI43, responseAction: soap.ActionRetrieveDocumentSetResponse, mtom: true,
-			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: xds.XDSRepositoryError},
+			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: rim.XDSRepositoryError},
 	}
 )
 
@@ -113,10 +113,10 @@ func (s *Server) renderError(c *gin.Context, op soapOp, m *soap.Message, err err
 		s.renderFault(c, f, m.MessageID, op.tx)
 		return
 	}
-	errs, ok := xds.AsRegistryErrors(err)
+	errs, ok := rim.AsRegistryErrors(err)
 	if !ok {
 		s.log.Error("request failed", "transaction", op.tx, "err", err)
-		errs = xds.RegistryErrors{xds.NewError(op.internal, "internal error")}
+		errs = rim.RegistryErrors{rim.NewError(op.internal, "internal error")}
 		s.outcome(op.tx, "error")
 	} else {
 		s.outcome(op.tx, "failure")

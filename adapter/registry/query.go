@@ -5,11 +5,12 @@ import (
 
 	"kjdd/adapter/access"
 	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // Query answers a stored query (ITI-18 or, with cred.Transaction ITI-38,
 // ITI-38). The result contains only what the caller may see.
-func (r *Registry) Query(ctx context.Context, cred access.Credentials, q *xds.StoredQuery) (*xds.QueryResult, error) {
+func (r *Registry) Query(ctx context.Context, cred access.Credentials, q *xds.StoredQuery) (*rim.QueryResult, error) {
 	cred.PatientID = q.PatientID()
 	caller, err := r.gate.Authenticate(ctx, cred)
 	if err != nil {
@@ -34,12 +35,12 @@ func (r *Registry) Query(ctx context.Context, cred access.Credentials, q *xds.St
 func (r *Registry) checkQueryHome(q *xds.StoredQuery) error {
 	if q.Home == "" {
 		if q.IDBased() {
-			return xds.NewError(xds.XDSMissingHomeCommunityID, "AdhocQuery home is required for "+q.Name)
+			return rim.NewError(rim.XDSMissingHomeCommunityID, "AdhocQuery home is required for "+q.Name)
 		}
 		return nil
 	}
 	if !r.ownCommunity(q.Home) {
-		return xds.NewError(xds.XDSUnknownCommunity, "AdhocQuery home is not served by this gateway")
+		return rim.NewError(rim.XDSUnknownCommunity, "AdhocQuery home is not served by this gateway")
 	}
 	return nil
 }

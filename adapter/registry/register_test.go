@@ -20,6 +20,7 @@ import (
 	"kjdd/test/testkit/pgtest"
 	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 const (
@@ -74,7 +75,7 @@ func newTestRegistry(t *testing.T, dsn string) (*Registry, *store.Store) {
 // builder makes Norwegian-profile-valid submissions with symbolic ids.
 type builder struct {
 	n   int
-	sub *xds.Submission
+	sub *rim.Submission
 }
 
 var uidSeq = struct {
@@ -90,40 +91,40 @@ func nextUID(kind string) string {
 }
 
 func newSubmission(patient string) *builder {
-	ss := &xds.SubmissionSet{
+	ss := &rim.SubmissionSet{
 		EntryUUID:       "SubmissionSet",
 		UniqueID:        nextUID("1"),
 		SourceID:        "2.25.99",
 		PatientID:       patient,
 		SubmissionTime:  "20261121110000",
-		ContentTypeCode: xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
-		Authors:         []xds.Author{{Institutions: []string{"Demo sykehus HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^923456783"}}},
+		ContentTypeCode: rim.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
+		Authors:         []rim.Author{{Institutions: []string{"Demo sykehus HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^923456783"}}},
 	}
-	return &builder{sub: &xds.Submission{SubmissionSet: ss, SubmissionSets: 1}}
+	return &builder{sub: &rim.Submission{SubmissionSet: ss, SubmissionSets: 1}}
 }
 
 // doc adds a DocumentEntry (with content for ITI-41) and its membership,
 // and returns the entry.
-func (b *builder) doc(content string) *xds.DocumentEntry {
+func (b *builder) doc(content string) *rim.DocumentEntry {
 	b.n++
 	id := fmt.Sprintf("Document%d", b.n)
 	p := b.sub.SubmissionSet.PatientID
-	de := &xds.DocumentEntry{
+	de := &rim.DocumentEntry{
 		EntryUUID: id, UniqueID: nextUID("2"), PatientID: p, SourcePatientID: p,
-		ObjectType: xds.ObjectTypeStable, MimeType: "text/plain", Title: "Journalnotat",
-		ClassCode:                  xds.Code{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Kontinuerlig/løpende journal"},
-		TypeCode:                   xds.Code{Code: "B02-2", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Journalnotat"},
-		FormatCode:                 xds.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: "1.3.6.1.4.1.19376.1.2.3"},
-		HealthcareFacilityTypeCode: xds.Code{Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303"},
-		PracticeSettingCode:        xds.Code{Code: "S03", Scheme: "2.16.578.1.12.4.1.1.8655"},
-		ConfidentialityCodes:       []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}},
-		Authors:                    []xds.Author{{Person: testAuthor}},
+		ObjectType: rim.ObjectTypeStable, MimeType: "text/plain", Title: "Journalnotat",
+		ClassCode:                  rim.Code{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Kontinuerlig/løpende journal"},
+		TypeCode:                   rim.Code{Code: "B02-2", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Journalnotat"},
+		FormatCode:                 rim.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: "1.3.6.1.4.1.19376.1.2.3"},
+		HealthcareFacilityTypeCode: rim.Code{Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303"},
+		PracticeSettingCode:        rim.Code{Code: "S03", Scheme: "2.16.578.1.12.4.1.1.8655"},
+		ConfidentialityCodes:       []rim.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}},
+		Authors:                    []rim.Author{{Person: testAuthor}},
 		CreationTime:               "20261120100000",
 		LanguageCode:               "nb-NO",
-		ExtraSlots:                 []xds.Slot{{Name: "urn:kjdd:test:extra", Values: []string{"kept"}}},
+		ExtraSlots:                 []rim.Slot{{Name: "urn:kjdd:test:extra", Values: []string{"kept"}}},
 	}
 	b.sub.DocumentEntries = append(b.sub.DocumentEntries, de)
-	b.sub.Documents = append(b.sub.Documents, xds.Document{ID: id, Content: memBlob(content)})
+	b.sub.Documents = append(b.sub.Documents, rim.Document{ID: id, Content: memBlob(content)})
 	b.member(id)
 	return de
 }
@@ -143,11 +144,11 @@ func (b *builder) asITI42() *builder {
 	return b
 }
 
-func (b *builder) folder() *xds.Folder {
+func (b *builder) folder() *rim.Folder {
 	b.n++
-	f := &xds.Folder{
+	f := &rim.Folder{
 		EntryUUID: fmt.Sprintf("Folder%d", b.n), UniqueID: nextUID("3"), PatientID: b.sub.SubmissionSet.PatientID,
-		Title: "Innleggelse", CodeList: []xds.Code{{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602"}},
+		Title: "Innleggelse", CodeList: []rim.Code{{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602"}},
 	}
 	b.sub.Folders = append(b.sub.Folders, f)
 	b.member(f.EntryUUID)
@@ -155,17 +156,17 @@ func (b *builder) folder() *xds.Folder {
 }
 
 func (b *builder) member(target string) {
-	b.assoc(xds.AssocHasMember, b.sub.SubmissionSet.EntryUUID, target).SubmissionSetStatus = "Original"
+	b.assoc(rim.AssocHasMember, b.sub.SubmissionSet.EntryUUID, target).SubmissionSetStatus = "Original"
 }
 
-func (b *builder) assoc(typ, source, target string) *xds.Association {
+func (b *builder) assoc(typ, source, target string) *rim.Association {
 	b.n++
-	a := &xds.Association{EntryUUID: fmt.Sprintf("Association%d", b.n), Type: typ, Source: source, Target: target}
+	a := &rim.Association{EntryUUID: fmt.Sprintf("Association%d", b.n), Type: typ, Source: source, Target: target}
 	b.sub.Associations = append(b.sub.Associations, a)
 	return a
 }
 
-func mustRegister(t *testing.T, r *Registry, sub *xds.Submission, tx xds.Transaction) {
+func mustRegister(t *testing.T, r *Registry, sub *rim.Submission, tx xds.Transaction) {
 	t.Helper()
 	if _, err := r.Register(context.Background(), sub, tx); err != nil {
 		t.Fatalf("register: %v", err)
@@ -174,13 +175,13 @@ func mustRegister(t *testing.T, r *Registry, sub *xds.Submission, tx xds.Transac
 
 // world is the registry state the failure cases start from.
 type world struct {
-	docA       *xds.DocumentEntry // patient A, Approved, content "original A"
-	deprecated *xds.DocumentEntry // patient A, Deprecated (replaced by replacement)
-	folderA    *xds.Folder
-	ssA        *xds.SubmissionSet
-	docB       *xds.DocumentEntry // patient B, Approved
-	folderB    *xds.Folder
-	docB42     *xds.DocumentEntry // patient B, registered by ITI-42
+	docA       *rim.DocumentEntry // patient A, Approved, content "original A"
+	deprecated *rim.DocumentEntry // patient A, Deprecated (replaced by replacement)
+	folderA    *rim.Folder
+	ssA        *rim.SubmissionSet
+	docB       *rim.DocumentEntry // patient B, Approved
+	folderB    *rim.Folder
+	docB42     *rim.DocumentEntry // patient B, registered by ITI-42
 }
 
 func seedWorld(t *testing.T, r *Registry) world {
@@ -194,7 +195,7 @@ func seedWorld(t *testing.T, r *Registry) world {
 
 	rb := newSubmission(patientA)
 	repl := rb.doc("replacement")
-	rb.assoc(xds.AssocRPLC, repl.EntryUUID, w.deprecated.EntryUUID)
+	rb.assoc(rim.AssocRPLC, repl.EntryUUID, w.deprecated.EntryUUID)
 	mustRegister(t, r, rb.sub, xds.ITI41)
 
 	bb := newSubmission(patientB)
@@ -260,9 +261,9 @@ func snapshot(t *testing.T, st *store.Store, uniqueIDs []string) string {
 	return b.String()
 }
 
-func codes(err error) []xds.ErrorCode {
-	list, _ := xds.AsRegistryErrors(err)
-	var out []xds.ErrorCode
+func codes(err error) []rim.ErrorCode {
+	list, _ := rim.AsRegistryErrors(err)
+	var out []rim.ErrorCode
 	for _, e := range list {
 		out = append(out, e.Code)
 	}
@@ -274,16 +275,16 @@ func TestRegisterRejects(t *testing.T) {
 	tests := map[string]struct {
 		tx    xds.Transaction
 		build func(w world) *builder
-		want  []xds.ErrorCode
+		want  []rim.ErrorCode
 	}{
 		"invalid metadata": {
 			tx: xds.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
-				b.doc("x").ClassCode = xds.Code{}
+				b.doc("x").ClassCode = rim.Code{}
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryMetadataError},
+			want: []rim.ErrorCode{rim.XDSRegistryMetadataError},
 		},
 		"document without content": {
 			tx: xds.ITI41,
@@ -293,7 +294,7 @@ func TestRegisterRejects(t *testing.T) {
 				b.sub.Documents = nil
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSMissingDocument},
+			want: []rim.ErrorCode{rim.XDSMissingDocument},
 		},
 		"submission set uniqueId already registered": {
 			tx: xds.ITI41,
@@ -303,7 +304,7 @@ func TestRegisterRejects(t *testing.T) {
 				b.sub.SubmissionSet.UniqueID = w.ssA.UniqueID
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSDuplicateUniqueIDInRegistry},
+			want: []rim.ErrorCode{rim.XDSDuplicateUniqueIDInRegistry},
 		},
 		"folder uniqueId already registered": {
 			tx: xds.ITI41,
@@ -313,7 +314,7 @@ func TestRegisterRejects(t *testing.T) {
 				b.folder().UniqueID = w.folderA.UniqueID
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSDuplicateUniqueIDInRegistry},
+			want: []rim.ErrorCode{rim.XDSDuplicateUniqueIDInRegistry},
 		},
 		"identical document already registered": {
 			tx: xds.ITI41,
@@ -322,7 +323,7 @@ func TestRegisterRejects(t *testing.T) {
 				b.doc("original A").UniqueID = w.docA.UniqueID
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSDuplicateUniqueIDInRegistry},
+			want: []rim.ErrorCode{rim.XDSDuplicateUniqueIDInRegistry},
 		},
 		"document uniqueId registered with other content": {
 			tx: xds.ITI41,
@@ -331,7 +332,7 @@ func TestRegisterRejects(t *testing.T) {
 				b.doc("changed content, longer").UniqueID = w.docA.UniqueID
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSNonIdenticalHash, xds.XDSNonIdenticalSize},
+			want: []rim.ErrorCode{rim.XDSNonIdenticalHash, rim.XDSNonIdenticalSize},
 		},
 		"ITI-42 document registered with another hash of the same size": {
 			tx: xds.ITI42,
@@ -342,7 +343,7 @@ func TestRegisterRejects(t *testing.T) {
 				b.sub.DocumentEntries[0].Hash = sha1Hex([]byte("other"))
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSNonIdenticalHash},
+			want: []rim.ErrorCode{rim.XDSNonIdenticalHash},
 		},
 		"ITI-42 document registered with another size": {
 			tx: xds.ITI42,
@@ -353,7 +354,7 @@ func TestRegisterRejects(t *testing.T) {
 				b.sub.DocumentEntries[0].Size++
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSNonIdenticalSize},
+			want: []rim.ErrorCode{rim.XDSNonIdenticalSize},
 		},
 		"supplied hash differs from the content": {
 			tx: xds.ITI41,
@@ -362,7 +363,7 @@ func TestRegisterRejects(t *testing.T) {
 				b.doc("content").Hash = sha1Hex([]byte("something else"))
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRepositoryMetadataError},
+			want: []rim.ErrorCode{rim.XDSRepositoryMetadataError},
 		},
 		"supplied size differs from the content": {
 			tx: xds.ITI41,
@@ -372,7 +373,7 @@ func TestRegisterRejects(t *testing.T) {
 				de.Size, de.HasSize = 3, true
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRepositoryMetadataError},
+			want: []rim.ErrorCode{rim.XDSRepositoryMetadataError},
 		},
 		"entryUUID already used in the registry": {
 			tx: xds.ITI41,
@@ -389,113 +390,113 @@ func TestRegisterRejects(t *testing.T) {
 				de.EntryUUID = w.docA.EntryUUID
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryMetadataError},
+			want: []rim.ErrorCode{rim.XDSRegistryMetadataError},
 		},
 		"association to an object in neither submission nor registry": {
 			tx: xds.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
 				de := b.doc("x")
-				b.assoc(xds.AssocAPND, de.EntryUUID, "urn:uuid:3f2c7e2a-0d7b-4c1e-9a55-000000000000")
+				b.assoc(rim.AssocAPND, de.EntryUUID, "urn:uuid:3f2c7e2a-0d7b-4c1e-9a55-000000000000")
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryError},
+			want: []rim.ErrorCode{rim.XDSRegistryError},
 		},
 		"replacement of a deprecated document": {
 			tx: xds.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocRPLC, b.doc("x").EntryUUID, w.deprecated.EntryUUID)
+				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.deprecated.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError},
+			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"transform of a deprecated document": {
 			tx: xds.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocXFRM, b.doc("x").EntryUUID, w.deprecated.EntryUUID)
+				b.assoc(rim.AssocXFRM, b.doc("x").EntryUUID, w.deprecated.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError},
+			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"two replacements of one document in one submission": {
 			tx: xds.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocRPLC, b.doc("x").EntryUUID, w.docA.EntryUUID)
-				b.assoc(xds.AssocXFRMRPLC, b.doc("y").EntryUUID, w.docA.EntryUUID)
+				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.docA.EntryUUID)
+				b.assoc(rim.AssocXFRMRPLC, b.doc("y").EntryUUID, w.docA.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError},
+			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"replacement of another patient's document": {
 			tx: xds.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocRPLC, b.doc("x").EntryUUID, w.docB.EntryUUID)
+				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.docB.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSPatientIDDoesNotMatch},
+			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 		"addendum to another patient's document": {
 			tx: xds.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocAPND, b.doc("x").EntryUUID, w.docB.EntryUUID)
+				b.assoc(rim.AssocAPND, b.doc("x").EntryUUID, w.docB.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSPatientIDDoesNotMatch},
+			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 		"replacement targets a folder": {
 			tx: xds.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocRPLC, b.doc("x").EntryUUID, w.folderA.EntryUUID)
+				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.folderA.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryMetadataError},
+			want: []rim.ErrorCode{rim.XDSRegistryMetadataError},
 		},
 		"deprecated document added to a folder": {
 			tx: xds.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
-				fa := b.assoc(xds.AssocHasMember, w.folderA.EntryUUID, w.deprecated.EntryUUID)
+				fa := b.assoc(rim.AssocHasMember, w.folderA.EntryUUID, w.deprecated.EntryUUID)
 				b.member(fa.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError},
+			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"deprecated document referenced by the submission set": {
 			tx: xds.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
-				b.assoc(xds.AssocHasMember, b.sub.SubmissionSet.EntryUUID, w.deprecated.EntryUUID).SubmissionSetStatus = "Reference"
+				b.assoc(rim.AssocHasMember, b.sub.SubmissionSet.EntryUUID, w.deprecated.EntryUUID).SubmissionSetStatus = "Reference"
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError},
+			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"document added to another patient's folder": {
 			tx: xds.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				fa := b.assoc(xds.AssocHasMember, w.folderB.EntryUUID, b.doc("x").EntryUUID)
+				fa := b.assoc(rim.AssocHasMember, w.folderB.EntryUUID, b.doc("x").EntryUUID)
 				b.member(fa.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSPatientIDDoesNotMatch},
+			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 		"another patient's document referenced by the submission set": {
 			tx: xds.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
-				b.assoc(xds.AssocHasMember, b.sub.SubmissionSet.EntryUUID, w.docB.EntryUUID).SubmissionSetStatus = "Reference"
+				b.assoc(rim.AssocHasMember, b.sub.SubmissionSet.EntryUUID, w.docB.EntryUUID).SubmissionSetStatus = "Reference"
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSPatientIDDoesNotMatch},
+			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 	}
 	for name, dsn := range testStores(t) {
@@ -538,13 +539,13 @@ func TestRegisterITI41StoresContent(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r, st := newTestRegistry(t, dsn)
 			content := strings.Repeat("Epikrise. ", 40000) // several store chunks
-			tests := map[string]func(de *xds.DocumentEntry){
-				"nothing supplied": func(*xds.DocumentEntry) {},
-				"matching hash and size": func(de *xds.DocumentEntry) {
+			tests := map[string]func(de *rim.DocumentEntry){
+				"nothing supplied": func(*rim.DocumentEntry) {},
+				"matching hash and size": func(de *rim.DocumentEntry) {
 					de.Hash, de.Size, de.HasSize = sha1Hex([]byte(content)), int64(len(content)), true
 				},
-				"upper-case hash":             func(de *xds.DocumentEntry) { de.Hash = strings.ToUpper(sha1Hex([]byte(content))) },
-				"foreign repository replaced": func(de *xds.DocumentEntry) { de.RepositoryUniqueID = epjRepo },
+				"upper-case hash":             func(de *rim.DocumentEntry) { de.Hash = strings.ToUpper(sha1Hex([]byte(content))) },
+				"foreign repository replaced": func(de *rim.DocumentEntry) { de.RepositoryUniqueID = epjRepo },
 			}
 			for name, mutate := range tests {
 				t.Run(name, func(t *testing.T) {
@@ -566,7 +567,7 @@ func TestRegisterITI41StoresContent(t *testing.T) {
 					if e.Hash != sha1Hex([]byte(content)) && name != "upper-case hash" {
 						t.Fatalf("hash %s is not the computed lower-case one", e.Hash)
 					}
-					if e.RepositoryUniqueID != ownRepo || e.Status != xds.StatusApproved || e.Version != "1" ||
+					if e.RepositoryUniqueID != ownRepo || e.Status != rim.StatusApproved || e.Version != "1" ||
 						e.LogicalID != e.EntryUUID || !hl7.IsURNUUID(e.EntryUUID) {
 						t.Fatalf("registered as %+v", e)
 					}
@@ -613,11 +614,11 @@ func TestRegisterRelationships(t *testing.T) {
 		typ            string
 		wantDeprecated bool
 	}{
-		"replace deprecates":                {typ: xds.AssocRPLC, wantDeprecated: true},
-		"transform and replace deprecates":  {typ: xds.AssocXFRMRPLC, wantDeprecated: true},
-		"transform keeps the original":      {typ: xds.AssocXFRM},
-		"addendum keeps the original":       {typ: xds.AssocAPND},
-		"signature keeps the signed object": {typ: xds.AssocSigns},
+		"replace deprecates":                {typ: rim.AssocRPLC, wantDeprecated: true},
+		"transform and replace deprecates":  {typ: rim.AssocXFRMRPLC, wantDeprecated: true},
+		"transform keeps the original":      {typ: rim.AssocXFRM},
+		"addendum keeps the original":       {typ: rim.AssocAPND},
+		"signature keeps the signed object": {typ: rim.AssocSigns},
 	}
 	for name, dsn := range testStores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -637,11 +638,11 @@ func TestRegisterRelationships(t *testing.T) {
 					if err != nil || len(got) != 2 {
 						t.Fatalf("entries: %v %v", got, err)
 					}
-					wantOriginal := xds.StatusApproved
+					wantOriginal := rim.StatusApproved
 					if tc.wantDeprecated {
-						wantOriginal = xds.StatusDeprecated
+						wantOriginal = rim.StatusDeprecated
 					}
-					if got[0].Status != wantOriginal || got[1].Status != xds.StatusApproved {
+					if got[0].Status != wantOriginal || got[1].Status != rim.StatusApproved {
 						t.Fatalf("original %s, new %s; want %s and Approved", got[0].Status, got[1].Status, wantOriginal)
 					}
 					as, err := st.AssociationsOf(ctx, []string{original.EntryUUID})
@@ -650,7 +651,7 @@ func TestRegisterRelationships(t *testing.T) {
 					}
 					found := false
 					for _, a := range as {
-						found = found || (a.Type == tc.typ && a.Source == nd.EntryUUID && a.Status == xds.StatusApproved)
+						found = found || (a.Type == tc.typ && a.Source == nd.EntryUUID && a.Status == rim.StatusApproved)
 					}
 					if !found {
 						t.Fatalf("association not stored: %+v", as)
@@ -673,7 +674,7 @@ func TestRegisterAddsToExistingFolder(t *testing.T) {
 	r.opts.Now = func() time.Time { return fixedNow }
 	next := newSubmission(patientA)
 	de := next.doc("y")
-	fa := next.assoc(xds.AssocHasMember, f.EntryUUID, de.EntryUUID)
+	fa := next.assoc(rim.AssocHasMember, f.EntryUUID, de.EntryUUID)
 	next.member(fa.EntryUUID)
 	mustRegister(t, r, next.sub, xds.ITI41)
 
@@ -708,7 +709,7 @@ func TestRegisterConcurrentReplacements(t *testing.T) {
 				errs := make([]error, 2)
 				for i, reg := range []*Registry{r, r2} {
 					b := newSubmission(patientA)
-					b.assoc(xds.AssocRPLC, b.doc(fmt.Sprintf("replacement %d", i)).EntryUUID, original.EntryUUID)
+					b.assoc(rim.AssocRPLC, b.doc(fmt.Sprintf("replacement %d", i)).EntryUUID, original.EntryUUID)
 					wg.Go(func() { _, errs[i] = reg.Register(ctx, b.sub, xds.ITI41) })
 				}
 				wg.Wait()
@@ -717,7 +718,7 @@ func TestRegisterConcurrentReplacements(t *testing.T) {
 					switch {
 					case err == nil:
 						ok++
-					case slices.Equal(codes(err), []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError}):
+					case slices.Equal(codes(err), []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError}):
 						deprecated++
 					default:
 						t.Fatalf("round %d: unexpected error %v", round, err)

@@ -16,6 +16,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 // Options configure the registry.
@@ -86,7 +87,7 @@ func (r *Registry) ownCommunity(home string) bool {
 // withLocation sets the responding gateway's homeCommunityId as location on
 // every error of an XCA answer (ITI TF-2 3.38.4.1.3).
 func (r *Registry) withLocation(err error) error {
-	list, ok := xds.AsRegistryErrors(err)
+	list, ok := rim.AsRegistryErrors(err)
 	if !ok {
 		return err
 	}
@@ -109,6 +110,6 @@ func (refuseAll) PatientHidden(context.Context, *access.Caller, string) (bool, e
 	return true, errors.New("registry: no access gate configured")
 }
 
-func (refuseAll) Visible(context.Context, *access.Caller, []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {
+func (refuseAll) Visible(context.Context, *access.Caller, []*rim.DocumentEntry) ([]*rim.DocumentEntry, error) {
 	return nil, errors.New("registry: no access gate configured")
 }

@@ -10,6 +10,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 // RetrievedDocument is one document found for a retrieve, with its content
@@ -26,7 +27,7 @@ type RetrievedDocument struct {
 // error per document that was not.
 type RetrieveResult struct {
 	Documents []RetrievedDocument
-	Errors    xds.RegistryErrors
+	Errors    rim.RegistryErrors
 }
 
 // Close closes every document's content.
@@ -42,7 +43,7 @@ func (rr *RetrieveResult) Close() {
 // request is answered on its own: several documents may succeed while
 // others fail (PartialSuccess). A document the caller may not see is
 // answered exactly as a document that does not exist.
-func (r *Registry) Retrieve(ctx context.Context, cred access.Credentials, reqs []xds.DocumentRequest) (*RetrieveResult, error) {
+func (r *Registry) Retrieve(ctx context.Context, cred access.Credentials, reqs []rim.DocumentRequest) (*RetrieveResult, error) {
 	caller, err := r.gate.Authenticate(ctx, cred)
 	if err != nil {
 		return nil, err
@@ -64,29 +65,29 @@ func (r *Registry) Retrieve(ctx context.Context, cred access.Credentials, reqs [
 	return res, nil
 }
 
-func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.DocumentRequest, xca bool) (*RetrievedDocument, *xds.RegistryError) {
+func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req rim.DocumentRequest, xca bool) (*RetrievedDocument, *rim.RegistryError) {
 	ctxt := "document " + req.DocumentUniqueID
 	switch {
 	case req.HomeCommunityID == "" && xca:
-		return nil, xds.NewError(xds.XDSMissingHomeCommunityID, "HomeCommunityId is required in a cross gateway retrieve")
+		return nil, rim.NewError(rim.XDSMissingHomeCommunityID, "HomeCommunityId is required in a cross gateway retrieve")
 	case req.HomeCommunityID != "" && !r.ownCommunity(req.HomeCommunityID):
-		return nil, xds.NewError(xds.XDSUnknownCommunity, "HomeCommunityId is not served by this gateway")
+		return nil, rim.NewError(rim.XDSUnknownCommunity, "HomeCommunityId is not served by this gateway")
 	}
 	repo := hl7.NormalizeOID(req.RepositoryUniqueID)
 	own := repo == r.opts.RepositoryUniqueID
 	if !own && (r.epj == nil || !r.epj.Serves(repo)) {
-		return nil, xds.NewError(xds.XDSUnknownRepositoryID, "repository "+req.RepositoryUniqueID+" is not known here")
+		return nil, rim.NewError(rim.XDSUnknownRepositoryID, "repository "+req.RepositoryUniqueID+" is not known here")
 	}
-	unknown := xds.NewError(xds.XDSDocumentUniqueIDError, ctxt+" is not available")
+	unknown := rim.NewError(rim.XDSDocumentUniqueIDError, ctxt+" is not available")
 	if req.DocumentUniqueID == "" {
 		return nil, unknown
 	}
 	entries, err := src.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{req.DocumentUniqueID}})
 	if err != nil {
 		slog.ErrorContext(ctx, "retrieve: registry lookup failed", "err", err)
-		return nil, xds.NewError(xds.XDSRepositoryError, "the registry could not be read")
+		return nil, rim.NewError(rim.XDSRepositoryError, "the registry could not be read")
 	}
-	var entry *xds.DocumentEntry
+	var entry *rim.DocumentEntry
 	for _, e := range entries {
 		// Compare the uniqueId too: a policy may hand back a masked copy
 		// under another id, which must never open the real content.
@@ -114,21 +115,21 @@ func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.Docu
 		}
 		if err != nil {
 			slog.ErrorContext(ctx, "retrieve: content could not be opened", "err", err)
-			return nil, xds.NewError(xds.XDSRepositoryError, "the repository could not be read")
+			return nil, rim.NewError(rim.XDSRepositoryError, "the repository could not be read")
 		}
 		doc.Content = rc
 		return doc, nil
 	}
 	got, err := r.epj.Retrieve(ctx, repo, entry.UniqueID)
 	if err != nil {
-		if re, ok := xds.AsRegistryErrors(err); ok && len(re) > 0 {
-			if re[0].Code == xds.XDSDocumentUniqueIDError {
+		if re, ok := rim.AsRegistryErrors(err); ok && len(re) > 0 {
+			if re[0].Code == rim.XDSDocumentUniqueIDError {
 				return nil, unknown
 			}
 			return nil, re[0]
 		}
 		slog.WarnContext(ctx, "retrieve: EPJ repository failed", "repository", repo, "err", err)
-		return nil, xds.NewError(xds.XDSRepositoryError, "document source unavailable")
+		return nil, rim.NewError(rim.XDSRepositoryError, "document source unavailable")
 	}
 	doc.Content = got.Content
 	if got.MimeType != "" {
@@ -139,7 +140,7 @@ func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.Docu
 
 // Submit authenticates the caller and registers a submission (ITI-41 or
 // ITI-42).
-func (r *Registry) Submit(ctx context.Context, cred access.Credentials, sub *xds.Submission) (xds.RegistryErrors, error) {
+func (r *Registry) Submit(ctx context.Context, cred access.Credentials, sub *rim.Submission) (rim.RegistryErrors, error) {
 	if _, err := r.gate.Authenticate(ctx, cred); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"kjdd/consent"
 	"kjdd/helseid"
 	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // callerAs stands in for HelseID: every request is the same practitioner's.
@@ -57,14 +58,14 @@ func TestSharedObjectsStayUnchanged(t *testing.T) {
 			}}, policy))
 
 			ids := registeredIDs(t, st)
-			writer := xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})
+			writer := rim.NewWriter(rim.WriterConfig{FragmentCacheBytes: rim.DefaultFragmentCacheBytes})
 			masked := 0
 			for _, q := range everyStoredQuery(ids) {
-				for _, rt := range []string{xds.ReturnLeafClass, xds.ReturnObjectRef} {
+				for _, rt := range []string{rim.ReturnLeafClass, rim.ReturnObjectRef} {
 					sq := parseQuery(t, q, rt)
 					res, err := gated.Query(ctx, access.Credentials{Transaction: access.ITI18}, sq)
 					if err != nil {
-						if _, ok := xds.AsRegistryErrors(err); !ok {
+						if _, ok := rim.AsRegistryErrors(err); !ok {
 							t.Fatalf("%s: %v", sq.Name, err)
 						}
 						continue
@@ -171,7 +172,7 @@ func registeredIDs(t *testing.T, st *store.Store) worldIDs {
 // over the world's objects: query id and slots.
 func everyStoredQuery(ids worldIDs) []storedQueryCall {
 	list := func(vs ...string) string { return "('" + strings.Join(vs, "','") + "')" }
-	statuses := list(xds.StatusApproved, xds.StatusDeprecated)
+	statuses := list(rim.StatusApproved, rim.StatusDeprecated)
 	var out []storedQueryCall
 	for _, p := range []string{patientA, patientB} {
 		pid := "'" + p + "'"
@@ -191,7 +192,7 @@ func everyStoredQuery(ids worldIDs) []storedQueryCall {
 			storedQueryCall{xds.QueryGetDocumentsAndAssociations, [][2]string{{"$XDSDocumentEntryEntryUUID", list(d)}}},
 			storedQueryCall{xds.QueryGetFoldersForDocument, [][2]string{{"$XDSDocumentEntryEntryUUID", "'" + d + "'"}}},
 			storedQueryCall{xds.QueryGetRelatedDocuments, [][2]string{{"$XDSDocumentEntryEntryUUID", "'" + d + "'"},
-				{"$AssociationTypes", list(xds.AssocRPLC, xds.AssocAPND, xds.AssocXFRM)}}},
+				{"$AssociationTypes", list(rim.AssocRPLC, rim.AssocAPND, rim.AssocXFRM)}}},
 			storedQueryCall{xds.QueryGetAssociations, [][2]string{{"$uuid", list(d)}}},
 			storedQueryCall{xds.QueryGetSubmissionSets, [][2]string{{"$uuid", list(d)}}},
 		)

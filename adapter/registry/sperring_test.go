@@ -10,6 +10,7 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/adapter/store"
 	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 func TestAuthorizeIsTheSperringAPI(t *testing.T) {
@@ -80,7 +81,7 @@ func TestOnRegisteredAfterCommit(t *testing.T) {
 
 	// Accepted: a NORS replacement, for another patient's record.
 	rb := newSubmission(patientB)
-	rb.doc("b").ConfidentialityCodes = []xds.Code{{Code: "NORS", Scheme: "2.16.578.1.12.4.1.1.9603"}}
+	rb.doc("b").ConfidentialityCodes = []rim.Code{{Code: "NORS", Scheme: "2.16.578.1.12.4.1.1.9603"}}
 	mustRegister(t, r, rb.sub, xds.ITI41)
 
 	want := [][]string{{patientA}, {patientB}}

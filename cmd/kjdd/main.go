@@ -30,6 +30,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/adapter/telemetry"
 	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -163,7 +164,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 
 	reader := soap.NewReader(soap.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: soap.DefaultAssertionMemoBytes})
-	writer := xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})
+	writer := rim.NewWriter(rim.WriterConfig{FragmentCacheBytes: rim.DefaultFragmentCacheBytes})
 	caches := telemetry.Caches{"assertion_memo": reader.AssertionMemo, "fragments": writer.FragmentCache}
 	handler := httpapi.New(httpapi.Options{
 		Registry:   reg,

@@ -18,7 +18,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -118,16 +118,16 @@ func writeFault(w http.ResponseWriter, status int, f *soap.Fault, relatesTo stri
 
 // documentRequests reads the DocumentRequests of a
 // RetrieveDocumentSetRequest.
-func documentRequests(root *etree.Element) ([]xds.DocumentRequest, bool) {
-	if root.Tag != "RetrieveDocumentSetRequest" || root.NamespaceURI() != xds.NSXDSB {
+func documentRequests(root *etree.Element) ([]rim.DocumentRequest, bool) {
+	if root.Tag != "RetrieveDocumentSetRequest" || root.NamespaceURI() != rim.NSXDSB {
 		return nil, false
 	}
-	var reqs []xds.DocumentRequest
+	var reqs []rim.DocumentRequest
 	for _, dr := range root.ChildElements() {
-		if dr.Tag != "DocumentRequest" || dr.NamespaceURI() != xds.NSXDSB {
+		if dr.Tag != "DocumentRequest" || dr.NamespaceURI() != rim.NSXDSB {
 			continue
 		}
-		var req xds.DocumentRequest
+		var req rim.DocumentRequest
 		for _, c := range dr.ChildElements() {
 			switch c.Tag {
 			case "HomeCommunityId":
@@ -146,10 +146,10 @@ func documentRequests(root *etree.Element) ([]xds.DocumentRequest, bool) {
 // answer writes the RetrieveDocumentSetResponse: MTOM with one part per
 // document found, or plain SOAP when every document found is Inline; an
 // XDSDocumentUniqueIdError for each document not found.
-func answer(w http.ResponseWriter, relatesTo string, reqs []xds.DocumentRequest, docs map[string]Doc) {
+func answer(w http.ResponseWriter, relatesTo string, reqs []rim.DocumentRequest, docs map[string]Doc) {
 	body := etree.NewElement("xdsb:RetrieveDocumentSetResponse")
-	body.CreateAttr("xmlns:xdsb", xds.NSXDSB)
-	body.CreateAttr("xmlns:rs", xds.NSRS)
+	body.CreateAttr("xmlns:xdsb", rim.NSXDSB)
+	body.CreateAttr("xmlns:rs", rim.NSRS)
 	// RegistryResponse comes first (schema order); its status is set
 	// once the documents are known.
 	rr := body.CreateElement("rs:RegistryResponse")
@@ -186,19 +186,19 @@ func answer(w http.ResponseWriter, relatesTo string, reqs []xds.DocumentRequest,
 	}
 	switch {
 	case len(missing) == 0:
-		rr.CreateAttr("status", xds.ResponseSuccess)
+		rr.CreateAttr("status", rim.ResponseSuccess)
 	case len(missing) == len(reqs):
-		rr.CreateAttr("status", xds.ResponseFailure)
+		rr.CreateAttr("status", rim.ResponseFailure)
 	default:
-		rr.CreateAttr("status", xds.ResponsePartialSuccess)
+		rr.CreateAttr("status", rim.ResponsePartialSuccess)
 	}
 	if len(missing) > 0 {
 		list := rr.CreateElement("rs:RegistryErrorList")
 		for _, id := range missing {
 			e := list.CreateElement("rs:RegistryError")
-			e.CreateAttr("errorCode", string(xds.XDSDocumentUniqueIDError))
+			e.CreateAttr("errorCode", string(rim.XDSDocumentUniqueIDError))
 			e.CreateAttr("codeContext", "document "+id+" is not in this repository")
-			e.CreateAttr("severity", xds.SeverityError)
+			e.CreateAttr("severity", rim.SeverityError)
 		}
 	}
 

@@ -1,4 +1,4 @@
-package xds_test
+package rim_test
 
 import (
 	"encoding/base64"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -23,11 +23,11 @@ func (b rimDummyBlob) Open() (io.ReadCloser, error) {
 
 // rimParseSample parses the ITI-41 or ITI-42 request of a sample. For
 // ITI-41 the blob func decodes inline base64 and records xop:Include hrefs.
-func rimParseSample(t *testing.T, file string) (*xds.Submission, error) {
+func rimParseSample(t *testing.T, file string) (*rim.Submission, error) {
 	t.Helper()
 	doc := rimParseDoc(t, rimEnvelope(t, rimSample(t, file)))
-	if pnr := rimFind(doc.Root(), xds.NSXDSB, "ProvideAndRegisterDocumentSetRequest"); pnr != nil {
-		return xds.ParseProvideAndRegister(pnr, func(d *etree.Element) (soap.Blob, error) {
+	if pnr := rimFind(doc.Root(), rim.NSXDSB, "ProvideAndRegisterDocumentSetRequest"); pnr != nil {
+		return rim.ParseProvideAndRegister(pnr, func(d *etree.Element) (soap.Blob, error) {
 			if inc := rimFind(d, soap.NSXOP, "Include"); inc != nil {
 				return rimDummyBlob{data: inc.SelectAttrValue("href", "")}, nil
 			}
@@ -38,15 +38,15 @@ func rimParseSample(t *testing.T, file string) (*xds.Submission, error) {
 			return rimDummyBlob{data: string(raw)}, nil
 		})
 	}
-	if sor := rimFind(doc.Root(), xds.NSLCM, "SubmitObjectsRequest"); sor != nil && sor.Parent() != nil && sor.Parent().NamespaceURI() != xds.NSXDSB {
-		return xds.ParseSubmitObjectsRequest(sor)
+	if sor := rimFind(doc.Root(), rim.NSLCM, "SubmitObjectsRequest"); sor != nil && sor.Parent() != nil && sor.Parent().NamespaceURI() != rim.NSXDSB {
+		return rim.ParseSubmitObjectsRequest(sor)
 	}
 	// Non-standard wrappers: hand the parser whatever the body holds.
 	body := rimFind(doc.Root(), soap.NSSOAP12, "Body")
 	if body == nil || len(body.ChildElements()) == 0 {
 		t.Fatalf("%s: no request found", file)
 	}
-	return xds.ParseSubmitObjectsRequest(body.ChildElements()[0])
+	return rim.ParseSubmitObjectsRequest(body.ChildElements()[0])
 }
 
 // rimSampleWant is what a sample must decode to.
@@ -55,27 +55,27 @@ type rimSampleWant struct {
 	documents                                      map[string]string // Document id -> content (or xop href)
 
 	entryUUID, patientID, uniqueID, mimeType string
-	classCode, typeCode                      xds.Code
-	confidentiality                          []xds.Code
+	classCode, typeCode                      rim.Code
+	confidentiality                          []rim.Code
 	eventCodes                               int
 	authorPersons                            []string
 	authorInstitutions                       []string // of the first author
 	sourcePatientInfo                        int
-	extraSlots                               []xds.Slot
-	authorExtraSlots                         []xds.Slot // of the first author
+	extraSlots                               []rim.Slot
+	authorExtraSlots                         []rim.Slot // of the first author
 
 	ssUniqueID, ssSourceID, ssPatientID, ssSubmissionTime string
-	ssContentType                                         xds.Code
+	ssContentType                                         rim.Code
 	ssAuthors                                             int
 
-	firstAssociation xds.Association
+	firstAssociation rim.Association
 
 	errContains string // the request must be refused with this context
 }
 
-var rimIHECodes = struct{ class, typ xds.Code }{
-	class: xds.Code{Code: "History and Physical", Scheme: "Connect-a-thon classCodes", Display: "History and Physical"},
-	typ:   xds.Code{Code: "34108-1", Scheme: "LOINC", Display: "Outpatient Evaluation And Management"},
+var rimIHECodes = struct{ class, typ rim.Code }{
+	class: rim.Code{Code: "History and Physical", Scheme: "Connect-a-thon classCodes", Display: "History and Physical"},
+	typ:   rim.Code{Code: "34108-1", Scheme: "LOINC", Display: "Outpatient Evaluation And Management"},
 }
 
 func rimIHEOfficialWant() rimSampleWant {
@@ -87,7 +87,7 @@ func rimIHEOfficialWant() rimSampleWant {
 		mimeType:           "text/xml",
 		classCode:          rimIHECodes.class,
 		typeCode:           rimIHECodes.typ,
-		confidentiality:    []xds.Code{{Code: "1.3.6.1.4.1.21367.2006.7.101", Scheme: "Connect-a-thon confidentialityCodes", Display: "Clinical-Staff"}},
+		confidentiality:    []rim.Code{{Code: "1.3.6.1.4.1.21367.2006.7.101", Scheme: "Connect-a-thon confidentialityCodes", Display: "Clinical-Staff"}},
 		authorPersons:      []string{"Gerald Smitty"},
 		authorInstitutions: []string{"Cleveland Clinic", "Parma Community"},
 		sourcePatientInfo:  5,
@@ -95,19 +95,19 @@ func rimIHEOfficialWant() rimSampleWant {
 		ssSourceID:         "3670984664",
 		ssPatientID:        "SELF-5^^^&1.3.6.1.4.1.21367.2005.3.7&ISO",
 		ssSubmissionTime:   "20041225235050",
-		ssContentType:      xds.Code{Code: "History and Physical", Scheme: "Connect-a-thon contentTypeCodes", Display: "History and Physical"},
+		ssContentType:      rim.Code{Code: "History and Physical", Scheme: "Connect-a-thon contentTypeCodes", Display: "History and Physical"},
 		ssAuthors:          1,
-		firstAssociation:   xds.Association{EntryUUID: "as01", Type: "HasMember", Source: "SubmissionSet01", Target: "Document01", SubmissionSetStatus: "Original"},
+		firstAssociation:   rim.Association{EntryUUID: "as01", Type: "HasMember", Source: "SubmissionSet01", Target: "Document01", SubmissionSetStatus: "Original"},
 	}
 }
 
-func rimIPFWant(extra []xds.Slot) rimSampleWant {
+func rimIPFWant(extra []rim.Slot) rimSampleWant {
 	w := rimIHEOfficialWant()
 	w.associations = 2
-	w.firstAssociation.Type = xds.AssocHasMember
+	w.firstAssociation.Type = rim.AssocHasMember
 	w.extraSlots = extra
 	// IPF's samples misspell authorSpecialty; it is kept, not dropped.
-	w.authorExtraSlots = []xds.Slot{{Name: "authorSpeciality", Values: []string{"Orthopedic"}}}
+	w.authorExtraSlots = []rim.Slot{{Name: "authorSpeciality", Values: []string{"Orthopedic"}}}
 	return w
 }
 
@@ -118,7 +118,7 @@ func rimSampleWants() map[string]rimSampleWant {
 		"iti42-request-ihe-official-soap.xml":  rimIHEOfficialWant(),
 		"iti42-request-ipf-1.xml":              rimIPFWant(nil),
 		"iti42-request-ipf-2.xml":              rimIPFWant(nil),
-		"iti42-request-ipf-extra-metadata.xml": rimIPFWant([]xds.Slot{{Name: "urn:my:company:slot", Values: []string{"somevalue"}}}),
+		"iti42-request-ipf-extra-metadata.xml": rimIPFWant([]rim.Slot{{Name: "urn:my:company:slot", Values: []string{"somevalue"}}}),
 		"iti41-request-ihe-official-soap.xml":  pnrOfficial,
 		"iti41-request-nist-reposacceptance.xml": {
 			entries: 1, submissionSets: 1, associations: 1,
@@ -126,9 +126,9 @@ func rimSampleWants() map[string]rimSampleWant {
 			patientID:          "P0924175725.3^^^&1.3.6.1.4.1.21367.13.20.1000&ISO",
 			uniqueID:           "1.2.42.20180925.1.777.200",
 			mimeType:           "text/plain",
-			classCode:          xds.Code{Code: "IMAGES", Scheme: "1.3.6.1.4.1.19376.1.2.6.1", Display: "Images"},
-			typeCode:           xds.Code{Code: "11502-2", Scheme: "2.16.840.1.113883.6.1", Display: "Laboratory report.total"},
-			confidentiality:    []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25", Display: "Normal"}},
+			classCode:          rim.Code{Code: "IMAGES", Scheme: "1.3.6.1.4.1.19376.1.2.6.1", Display: "Images"},
+			typeCode:           rim.Code{Code: "11502-2", Scheme: "2.16.840.1.113883.6.1", Display: "Laboratory report.total"},
+			confidentiality:    []rim.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25", Display: "Normal"}},
 			eventCodes:         1,
 			authorPersons:      []string{"^Smitty^Gerald^^^", "^Dopplemeyer^Sherry^^^"},
 			authorInstitutions: []string{"Cleveland Clinic", "Parma Community"},
@@ -137,9 +137,9 @@ func rimSampleWants() map[string]rimSampleWant {
 			ssSourceID:         "1.3.6.1.4.1.21367.4",
 			ssPatientID:        "P0924175725.3^^^&1.3.6.1.4.1.21367.13.20.1000&ISO",
 			ssSubmissionTime:   "20041225235050",
-			ssContentType:      xds.Code{Code: "264372000", Scheme: "2.16.840.1.113883.6.96", Display: "Pharmacy"},
+			ssContentType:      rim.Code{Code: "264372000", Scheme: "2.16.840.1.113883.6.96", Display: "Pharmacy"},
 			ssAuthors:          1,
-			firstAssociation:   xds.Association{EntryUUID: "myAssocId3", Type: xds.AssocHasMember, Source: "mySsId01", Target: "myDocId1", SubmissionSetStatus: "Original"},
+			firstAssociation:   rim.Association{EntryUUID: "myAssocId3", Type: rim.AssocHasMember, Source: "mySsId01", Target: "myDocId1", SubmissionSetStatus: "Original"},
 		},
 		"iti41-request-nist-mtom-xop.txt": {
 			entries: 1, submissionSets: 1, associations: 1,
@@ -149,7 +149,7 @@ func rimSampleWants() map[string]rimSampleWant {
 			uniqueID:         "1.42.20160705093311.6",
 			mimeType:         "text/plain",
 			ssPatientID:      "SR7^^^&1.2.260&ISO",
-			firstAssociation: xds.Association{EntryUUID: "ID_371617681_2", Type: xds.AssocHasMember, Source: "SubmissionSet01", Target: "Document01", SubmissionSetStatus: "Original"},
+			firstAssociation: rim.Association{EntryUUID: "ID_371617681_2", Type: rim.AssocHasMember, Source: "SubmissionSet01", Target: "Document01", SubmissionSetStatus: "Original"},
 		},
 		"iti41-request-ehealthsuisse-mtom-http-INCONSISTENT.txt": {
 			entries: 1, submissionSets: 1, associations: 1,
@@ -158,16 +158,16 @@ func rimSampleWants() map[string]rimSampleWant {
 			patientID:        "CHPAM3946^^^&1.3.6.1.4.1.12559.11.20.1&ISO",
 			uniqueID:         "2.25.267241352778226683619515102048382761723",
 			mimeType:         "application/fhir+json",
-			classCode:        xds.Code{Code: "184216000", Scheme: "2.16.840.1.113883.6.96", Display: "Patient record type (record artifact)"},
+			classCode:        rim.Code{Code: "184216000", Scheme: "2.16.840.1.113883.6.96", Display: "Patient record type (record artifact)"},
 			authorPersons:    []string{"^Max^Mustermann^^^Dr.Med"},
-			extraSlots:       []xds.Slot{{Name: "urn:e-health-suisse:2020:originalProviderRole", Values: []string{"HCP^^^&2.16.756.5.30.1.127.3.10.6&ISO"}}},
+			extraSlots:       []rim.Slot{{Name: "urn:e-health-suisse:2020:originalProviderRole", Values: []string{"HCP^^^&2.16.756.5.30.1.127.3.10.6&ISO"}}},
 			ssUniqueID:       "2.25.194301908197721326796925171598754063498",
 			ssSourceID:       "2.16.756.5.30.1.139.1.1.11",
 			ssPatientID:      "CHPAM3946^^^&1.3.6.1.4.1.12559.11.20.1&ISO",
 			ssSubmissionTime: "20231219102116",
-			ssContentType:    xds.Code{Code: "71388002", Scheme: "2.16.840.1.113883.6.96", Display: "Procedure (procedure)"},
+			ssContentType:    rim.Code{Code: "71388002", Scheme: "2.16.840.1.113883.6.96", Display: "Procedure (procedure)"},
 			ssAuthors:        1,
-			firstAssociation: xds.Association{EntryUUID: "urn:uuid:9aabf9f9-1a16-47d8-b280-281edd2fc3fc", Type: xds.AssocHasMember, Source: "urn:uuid:a459a58b-1c47-4b43-b7db-82eb1b340168", Target: "urn:uuid:af516d8d-c449-4a8b-bbb4-9e36489d474d", SubmissionSetStatus: "Original"},
+			firstAssociation: rim.Association{EntryUUID: "urn:uuid:9aabf9f9-1a16-47d8-b280-281edd2fc3fc", Type: rim.AssocHasMember, Source: "urn:uuid:a459a58b-1c47-4b43-b7db-82eb1b340168", Target: "urn:uuid:af516d8d-c449-4a8b-bbb4-9e36489d474d", SubmissionSetStatus: "Original"},
 		},
 		// The PJD ITI-42 wrapper is not an ITI-42 body.
 		"iti42-request-pjd-nonstandard-wrapper-INVALID.xml": {errContains: "expected lcm:SubmitObjectsRequest"},
@@ -190,7 +190,7 @@ func TestParseSamples(t *testing.T) {
 	}
 }
 
-func rimCheckSubmission(t *testing.T, sub *xds.Submission, want rimSampleWant) {
+func rimCheckSubmission(t *testing.T, sub *rim.Submission, want rimSampleWant) {
 	t.Helper()
 	if len(sub.DocumentEntries) != want.entries || sub.SubmissionSets != want.submissionSets ||
 		len(sub.Folders) != want.folders || len(sub.Associations) != want.associations {
@@ -222,11 +222,11 @@ func rimCheckSubmission(t *testing.T, sub *xds.Submission, want rimSampleWant) {
 	eq("patientId", d.PatientID, want.patientID)
 	eq("uniqueId", d.UniqueID, want.uniqueID)
 	eq("mimeType", d.MimeType, want.mimeType)
-	eq("objectType", d.ObjectType, xds.ObjectTypeStable)
-	if want.classCode != (xds.Code{}) {
+	eq("objectType", d.ObjectType, rim.ObjectTypeStable)
+	if want.classCode != (rim.Code{}) {
 		eq("classCode", d.ClassCode, want.classCode)
 	}
-	if want.typeCode != (xds.Code{}) {
+	if want.typeCode != (rim.Code{}) {
 		eq("typeCode", d.TypeCode, want.typeCode)
 	}
 	if want.confidentiality != nil {
@@ -270,11 +270,11 @@ func rimCheckSubmission(t *testing.T, sub *xds.Submission, want rimSampleWant) {
 // context contains want.
 func rimWantMetadataError(t *testing.T, err error, want string) {
 	t.Helper()
-	var re *xds.RegistryError
+	var re *rim.RegistryError
 	if !errors.As(err, &re) {
 		t.Fatalf("err = %v, want a *RegistryError", err)
 	}
-	if re.Code != xds.XDSRegistryMetadataError || !strings.Contains(re.Context, want) {
+	if re.Code != rim.XDSRegistryMetadataError || !strings.Contains(re.Context, want) {
 		t.Fatalf("err = %q, want XDSRegistryMetadataError containing %q", re.Error(), want)
 	}
 }
@@ -296,9 +296,9 @@ func rimSubmission(eo, list string) string {
 </lcm:SubmitObjectsRequest>`
 }
 
-func rimParseString(t *testing.T, s string) (*xds.Submission, error) {
+func rimParseString(t *testing.T, s string) (*rim.Submission, error) {
 	t.Helper()
-	return xds.ParseSubmitObjectsRequest(rimParseDoc(t, []byte(s)).Root())
+	return rim.ParseSubmitObjectsRequest(rimParseDoc(t, []byte(s)).Root())
 }
 
 func TestParseSubmitObjectsRequestRefusesBrokenStructure(t *testing.T) {
@@ -455,7 +455,7 @@ func TestParseMatchesNamespacesNotPrefixes(t *testing.T) {
 	tests := map[string]struct{ got, want any }{
 		"folder found through top-level classification": {len(sub.Folders), 1},
 		"no submission set":                             {sub.SubmissionSets, 0},
-		"class code from top-level classification":      {d.ClassCode, xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"}},
+		"class code from top-level classification":      {d.ClassCode, rim.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"}},
 		"size zero is present":                          {[]any{d.Size, d.HasSize}, []any{int64(0), true}},
 		"hash lower-cased":                              {d.Hash, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
 		"bare home becomes urn:oid":                     {d.Home, "urn:oid:2.16.578.1.12.4.5.100.1"},
@@ -498,7 +498,7 @@ func TestParseProvideAndRegisterStructure(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			el := rimParseDoc(t, []byte(tc.xml)).Root()
-			_, err := xds.ParseProvideAndRegister(el, func(*etree.Element) (soap.Blob, error) { return nil, tc.blobErr })
+			_, err := rim.ParseProvideAndRegister(el, func(*etree.Element) (soap.Blob, error) { return nil, tc.blobErr })
 			if tc.want != "" {
 				rimWantMetadataError(t, err, tc.want)
 				return
@@ -511,7 +511,7 @@ func TestParseProvideAndRegisterStructure(t *testing.T) {
 }
 
 func TestParseRetrieveDocumentSetRequestSamples(t *testing.T) {
-	tests := map[string][]xds.DocumentRequest{
+	tests := map[string][]rim.DocumentRequest{
 		"iti43-request-ihe-official-soap.xml": {
 			{RepositoryUniqueID: "1.3.6.1.4...1000", DocumentUniqueID: "1.3.6.1.4...2300"},
 			{RepositoryUniqueID: "1.3.6.1.4...1000", DocumentUniqueID: "1.3.6.1.4...2301"},
@@ -546,8 +546,8 @@ func TestParseRetrieveDocumentSetRequestSamples(t *testing.T) {
 	for file, want := range tests {
 		t.Run(file, func(t *testing.T) {
 			doc := rimParseDoc(t, rimEnvelope(t, rimSample(t, file)))
-			el := rimFind(doc.Root(), xds.NSXDSB, "RetrieveDocumentSetRequest")
-			got, err := xds.ParseRetrieveDocumentSetRequest(el)
+			el := rimFind(doc.Root(), rim.NSXDSB, "RetrieveDocumentSetRequest")
+			got, err := rim.ParseRetrieveDocumentSetRequest(el)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -573,9 +573,9 @@ func TestParseRetrieveDocumentSetRequestRefusesBrokenStructure(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := xds.ParseRetrieveDocumentSetRequest(rimParseDoc(t, []byte(tc.xml)).Root())
-			var re *xds.RegistryError
-			if !errors.As(err, &re) || re.Code != xds.XDSRepositoryError || !strings.Contains(re.Context, tc.want) {
+			_, err := rim.ParseRetrieveDocumentSetRequest(rimParseDoc(t, []byte(tc.xml)).Root())
+			var re *rim.RegistryError
+			if !errors.As(err, &re) || re.Code != rim.XDSRepositoryError || !strings.Contains(re.Context, tc.want) {
 				t.Fatalf("err = %v, want XDSRepositoryError containing %q", err, tc.want)
 			}
 		})
@@ -596,14 +596,14 @@ func FuzzParseSubmitObjectsRequest(f *testing.F) {
 		if err := doc.ReadFromBytes(data); err != nil {
 			return
 		}
-		el := rimFind(doc.Root(), xds.NSLCM, "SubmitObjectsRequest")
+		el := rimFind(doc.Root(), rim.NSLCM, "SubmitObjectsRequest")
 		if el == nil {
 			el = doc.Root()
 		}
-		sub, err := xds.ParseSubmitObjectsRequest(el)
+		sub, err := rim.ParseSubmitObjectsRequest(el)
 		if err != nil {
-			var re *xds.RegistryError
-			if !errors.As(err, &re) || re.Code != xds.XDSRegistryMetadataError {
+			var re *rim.RegistryError
+			if !errors.As(err, &re) || re.Code != rim.XDSRegistryMetadataError {
 				t.Fatalf("error %v is not an XDSRegistryMetadataError", err)
 			}
 			return
@@ -617,17 +617,17 @@ func FuzzParseSubmitObjectsRequest(f *testing.F) {
 }
 
 // rimRoundTrip renders sub as a LeafClass response and parses it back.
-func rimRoundTrip(t *testing.T, sub *xds.Submission) *xds.Submission {
+func rimRoundTrip(t *testing.T, sub *rim.Submission) *rim.Submission {
 	t.Helper()
-	res := &xds.QueryResult{DocumentEntries: sub.DocumentEntries, Folders: sub.Folders, Associations: sub.Associations}
+	res := &rim.QueryResult{DocumentEntries: sub.DocumentEntries, Folders: sub.Folders, Associations: sub.Associations}
 	if sub.SubmissionSet != nil {
-		res.SubmissionSets = []*xds.SubmissionSet{sub.SubmissionSet}
+		res.SubmissionSets = []*rim.SubmissionSet{sub.SubmissionSet}
 	}
 	for _, id := range sub.ObjectRefs {
-		res.ObjectRefs = append(res.ObjectRefs, xds.ObjectRef{ID: id})
+		res.ObjectRefs = append(res.ObjectRefs, rim.ObjectRef{ID: id})
 	}
-	out := rimSerialize(t, xds.RenderAdhocQueryResponse(res, xds.ReturnLeafClass, "", nil))
-	back, err := xds.ParseRegistryObjectList(rimFind(rimParseDoc(t, out).Root(), xds.NSRIM, "RegistryObjectList"))
+	out := rimSerialize(t, rim.RenderAdhocQueryResponse(res, rim.ReturnLeafClass, "", nil))
+	back, err := rim.ParseRegistryObjectList(rimFind(rimParseDoc(t, out).Root(), rim.NSRIM, "RegistryObjectList"))
 	if err != nil {
 		t.Fatalf("rendered response not accepted: %v\n%s", err, out)
 	}
@@ -647,7 +647,7 @@ func TestParsePJDSubmissionSetWithoutClassification(t *testing.T) {
 	if sub.SubmissionSets != 1 || sub.SubmissionSet == nil || sub.SubmissionSet.UniqueID != "1.2009.9.1.2456" {
 		t.Fatalf("submission set not inferred: %d %+v", sub.SubmissionSets, sub.SubmissionSet)
 	}
-	if len(sub.Warnings) != 1 || !sub.Warnings[0].IsWarning() || sub.Warnings[0].Code != xds.XDSRegistryMetadataError ||
+	if len(sub.Warnings) != 1 || !sub.Warnings[0].IsWarning() || sub.Warnings[0].Code != rim.XDSRegistryMetadataError ||
 		!strings.Contains(sub.Warnings[0].Context, "SubmissionSet classification missing") {
 		t.Fatalf("warnings = %v, want one naming the missing classification", sub.Warnings)
 	}
@@ -661,9 +661,9 @@ func TestParsePJDSubmissionSetWithoutClassification(t *testing.T) {
 			x.Parent().RemoveChild(x)
 		}
 	}
-	pnr := rimFind(doc.Root(), xds.NSXDSB, "ProvideAndRegisterDocumentSetRequest")
+	pnr := rimFind(doc.Root(), rim.NSXDSB, "ProvideAndRegisterDocumentSetRequest")
 	blob := func(*etree.Element) (soap.Blob, error) { return rimDummyBlob{}, nil }
-	if _, err := xds.ParseProvideAndRegister(pnr, blob); err == nil || !strings.Contains(err.Error(), "not classified as SubmissionSet or Folder") {
+	if _, err := rim.ParseProvideAndRegister(pnr, blob); err == nil || !strings.Contains(err.Error(), "not classified as SubmissionSet or Folder") {
 		t.Fatalf("package without sourceId: err = %v, want refusal", err)
 	}
 }

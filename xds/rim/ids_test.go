@@ -1,11 +1,11 @@
-package xds_test
+package rim_test
 
 import (
 	"fmt"
 	"testing"
 
-	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 // rimCounter returns a deterministic id source for tests.
@@ -19,22 +19,22 @@ func rimCounter() func() string {
 
 func TestAssignEntryUUIDs(t *testing.T) {
 	const existing = "urn:uuid:e0985823-dc50-45a5-a6c8-a11a829893bd"
-	sub := &xds.Submission{
-		SubmissionSet: &xds.SubmissionSet{EntryUUID: "SubmissionSet01"},
-		DocumentEntries: []*xds.DocumentEntry{
+	sub := &rim.Submission{
+		SubmissionSet: &rim.SubmissionSet{EntryUUID: "SubmissionSet01"},
+		DocumentEntries: []*rim.DocumentEntry{
 			{EntryUUID: "Document01", LogicalID: "Document01"},
 			{EntryUUID: existing},
 			{EntryUUID: ""},
 		},
-		Folders: []*xds.Folder{{EntryUUID: "Folder01"}},
-		Associations: []*xds.Association{
+		Folders: []*rim.Folder{{EntryUUID: "Folder01"}},
+		Associations: []*rim.Association{
 			{EntryUUID: "as01", Source: "SubmissionSet01", Target: "Document01"},
 			{EntryUUID: "as02", Source: "Document01", Target: existing},
 			{EntryUUID: "as03", Source: "Folder01", Target: "NotInRequest"},
 		},
-		Documents: []xds.Document{{ID: "Document01"}},
+		Documents: []rim.Document{{ID: "Document01"}},
 	}
-	xds.AssignEntryUUIDs(sub, rimCounter())
+	rim.AssignEntryUUIDs(sub, rimCounter())
 
 	uuid := func(n int) string { return fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", n) }
 	doc := sub.DocumentEntries[0]
@@ -62,8 +62,8 @@ func TestAssignEntryUUIDs(t *testing.T) {
 }
 
 func TestAssignEntryUUIDsKeepsDuplicatesDetectable(t *testing.T) {
-	sub := &xds.Submission{DocumentEntries: []*xds.DocumentEntry{{EntryUUID: "Doc"}, {EntryUUID: "Doc"}}}
-	xds.AssignEntryUUIDs(sub, nil)
+	sub := &rim.Submission{DocumentEntries: []*rim.DocumentEntry{{EntryUUID: "Doc"}, {EntryUUID: "Doc"}}}
+	rim.AssignEntryUUIDs(sub, nil)
 	a, b := sub.DocumentEntries[0].EntryUUID, sub.DocumentEntries[1].EntryUUID
 	if !hl7.IsURNUUID(a) || a != b {
 		t.Errorf("ids %q and %q: want one shared fresh urn:uuid", a, b)

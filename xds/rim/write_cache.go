@@ -1,4 +1,4 @@
-package xds
+package rim
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package xds
+package rim
 
 // The tree renderer: the oracle the writer (rim_write.go) is held to. It
 // builds the etree tree of each answer, which is easy to inspect; the

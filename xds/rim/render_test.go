@@ -1,4 +1,4 @@
-package xds_test
+package rim_test
 
 import (
 	"bytes"
@@ -14,14 +14,14 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
 // The flag has its own name: every test file of the package shares one
 // test binary and one flag set.
-var rimUpdateGolden = flag.Bool("update-rim-golden", false, "rewrite xds/testdata/rim golden files")
+var rimUpdateGolden = flag.Bool("update-rim-golden", false, "rewrite xds/rim/testdata/rim golden files")
 
 const (
 	rimHome    = "2.16.578.1.12.4.5.100.1"
@@ -31,29 +31,29 @@ const (
 
 // rimNorwegianEntry is a realistic registered Norwegian DocumentEntry: an
 // epikrise from a somatic hospital, authored by an HPR-registered doctor.
-func rimNorwegianEntry(i int) *xds.DocumentEntry {
+func rimNorwegianEntry(i int) *rim.DocumentEntry {
 	id := fmt.Sprintf("urn:uuid:%08x-5f0c-4d2e-9a41-%012x", 0x3b6f1c00+i, 0x7e21a9c4d500+i)
 	hpr := "565505933^GREVLING^KVART^^^^^^&2.16.578.1.12.4.1.4.4&ISO"
-	return &xds.DocumentEntry{
+	return &rim.DocumentEntry{
 		EntryUUID:                  id,
 		LogicalID:                  id,
 		Version:                    "1",
 		UniqueID:                   fmt.Sprintf("2.16.578.1.12.4.5.100.1.3.%d", 20250206000+i),
 		PatientID:                  hl7.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
-		ObjectType:                 xds.ObjectTypeStable,
+		ObjectType:                 rim.ObjectTypeStable,
 		MimeType:                   "application/pdf",
-		Status:                     xds.StatusApproved,
+		Status:                     rim.StatusApproved,
 		Title:                      fmt.Sprintf("Epikrise etter innleggelse %d", i+1),
-		ClassCode:                  xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
-		TypeCode:                   xds.Code{Code: "A03-2", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikrise"},
-		FormatCode:                 xds.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: "http://profiles.ihe.net/fhir/ihe.formatcode.fhir/CodeSystem-formatcode", Display: "mimeType Sufficient"},
-		HealthcareFacilityTypeCode: xds.Code{Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303", Display: "Alminnelige somatiske sykehus"},
-		PracticeSettingCode:        xds.Code{Code: "S03", Scheme: "2.16.578.1.12.4.1.1.8655", Display: "Indremedisin"},
-		ConfidentialityCodes: []xds.Code{
+		ClassCode:                  rim.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
+		TypeCode:                   rim.Code{Code: "A03-2", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikrise"},
+		FormatCode:                 rim.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: "http://profiles.ihe.net/fhir/ihe.formatcode.fhir/CodeSystem-formatcode", Display: "mimeType Sufficient"},
+		HealthcareFacilityTypeCode: rim.Code{Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303", Display: "Alminnelige somatiske sykehus"},
+		PracticeSettingCode:        rim.Code{Code: "S03", Scheme: "2.16.578.1.12.4.1.1.8655", Display: "Indremedisin"},
+		ConfidentialityCodes: []rim.Code{
 			{Code: "N", Scheme: "2.16.840.1.113883.5.25", Display: "Normal"},
 			{Code: "N", Scheme: "2.16.578.1.12.4.1.1.9603", Display: "Normal"},
 		},
-		Authors: []xds.Author{{
+		Authors: []rim.Author{{
 			Person: hpr,
 			Institutions: []string{
 				"Finnmarkssykehuset HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^983974880",
@@ -77,42 +77,42 @@ func rimNorwegianEntry(i int) *xds.DocumentEntry {
 
 // rimNorwegianResult is a LeafClass result of n entries, their submission
 // set, a folder, the associations and one reference.
-func rimNorwegianResult(n int) *xds.QueryResult {
+func rimNorwegianResult(n int) *rim.QueryResult {
 	ssID := "urn:uuid:5d0a2b4e-1c3f-4a5b-8c6d-7e8f9a0b1c2d"
 	folderID := "urn:uuid:6e1b3c5f-2d40-4b6c-9d7e-8f9a0b1c2d3e"
-	res := &xds.QueryResult{
-		SubmissionSets: []*xds.SubmissionSet{{
+	res := &rim.QueryResult{
+		SubmissionSets: []*rim.SubmissionSet{{
 			EntryUUID:       ssID,
 			LogicalID:       ssID,
 			UniqueID:        "2.16.578.1.12.4.5.100.1.4.1",
 			SourceID:        "2.16.578.1.12.4.5.100.1",
 			PatientID:       hl7.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
-			Status:          xds.StatusApproved,
+			Status:          rim.StatusApproved,
 			SubmissionTime:  "20250206141400",
-			ContentTypeCode: xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
-			Authors:         []xds.Author{{Institutions: []string{"Finnmarkssykehuset HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^983974880"}}},
+			ContentTypeCode: rim.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
+			Authors:         []rim.Author{{Institutions: []string{"Finnmarkssykehuset HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^983974880"}}},
 		}},
-		Folders: []*xds.Folder{{
+		Folders: []*rim.Folder{{
 			EntryUUID:      folderID,
 			LogicalID:      folderID,
 			UniqueID:       "2.16.578.1.12.4.5.100.1.5.1",
 			PatientID:      hl7.FormatCX(rimFNR, "2.16.578.1.12.4.1.4.1"),
-			Status:         xds.StatusApproved,
+			Status:         rim.StatusApproved,
 			Title:          "Innleggelse januar 2025",
 			LastUpdateTime: "20250206141400",
-			CodeList:       []xds.Code{{Code: "S03", Scheme: "2.16.578.1.12.4.1.1.8655", Display: "Indremedisin"}},
+			CodeList:       []rim.Code{{Code: "S03", Scheme: "2.16.578.1.12.4.1.1.8655", Display: "Indremedisin"}},
 		}},
-		ObjectRefs: []xds.ObjectRef{{ID: "urn:uuid:0f1e2d3c-4b5a-4697-8877-665544332211"}},
+		ObjectRefs: []rim.ObjectRef{{ID: "urn:uuid:0f1e2d3c-4b5a-4697-8877-665544332211"}},
 	}
 	for i := range n {
 		d := rimNorwegianEntry(i)
 		res.DocumentEntries = append(res.DocumentEntries, d)
-		res.Associations = append(res.Associations, &xds.Association{
+		res.Associations = append(res.Associations, &rim.Association{
 			EntryUUID:           fmt.Sprintf("urn:uuid:7f2c4d60-3e51-4c7d-8e8f-%012x", i),
-			Type:                xds.AssocHasMember,
+			Type:                rim.AssocHasMember,
 			Source:              ssID,
 			Target:              d.EntryUUID,
-			Status:              xds.StatusApproved,
+			Status:              rim.StatusApproved,
 			SubmissionSetStatus: "Original",
 		})
 	}
@@ -138,13 +138,13 @@ func TestRenderAdhocQueryResponseGolden(t *testing.T) {
 	tests := map[string]struct {
 		returnType, home, golden string
 	}{
-		"xca leafclass, bare home":   {xds.ReturnLeafClass, rimHome, "iti38-leafclass-xca.xml"},
-		"xca objectref, urn home":    {xds.ReturnObjectRef, rimHomeURN, "iti38-objectref-xca.xml"},
-		"registry leafclass no home": {xds.ReturnLeafClass, "", "iti18-leafclass.xml"},
+		"xca leafclass, bare home":   {rim.ReturnLeafClass, rimHome, "iti38-leafclass-xca.xml"},
+		"xca objectref, urn home":    {rim.ReturnObjectRef, rimHomeURN, "iti38-objectref-xca.xml"},
+		"registry leafclass no home": {rim.ReturnLeafClass, "", "iti18-leafclass.xml"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := rimRender(t, xds.RenderAdhocQueryResponse(rimNorwegianResult(2), tc.returnType, tc.home, nil), true)
+			got := rimRender(t, rim.RenderAdhocQueryResponse(rimNorwegianResult(2), tc.returnType, tc.home, nil), true)
 			rimValidateXSD(t, got)
 			path := filepath.Join("testdata", "rim", tc.golden)
 			if *rimUpdateGolden {
@@ -170,17 +170,17 @@ func TestRenderAdhocQueryResponseHomeOnEveryObject(t *testing.T) {
 	tests := map[string]struct {
 		returnType, home string
 	}{
-		"leafclass, bare home": {xds.ReturnLeafClass, rimHome},
-		"leafclass, urn home":  {xds.ReturnLeafClass, rimHomeURN},
-		"objectref, bare home": {xds.ReturnObjectRef, rimHome},
-		"objectref, urn home":  {xds.ReturnObjectRef, rimHomeURN},
+		"leafclass, bare home": {rim.ReturnLeafClass, rimHome},
+		"leafclass, urn home":  {rim.ReturnLeafClass, rimHomeURN},
+		"objectref, bare home": {rim.ReturnObjectRef, rimHome},
+		"objectref, urn home":  {rim.ReturnObjectRef, rimHomeURN},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			res := rimNorwegianResult(3)
 			res.DocumentEntries[0].Home = "urn:oid:9.9.9" // the gateway's home wins
-			el := xds.RenderAdhocQueryResponse(res, tc.returnType, tc.home, nil)
-			list := rimFind(el, xds.NSRIM, "RegistryObjectList")
+			el := rim.RenderAdhocQueryResponse(res, tc.returnType, tc.home, nil)
+			list := rimFind(el, rim.NSRIM, "RegistryObjectList")
 			objects := list.ChildElements()
 			if len(objects) != res.Count() {
 				t.Fatalf("%d objects rendered, want %d", len(objects), res.Count())
@@ -195,11 +195,11 @@ func TestRenderAdhocQueryResponseHomeOnEveryObject(t *testing.T) {
 }
 
 func TestRenderAdhocQueryResponseOwnHomeOutsideXCA(t *testing.T) {
-	res := &xds.QueryResult{
-		DocumentEntries: []*xds.DocumentEntry{{EntryUUID: "urn:uuid:11111111-1111-4111-8111-111111111111", Home: "1.2.3"}},
-		ObjectRefs:      []xds.ObjectRef{{ID: "urn:uuid:22222222-2222-4222-8222-222222222222"}},
+	res := &rim.QueryResult{
+		DocumentEntries: []*rim.DocumentEntry{{EntryUUID: "urn:uuid:11111111-1111-4111-8111-111111111111", Home: "1.2.3"}},
+		ObjectRefs:      []rim.ObjectRef{{ID: "urn:uuid:22222222-2222-4222-8222-222222222222"}},
 	}
-	list := rimFind(xds.RenderAdhocQueryResponse(res, xds.ReturnLeafClass, "", nil), xds.NSRIM, "RegistryObjectList")
+	list := rimFind(rim.RenderAdhocQueryResponse(res, rim.ReturnLeafClass, "", nil), rim.NSRIM, "RegistryObjectList")
 	objs := list.ChildElements()
 	if got := objs[0].SelectAttrValue("home", ""); got != "urn:oid:1.2.3" {
 		t.Errorf("entry home = %q, want urn:oid:1.2.3", got)
@@ -210,11 +210,11 @@ func TestRenderAdhocQueryResponseOwnHomeOutsideXCA(t *testing.T) {
 }
 
 func TestRenderedIDsAreUniqueUUIDs(t *testing.T) {
-	tests := map[string]func() *xds.QueryResult{
-		"realistic entries": func() *xds.QueryResult { return rimNorwegianResult(20) },
+	tests := map[string]func() *rim.QueryResult{
+		"realistic entries": func() *rim.QueryResult { return rimNorwegianResult(20) },
 		// Ids a sender chose itself may differ in one digit only; derived
 		// ids of neighbouring objects must still not collide.
-		"sequential entryUUIDs": func() *xds.QueryResult {
+		"sequential entryUUIDs": func() *rim.QueryResult {
 			res := rimNorwegianResult(20)
 			for i, d := range res.DocumentEntries {
 				d.EntryUUID = fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%012d", i)
@@ -225,7 +225,7 @@ func TestRenderedIDsAreUniqueUUIDs(t *testing.T) {
 	}
 	for name, build := range tests {
 		t.Run(name, func(t *testing.T) {
-			el := xds.RenderAdhocQueryResponse(build(), xds.ReturnLeafClass, rimHome, nil)
+			el := rim.RenderAdhocQueryResponse(build(), rim.ReturnLeafClass, rimHome, nil)
 			seen := map[string]string{}
 			var walk func(e *etree.Element)
 			walk = func(e *etree.Element) {
@@ -244,7 +244,7 @@ func TestRenderedIDsAreUniqueUUIDs(t *testing.T) {
 			}
 			walk(el)
 			// Composed objects keep their ids from one response to the next.
-			again := rimRender(t, xds.RenderAdhocQueryResponse(build(), xds.ReturnLeafClass, rimHome, nil), false)
+			again := rimRender(t, rim.RenderAdhocQueryResponse(build(), rim.ReturnLeafClass, rimHome, nil), false)
 			if first := rimRender(t, el, false); !bytes.Equal(first, again) {
 				t.Error("rendering the same result twice gave different documents")
 			}
@@ -254,19 +254,19 @@ func TestRenderedIDsAreUniqueUUIDs(t *testing.T) {
 
 // rimRegister turns a parsed submission into what the registry stores:
 // UUIDs, lid, version, Approved, and the gateway's home.
-func rimRegister(sub *xds.Submission) {
-	xds.AssignEntryUUIDs(sub, rimCounter())
+func rimRegister(sub *rim.Submission) {
+	rim.AssignEntryUUIDs(sub, rimCounter())
 	for _, d := range sub.DocumentEntries {
-		d.LogicalID, d.Version, d.Status, d.Home = d.EntryUUID, "1", xds.StatusApproved, rimHomeURN
+		d.LogicalID, d.Version, d.Status, d.Home = d.EntryUUID, "1", rim.StatusApproved, rimHomeURN
 	}
 	if ss := sub.SubmissionSet; ss != nil {
-		ss.LogicalID, ss.Status, ss.Home = ss.EntryUUID, xds.StatusApproved, rimHomeURN
+		ss.LogicalID, ss.Status, ss.Home = ss.EntryUUID, rim.StatusApproved, rimHomeURN
 	}
 	for _, f := range sub.Folders {
-		f.LogicalID, f.Status, f.Home = f.EntryUUID, xds.StatusApproved, rimHomeURN
+		f.LogicalID, f.Status, f.Home = f.EntryUUID, rim.StatusApproved, rimHomeURN
 	}
 	for _, a := range sub.Associations {
-		a.Status, a.Home = xds.StatusApproved, rimHomeURN
+		a.Status, a.Home = rim.StatusApproved, rimHomeURN
 	}
 }
 
@@ -285,15 +285,15 @@ func TestRoundTripSamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			rimRegister(sub)
-			res := &xds.QueryResult{DocumentEntries: sub.DocumentEntries, Folders: sub.Folders, Associations: sub.Associations}
+			res := &rim.QueryResult{DocumentEntries: sub.DocumentEntries, Folders: sub.Folders, Associations: sub.Associations}
 			if sub.SubmissionSet != nil {
-				res.SubmissionSets = []*xds.SubmissionSet{sub.SubmissionSet}
+				res.SubmissionSets = []*rim.SubmissionSet{sub.SubmissionSet}
 			}
-			out := rimRender(t, xds.RenderAdhocQueryResponse(res, xds.ReturnLeafClass, rimHome, nil), true)
+			out := rimRender(t, rim.RenderAdhocQueryResponse(res, rim.ReturnLeafClass, rimHome, nil), true)
 			rimValidateXSD(t, out)
 
-			list := rimFind(rimParseDoc(t, out).Root(), xds.NSRIM, "RegistryObjectList")
-			back, err := xds.ParseRegistryObjectList(list)
+			list := rimFind(rimParseDoc(t, out).Root(), rim.NSRIM, "RegistryObjectList")
+			back, err := rim.ParseRegistryObjectList(list)
 			if err != nil {
 				t.Fatalf("re-parse: %v\n%s", err, out)
 			}
@@ -330,25 +330,25 @@ func rimDump(v any) string {
 }
 
 func TestRenderAdhocQueryResponseStatus(t *testing.T) {
-	errs := xds.RegistryErrors{{Code: xds.XDSRegistryError, Severity: xds.SeverityError, Context: "store unavailable", Location: rimHomeURN}}
-	warns := xds.RegistryErrors{xds.NewWarning(xds.XDSExtraMetadataNotSaved, "slot dropped")}
+	errs := rim.RegistryErrors{{Code: rim.XDSRegistryError, Severity: rim.SeverityError, Context: "store unavailable", Location: rimHomeURN}}
+	warns := rim.RegistryErrors{rim.NewWarning(rim.XDSExtraMetadataNotSaved, "slot dropped")}
 	tests := map[string]struct {
 		entries     int
-		errs        xds.RegistryErrors
+		errs        rim.RegistryErrors
 		wantStatus  string
 		wantHighest string
 	}{
-		"results, no errors":         {entries: 2, wantStatus: xds.ResponseSuccess},
-		"no results, no errors":      {entries: 0, wantStatus: xds.ResponseSuccess},
-		"results and errors":         {entries: 2, errs: errs, wantStatus: xds.ResponsePartialSuccess, wantHighest: xds.SeverityError},
-		"errors only":                {entries: 0, errs: errs, wantStatus: xds.ResponseFailure, wantHighest: xds.SeverityError},
-		"results and warnings only":  {entries: 1, errs: warns, wantStatus: xds.ResponseSuccess, wantHighest: xds.SeverityWarning},
-		"error without severity set": {entries: 0, errs: xds.RegistryErrors{{Code: xds.XDSTooManyResults, Context: "too many"}}, wantStatus: xds.ResponseFailure, wantHighest: xds.SeverityError},
+		"results, no errors":         {entries: 2, wantStatus: rim.ResponseSuccess},
+		"no results, no errors":      {entries: 0, wantStatus: rim.ResponseSuccess},
+		"results and errors":         {entries: 2, errs: errs, wantStatus: rim.ResponsePartialSuccess, wantHighest: rim.SeverityError},
+		"errors only":                {entries: 0, errs: errs, wantStatus: rim.ResponseFailure, wantHighest: rim.SeverityError},
+		"results and warnings only":  {entries: 1, errs: warns, wantStatus: rim.ResponseSuccess, wantHighest: rim.SeverityWarning},
+		"error without severity set": {entries: 0, errs: rim.RegistryErrors{{Code: rim.XDSTooManyResults, Context: "too many"}}, wantStatus: rim.ResponseFailure, wantHighest: rim.SeverityError},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			res := &xds.QueryResult{DocumentEntries: rimNorwegianResult(tc.entries).DocumentEntries}
-			el := xds.RenderAdhocQueryResponse(res, xds.ReturnLeafClass, rimHome, tc.errs)
+			res := &rim.QueryResult{DocumentEntries: rimNorwegianResult(tc.entries).DocumentEntries}
+			el := rim.RenderAdhocQueryResponse(res, rim.ReturnLeafClass, rimHome, tc.errs)
 			out := rimRender(t, el, false)
 			rimValidateXSD(t, out)
 			if got := el.SelectAttrValue("status", ""); got != tc.wantStatus {
@@ -360,9 +360,9 @@ func TestRenderAdhocQueryResponseStatus(t *testing.T) {
 }
 
 // rimCheckErrorList checks the RegistryErrorList under el against errs.
-func rimCheckErrorList(t *testing.T, el *etree.Element, errs xds.RegistryErrors, highest string) {
+func rimCheckErrorList(t *testing.T, el *etree.Element, errs rim.RegistryErrors, highest string) {
 	t.Helper()
-	list := rimFind(el, xds.NSRS, "RegistryErrorList")
+	list := rimFind(el, rim.NSRS, "RegistryErrorList")
 	if len(errs) == 0 {
 		if list != nil {
 			t.Error("RegistryErrorList rendered without errors")
@@ -382,7 +382,7 @@ func rimCheckErrorList(t *testing.T, el *etree.Element, errs xds.RegistryErrors,
 	for i, e := range errs {
 		severity := e.Severity
 		if severity == "" {
-			severity = xds.SeverityError
+			severity = rim.SeverityError
 		}
 		got := []string{items[i].SelectAttrValue("errorCode", ""), items[i].SelectAttrValue("codeContext", ""), items[i].SelectAttrValue("severity", ""), items[i].SelectAttrValue("location", "")}
 		want := []string{string(e.Code), e.Context, severity, e.Location}
@@ -394,28 +394,28 @@ func rimCheckErrorList(t *testing.T, el *etree.Element, errs xds.RegistryErrors,
 
 func TestRenderRegistryResponse(t *testing.T) {
 	tests := map[string]struct {
-		errs        xds.RegistryErrors
+		errs        rim.RegistryErrors
 		wantStatus  string
 		wantHighest string
 	}{
-		"success":       {wantStatus: xds.ResponseSuccess},
-		"warnings only": {errs: xds.RegistryErrors{xds.NewWarning(xds.XDSExtraMetadataNotSaved, "urn:my:company:slot not saved")}, wantStatus: xds.ResponseSuccess, wantHighest: xds.SeverityWarning},
+		"success":       {wantStatus: rim.ResponseSuccess},
+		"warnings only": {errs: rim.RegistryErrors{rim.NewWarning(rim.XDSExtraMetadataNotSaved, "urn:my:company:slot not saved")}, wantStatus: rim.ResponseSuccess, wantHighest: rim.SeverityWarning},
 		"error and warning": {
-			errs: xds.RegistryErrors{
-				xds.NewWarning(xds.XDSExtraMetadataNotSaved, "slot not saved"),
-				xds.NewError(xds.XDSPatientIDDoesNotMatch, "DocumentEntry Doc1 and SubmissionSet differ in patientId"),
+			errs: rim.RegistryErrors{
+				rim.NewWarning(rim.XDSExtraMetadataNotSaved, "slot not saved"),
+				rim.NewError(rim.XDSPatientIDDoesNotMatch, "DocumentEntry Doc1 and SubmissionSet differ in patientId"),
 			},
-			wantStatus: xds.ResponseFailure, wantHighest: xds.SeverityError,
+			wantStatus: rim.ResponseFailure, wantHighest: rim.SeverityError,
 		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			el := xds.RenderRegistryResponse(tc.errs)
+			el := rim.RenderRegistryResponse(tc.errs)
 			rimValidateXSD(t, rimRender(t, el, false))
-			if got, want := xds.AppendRegistryResponse(nil, tc.errs), rimRender(t, el, false); !bytes.Equal(got, want) {
+			if got, want := rim.AppendRegistryResponse(nil, tc.errs), rimRender(t, el, false); !bytes.Equal(got, want) {
 				t.Fatalf("the writer wrote\n%s\nthe tree renderer\n%s", got, want)
 			}
-			if el.Tag != "RegistryResponse" || el.NamespaceURI() != xds.NSRS {
+			if el.Tag != "RegistryResponse" || el.NamespaceURI() != rim.NSRS {
 				t.Errorf("root is {%s}%s", el.NamespaceURI(), el.Tag)
 			}
 			if got := el.SelectAttrValue("status", ""); got != tc.wantStatus {
@@ -427,11 +427,11 @@ func TestRenderRegistryResponse(t *testing.T) {
 }
 
 func TestRenderedErrorsNeverCarryANationalID(t *testing.T) {
-	errs := xds.RegistryErrors{xds.NewError(xds.XDSUnknownPatientID, "patient "+rimFNR+" unknown")}
-	if out := rimRender(t, xds.RenderRegistryResponse(errs), false); bytes.Contains(out, []byte(rimFNR)) {
+	errs := rim.RegistryErrors{rim.NewError(rim.XDSUnknownPatientID, "patient "+rimFNR+" unknown")}
+	if out := rimRender(t, rim.RenderRegistryResponse(errs), false); bytes.Contains(out, []byte(rimFNR)) {
 		t.Errorf("response carries a national id:\n%s", out)
 	}
-	if out := xds.AppendRegistryResponse(nil, errs); bytes.Contains(out, []byte(rimFNR)) {
+	if out := rim.AppendRegistryResponse(nil, errs); bytes.Contains(out, []byte(rimFNR)) {
 		t.Errorf("written response carries a national id:\n%s", out)
 	}
 }
@@ -455,40 +455,40 @@ func rimReconstituteXOP(t *testing.T, b []byte) []byte {
 }
 
 func TestRenderRetrieveDocumentSetResponse(t *testing.T) {
-	doc := xds.RetrievedDocument{
+	doc := rim.RetrievedDocument{
 		HomeCommunityID:    rimHome,
 		RepositoryUniqueID: "2.16.578.1.12.4.5.100.1.2",
 		DocumentUniqueID:   "2.16.578.1.12.4.5.100.1.3.1",
 		MimeType:           "application/pdf",
 		ContentID:          "1.doc/1@kjdd",
 	}
-	missing := xds.RegistryErrors{{Code: xds.XDSDocumentUniqueIDError, Severity: xds.SeverityError, Context: "document not available", Location: rimHomeURN}}
+	missing := rim.RegistryErrors{{Code: rim.XDSDocumentUniqueIDError, Severity: rim.SeverityError, Context: "document not available", Location: rimHomeURN}}
 	tests := map[string]struct {
-		docs       []xds.RetrievedDocument
-		errs       xds.RegistryErrors
+		docs       []rim.RetrievedDocument
+		errs       rim.RegistryErrors
 		wantStatus string
 	}{
-		"all found":           {docs: []xds.RetrievedDocument{doc}, wantStatus: xds.ResponseSuccess},
-		"some found":          {docs: []xds.RetrievedDocument{doc}, errs: missing, wantStatus: xds.ResponsePartialSuccess},
-		"none found":          {errs: missing, wantStatus: xds.ResponseFailure},
-		"nothing, no errors":  {wantStatus: xds.ResponseFailure},
-		"found with warnings": {docs: []xds.RetrievedDocument{doc}, errs: xds.RegistryErrors{xds.NewWarning(xds.XDSRepositoryError, "slow")}, wantStatus: xds.ResponseSuccess},
+		"all found":           {docs: []rim.RetrievedDocument{doc}, wantStatus: rim.ResponseSuccess},
+		"some found":          {docs: []rim.RetrievedDocument{doc}, errs: missing, wantStatus: rim.ResponsePartialSuccess},
+		"none found":          {errs: missing, wantStatus: rim.ResponseFailure},
+		"nothing, no errors":  {wantStatus: rim.ResponseFailure},
+		"found with warnings": {docs: []rim.RetrievedDocument{doc}, errs: rim.RegistryErrors{rim.NewWarning(rim.XDSRepositoryError, "slow")}, wantStatus: rim.ResponseSuccess},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			el := xds.RenderRetrieveDocumentSetResponse(tc.docs, tc.errs)
+			el := rim.RenderRetrieveDocumentSetResponse(tc.docs, tc.errs)
 			out := rimRender(t, el, false)
-			if got := xds.AppendRetrieveDocumentSetResponse(nil, tc.docs, tc.errs); !bytes.Equal(got, out) {
+			if got := rim.AppendRetrieveDocumentSetResponse(nil, tc.docs, tc.errs); !bytes.Equal(got, out) {
 				t.Fatalf("the writer wrote\n%s\nthe tree renderer\n%s", got, out)
 			}
 			rimValidateXSD(t, rimReconstituteXOP(t, out))
-			resp := rimFind(el, xds.NSRS, "RegistryResponse")
+			resp := rimFind(el, rim.NSRS, "RegistryResponse")
 			if got := resp.SelectAttrValue("status", ""); got != tc.wantStatus {
 				t.Errorf("status = %q, want %q", got, tc.wantStatus)
 			}
 			var drs []*etree.Element
 			for _, c := range el.ChildElements() {
-				if c.Tag == "DocumentResponse" && c.NamespaceURI() == xds.NSXDSB {
+				if c.Tag == "DocumentResponse" && c.NamespaceURI() == rim.NSXDSB {
 					drs = append(drs, c)
 				}
 			}
@@ -497,10 +497,10 @@ func TestRenderRetrieveDocumentSetResponse(t *testing.T) {
 			}
 			for _, dr := range drs {
 				checks := map[string]struct{ got, want string }{
-					"home":  {rimFind(dr, xds.NSXDSB, "HomeCommunityId").Text(), rimHomeURN},
-					"mime":  {rimFind(dr, xds.NSXDSB, "mimeType").Text(), "application/pdf"},
+					"home":  {rimFind(dr, rim.NSXDSB, "HomeCommunityId").Text(), rimHomeURN},
+					"mime":  {rimFind(dr, rim.NSXDSB, "mimeType").Text(), "application/pdf"},
 					"href":  {rimFind(dr, soap.NSXOP, "Include").SelectAttrValue("href", ""), "cid:1.doc%2F1@kjdd"},
-					"docid": {rimFind(dr, xds.NSXDSB, "DocumentUniqueId").Text(), doc.DocumentUniqueID},
+					"docid": {rimFind(dr, rim.NSXDSB, "DocumentUniqueId").Text(), doc.DocumentUniqueID},
 				}
 				for what, c := range checks {
 					if c.got != c.want {
@@ -516,7 +516,7 @@ func TestRenderedResponseFitsIntoAnEnvelope(t *testing.T) {
 	env := etree.NewElement("env:Envelope")
 	env.CreateAttr("xmlns:env", soap.NSSOAP12)
 	body := env.CreateElement("env:Body")
-	body.AddChild(xds.RenderAdhocQueryResponse(rimNorwegianResult(1), xds.ReturnLeafClass, rimHome, nil))
+	body.AddChild(rim.RenderAdhocQueryResponse(rimNorwegianResult(1), rim.ReturnLeafClass, rimHome, nil))
 	rimValidateXSD(t, rimRender(t, env, false))
 }
 
@@ -528,14 +528,14 @@ func BenchmarkRenderLeafClass20(b *testing.B) {
 	b.Run("render", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			xds.RenderAdhocQueryResponse(res, xds.ReturnLeafClass, rimHome, nil)
+			rim.RenderAdhocQueryResponse(res, rim.ReturnLeafClass, rimHome, nil)
 		}
 	})
 	b.Run("render+serialise", func(b *testing.B) {
 		doc := etree.NewDocument()
 		b.ReportAllocs()
 		for b.Loop() {
-			doc.SetRoot(xds.RenderAdhocQueryResponse(res, xds.ReturnLeafClass, rimHome, nil))
+			doc.SetRoot(rim.RenderAdhocQueryResponse(res, rim.ReturnLeafClass, rimHome, nil))
 			if _, err := doc.WriteTo(io.Discard); err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package xds_test
+package rim_test
 
 import (
 	"os"

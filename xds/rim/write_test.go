@@ -1,4 +1,4 @@
-package xds_test
+package rim_test
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
 
@@ -22,17 +22,17 @@ import (
 // submission and on randomised models full of what escaping gets wrong.
 
 // rimWriter is the writer under test, with a fragment cache.
-var rimWriter = xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})
+var rimWriter = rim.NewWriter(rim.WriterConfig{FragmentCacheBytes: rim.DefaultFragmentCacheBytes})
 
 // rimRevisions hands out Revisions no other object of this test binary
 // has, as the store does for the rows it writes.
 var rimRevisions atomic.Int64
 
-func rimRevision() xds.Revision { return xds.Revision{Row: rimRevisions.Add(1), Version: 1} }
+func rimRevision() rim.Revision { return rim.Revision{Row: rimRevisions.Add(1), Version: 1} }
 
 // rimStored gives every object of res a Revision of its own, as if read
 // from the store.
-func rimStored(res *xds.QueryResult) {
+func rimStored(res *rim.QueryResult) {
 	for _, d := range res.DocumentEntries {
 		d.Revision = rimRevision()
 	}
@@ -48,13 +48,13 @@ func rimStored(res *xds.QueryResult) {
 }
 
 // rimTreeBytes serialises the etree rendering, unindented.
-func rimTreeBytes(t testing.TB, res *xds.QueryResult, returnType, home string, errs xds.RegistryErrors) []byte {
+func rimTreeBytes(t testing.TB, res *rim.QueryResult, returnType, home string, errs rim.RegistryErrors) []byte {
 	t.Helper()
-	return rimRender(t, xds.RenderAdhocQueryResponse(res, returnType, home, errs), false)
+	return rimRender(t, rim.RenderAdhocQueryResponse(res, returnType, home, errs), false)
 }
 
 // rimCompareWriters fails when the two renderers disagree on one input.
-func rimCompareWriters(t *testing.T, res *xds.QueryResult, returnType, home string, errs xds.RegistryErrors) {
+func rimCompareWriters(t *testing.T, res *rim.QueryResult, returnType, home string, errs rim.RegistryErrors) {
 	t.Helper()
 	want := rimTreeBytes(t, res, returnType, home, errs)
 	prefix := []byte("kept")
@@ -78,9 +78,9 @@ func TestAppendAdhocQueryResponseGoldenCases(t *testing.T) {
 	tests := map[string]struct {
 		returnType, home, golden string
 	}{
-		"xca leafclass, bare home":   {xds.ReturnLeafClass, rimHome, "iti38-leafclass-xca.xml"},
-		"xca objectref, urn home":    {xds.ReturnObjectRef, rimHomeURN, "iti38-objectref-xca.xml"},
-		"registry leafclass no home": {xds.ReturnLeafClass, "", "iti18-leafclass.xml"},
+		"xca leafclass, bare home":   {rim.ReturnLeafClass, rimHome, "iti38-leafclass-xca.xml"},
+		"xca objectref, urn home":    {rim.ReturnObjectRef, rimHomeURN, "iti38-objectref-xca.xml"},
+		"registry leafclass no home": {rim.ReturnLeafClass, "", "iti18-leafclass.xml"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -106,22 +106,22 @@ func TestAppendAdhocQueryResponseGoldenCases(t *testing.T) {
 }
 
 func TestAppendAdhocQueryResponseStatusCases(t *testing.T) {
-	errs := xds.RegistryErrors{{Code: xds.XDSRegistryError, Severity: xds.SeverityError, Context: "store unavailable for " + rimFNR, Location: rimHomeURN}}
+	errs := rim.RegistryErrors{{Code: rim.XDSRegistryError, Severity: rim.SeverityError, Context: "store unavailable for " + rimFNR, Location: rimHomeURN}}
 	tests := map[string]struct {
-		res        *xds.QueryResult
+		res        *rim.QueryResult
 		returnType string
-		errs       xds.RegistryErrors
+		errs       rim.RegistryErrors
 	}{
-		"nil result":                 {returnType: xds.ReturnObjectRef},
-		"empty result, objectref":    {res: &xds.QueryResult{}, returnType: xds.ReturnObjectRef},
-		"results and errors":         {res: rimNorwegianResult(2), returnType: xds.ReturnLeafClass, errs: errs},
-		"errors only":                {res: &xds.QueryResult{}, returnType: xds.ReturnLeafClass, errs: errs},
-		"warnings only":              {res: rimNorwegianResult(1), returnType: xds.ReturnLeafClass, errs: xds.RegistryErrors{xds.NewWarning(xds.XDSExtraMetadataNotSaved, "slot dropped")}},
-		"nil entries among errors":   {res: &xds.QueryResult{}, returnType: xds.ReturnLeafClass, errs: xds.RegistryErrors{nil, {Code: xds.XDSTooManyResults}, nil}},
-		"only nil errors":            {res: &xds.QueryResult{}, returnType: xds.ReturnLeafClass, errs: xds.RegistryErrors{nil}},
+		"nil result":                 {returnType: rim.ReturnObjectRef},
+		"empty result, objectref":    {res: &rim.QueryResult{}, returnType: rim.ReturnObjectRef},
+		"results and errors":         {res: rimNorwegianResult(2), returnType: rim.ReturnLeafClass, errs: errs},
+		"errors only":                {res: &rim.QueryResult{}, returnType: rim.ReturnLeafClass, errs: errs},
+		"warnings only":              {res: rimNorwegianResult(1), returnType: rim.ReturnLeafClass, errs: rim.RegistryErrors{rim.NewWarning(rim.XDSExtraMetadataNotSaved, "slot dropped")}},
+		"nil entries among errors":   {res: &rim.QueryResult{}, returnType: rim.ReturnLeafClass, errs: rim.RegistryErrors{nil, {Code: rim.XDSTooManyResults}, nil}},
+		"only nil errors":            {res: &rim.QueryResult{}, returnType: rim.ReturnLeafClass, errs: rim.RegistryErrors{nil}},
 		"unknown return type":        {res: rimNorwegianResult(1), returnType: "Bogus"},
-		"twenty entries, leafclass":  {res: rimNorwegianResult(20), returnType: xds.ReturnLeafClass},
-		"twenty entries, objectrefs": {res: rimNorwegianResult(20), returnType: xds.ReturnObjectRef},
+		"twenty entries, leafclass":  {res: rimNorwegianResult(20), returnType: rim.ReturnLeafClass},
+		"twenty entries, objectrefs": {res: rimNorwegianResult(20), returnType: rim.ReturnObjectRef},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -145,11 +145,11 @@ func TestAppendAdhocQueryResponseSamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			rimRegister(sub)
-			res := &xds.QueryResult{DocumentEntries: sub.DocumentEntries, Folders: sub.Folders, Associations: sub.Associations}
+			res := &rim.QueryResult{DocumentEntries: sub.DocumentEntries, Folders: sub.Folders, Associations: sub.Associations}
 			if sub.SubmissionSet != nil {
-				res.SubmissionSets = []*xds.SubmissionSet{sub.SubmissionSet}
+				res.SubmissionSets = []*rim.SubmissionSet{sub.SubmissionSet}
 			}
-			for _, rt := range []string{xds.ReturnLeafClass, xds.ReturnObjectRef} {
+			for _, rt := range []string{rim.ReturnLeafClass, rim.ReturnObjectRef} {
 				rimCompareWriters(t, res, rt, rimHome, nil)
 				rimCompareWriters(t, res, rt, "", nil)
 			}
@@ -170,9 +170,9 @@ func TestAppendAdhocQueryResponseRandomModels(t *testing.T) {
 		g := rimGen{r: rand.New(rand.NewPCG(seed, 0x6b6a6464))}
 		res := g.result()
 		rimStored(res)
-		rt := xds.ReturnLeafClass
+		rt := rim.ReturnLeafClass
 		if g.r.IntN(4) == 0 {
-			rt = xds.ReturnObjectRef
+			rt = rim.ReturnObjectRef
 		}
 		home := g.pick("", "", rimHome, rimHomeURN, "urn:oid:"+rimHome+".7", "not an oid", g.str())
 		errs := g.errs()
@@ -185,10 +185,10 @@ func TestAppendAdhocQueryResponseRandomModels(t *testing.T) {
 			rimStored(res)
 			for _, d := range res.DocumentEntries {
 				d.Status += "x"
-				d.Authors = append(d.Authors, xds.Author{Person: "changed"})
+				d.Authors = append(d.Authors, rim.Author{Person: "changed"})
 			}
 			for _, a := range res.Associations {
-				a.ExtraSlots = append(a.ExtraSlots, xds.Slot{Name: "changed"})
+				a.ExtraSlots = append(a.ExtraSlots, rim.Slot{Name: "changed"})
 			}
 			for _, f := range res.Folders {
 				f.LastUpdateTime += "1"
@@ -255,42 +255,42 @@ func (g rimGen) strs() []string {
 	return out
 }
 
-func (g rimGen) code() xds.Code {
+func (g rimGen) code() rim.Code {
 	if g.r.IntN(5) == 0 {
-		return xds.Code{}
+		return rim.Code{}
 	}
-	return xds.Code{Code: g.str(), Scheme: g.str(), Display: g.str()}
+	return rim.Code{Code: g.str(), Scheme: g.str(), Display: g.str()}
 }
 
-func (g rimGen) codes() []xds.Code {
+func (g rimGen) codes() []rim.Code {
 	if g.r.IntN(3) == 0 {
 		return nil
 	}
-	out := make([]xds.Code, g.r.IntN(3))
+	out := make([]rim.Code, g.r.IntN(3))
 	for i := range out {
 		out[i] = g.code()
 	}
 	return out
 }
 
-func (g rimGen) slots() []xds.Slot {
+func (g rimGen) slots() []rim.Slot {
 	if g.r.IntN(2) == 0 {
 		return nil
 	}
-	out := make([]xds.Slot, g.r.IntN(3)+1)
+	out := make([]rim.Slot, g.r.IntN(3)+1)
 	for i := range out {
-		out[i] = xds.Slot{Name: g.str(), Values: g.strs()}
+		out[i] = rim.Slot{Name: g.str(), Values: g.strs()}
 	}
 	return out
 }
 
-func (g rimGen) authors() []xds.Author {
+func (g rimGen) authors() []rim.Author {
 	if g.r.IntN(3) == 0 {
 		return nil
 	}
-	out := make([]xds.Author, g.r.IntN(3)+1)
+	out := make([]rim.Author, g.r.IntN(3)+1)
 	for i := range out {
-		out[i] = xds.Author{Person: g.str(), Institutions: g.strs(), Roles: g.strs(), Specialties: g.strs(),
+		out[i] = rim.Author{Person: g.str(), Institutions: g.strs(), Roles: g.strs(), Specialties: g.strs(),
 			Telecommunications: g.strs(), ExtraSlots: g.slots()}
 	}
 	return out
@@ -300,11 +300,11 @@ func (g rimGen) home() string {
 	return g.pick("", "", "1.2.3", "urn:oid:1.2.3", "urn:oid:", "garbage&<", g.str())
 }
 
-func (g rimGen) entry() *xds.DocumentEntry {
-	return &xds.DocumentEntry{
+func (g rimGen) entry() *rim.DocumentEntry {
+	return &rim.DocumentEntry{
 		EntryUUID: g.id(), LogicalID: g.str(), Version: g.str(), UniqueID: g.str(), PatientID: g.str(),
-		ObjectType: g.pick("", xds.ObjectTypeStable, xds.ObjectTypeOnDemand, g.str()), MimeType: g.str(),
-		Status: g.pick("", xds.StatusApproved, xds.StatusDeprecated, g.str()), Home: g.home(),
+		ObjectType: g.pick("", rim.ObjectTypeStable, rim.ObjectTypeOnDemand, g.str()), MimeType: g.str(),
+		Status: g.pick("", rim.StatusApproved, rim.StatusDeprecated, g.str()), Home: g.home(),
 		Title: g.str(), Comments: g.str(),
 		ClassCode: g.code(), TypeCode: g.code(), FormatCode: g.code(), HealthcareFacilityTypeCode: g.code(),
 		PracticeSettingCode: g.code(), ConfidentialityCodes: g.codes(), EventCodes: g.codes(),
@@ -317,49 +317,49 @@ func (g rimGen) entry() *xds.DocumentEntry {
 	}
 }
 
-func (g rimGen) result() *xds.QueryResult {
-	res := &xds.QueryResult{}
+func (g rimGen) result() *rim.QueryResult {
+	res := &rim.QueryResult{}
 	for range g.r.IntN(4) {
 		res.DocumentEntries = append(res.DocumentEntries, g.entry())
 	}
 	for range g.r.IntN(2) {
-		res.SubmissionSets = append(res.SubmissionSets, &xds.SubmissionSet{
+		res.SubmissionSets = append(res.SubmissionSets, &rim.SubmissionSet{
 			EntryUUID: g.id(), LogicalID: g.str(), UniqueID: g.str(), SourceID: g.str(), PatientID: g.str(),
 			Status: g.str(), Home: g.home(), Title: g.str(), Comments: g.str(), SubmissionTime: g.str(),
 			ContentTypeCode: g.code(), Authors: g.authors(), IntendedRecipients: g.strs(), ExtraSlots: g.slots(),
 		})
 	}
 	for range g.r.IntN(2) {
-		res.Folders = append(res.Folders, &xds.Folder{
+		res.Folders = append(res.Folders, &rim.Folder{
 			EntryUUID: g.id(), LogicalID: g.str(), UniqueID: g.str(), PatientID: g.str(), Status: g.str(),
 			Home: g.home(), Title: g.str(), Comments: g.str(), LastUpdateTime: g.str(), CodeList: g.codes(),
 			ExtraSlots: g.slots(),
 		})
 	}
 	for range g.r.IntN(3) {
-		res.Associations = append(res.Associations, &xds.Association{
+		res.Associations = append(res.Associations, &rim.Association{
 			EntryUUID: g.id(), Type: g.str(), Source: g.id(), Target: g.id(), Status: g.str(), Home: g.home(),
 			SubmissionSetStatus: g.str(), ExtraSlots: g.slots(),
 		})
 	}
 	for range g.r.IntN(2) {
-		res.ObjectRefs = append(res.ObjectRefs, xds.ObjectRef{ID: g.id(), Home: g.home()})
+		res.ObjectRefs = append(res.ObjectRefs, rim.ObjectRef{ID: g.id(), Home: g.home()})
 	}
 	return res
 }
 
-func (g rimGen) errs() xds.RegistryErrors {
+func (g rimGen) errs() rim.RegistryErrors {
 	if g.r.IntN(3) != 0 {
 		return nil
 	}
-	var out xds.RegistryErrors
+	var out rim.RegistryErrors
 	for range g.r.IntN(3) + 1 {
 		if g.r.IntN(6) == 0 {
 			out = append(out, nil)
 			continue
 		}
-		out = append(out, &xds.RegistryError{Code: xds.ErrorCode(g.str()), Context: g.str(),
-			Severity: g.pick("", xds.SeverityError, xds.SeverityWarning, g.str()), Location: g.str()})
+		out = append(out, &rim.RegistryError{Code: rim.ErrorCode(g.str()), Context: g.str(),
+			Severity: g.pick("", rim.SeverityError, rim.SeverityWarning, g.str()), Location: g.str()})
 	}
 	return out
 }
@@ -370,7 +370,7 @@ var rimMessageID = regexp.MustCompile(`<wsa:MessageID>urn:uuid:[0-9a-f-]{36}</ws
 func TestAppendEnvelopeMatchesNewEnvelope(t *testing.T) {
 	res := rimNorwegianResult(3)
 	body := func(dst []byte) []byte {
-		return rimWriter.AppendAdhocQueryResponse(dst, res, xds.ReturnLeafClass, rimHome, nil)
+		return rimWriter.AppendAdhocQueryResponse(dst, res, rim.ReturnLeafClass, rimHome, nil)
 	}
 	tests := map[string]struct {
 		action, relatesTo string
@@ -416,10 +416,10 @@ func FuzzAppendEscaped(f *testing.F) {
 	}
 	f.Add("Epikrise etter innleggelse & <utskrivning> \"før\" 'etter'")
 	f.Fuzz(func(t *testing.T, s string) {
-		res := &xds.QueryResult{DocumentEntries: []*xds.DocumentEntry{{EntryUUID: s, Title: s, Comments: s,
-			ExtraSlots: []xds.Slot{{Name: s, Values: []string{s, s}}}}}}
-		want := rimTreeBytes(t, res, xds.ReturnLeafClass, "", nil)
-		got := rimWriter.AppendAdhocQueryResponse(nil, res, xds.ReturnLeafClass, "", nil)
+		res := &rim.QueryResult{DocumentEntries: []*rim.DocumentEntry{{EntryUUID: s, Title: s, Comments: s,
+			ExtraSlots: []rim.Slot{{Name: s, Values: []string{s, s}}}}}}
+		want := rimTreeBytes(t, res, rim.ReturnLeafClass, "", nil)
+		got := rimWriter.AppendAdhocQueryResponse(nil, res, rim.ReturnLeafClass, "", nil)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("escaping of %q differs:\n got %q\nwant %q", s, got, want)
 		}
@@ -433,7 +433,7 @@ func BenchmarkAppendLeafClass20(b *testing.B) {
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = rimWriter.AppendAdhocQueryResponse(buf[:0], res, xds.ReturnLeafClass, rimHome, nil)
+		buf = rimWriter.AppendAdhocQueryResponse(buf[:0], res, rim.ReturnLeafClass, rimHome, nil)
 	}
 	b.SetBytes(int64(len(buf)))
 }

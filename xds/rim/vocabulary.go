@@ -1,4 +1,4 @@
-package xds
+package rim
 
 // Identification and classification scheme UUIDs of XDS metadata (ITI TF-3
 // 4.2.5). One table, tested against the reference values, because public
