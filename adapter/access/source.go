@@ -3,7 +3,7 @@ package access
 import (
 	"context"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 )
 
@@ -13,7 +13,7 @@ import (
 // against the result limit, and associations that point at them are dropped
 // too, so nothing betrays that they exist.
 type GuardedSource struct {
-	Source xds.Source
+	Source query.Source
 	Gate   Gate
 	Caller *Caller
 }
@@ -32,7 +32,7 @@ func (g GuardedSource) DocumentEntriesByPatient(ctx context.Context, patientID s
 }
 
 // DocumentEntries implements xds.Source.
-func (g GuardedSource) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*rim.DocumentEntry, error) {
+func (g GuardedSource) DocumentEntries(ctx context.Context, l query.Lookup) ([]*rim.DocumentEntry, error) {
 	entries, err := g.Source.DocumentEntries(ctx, l)
 	return g.visible(ctx, entries, err)
 }
@@ -50,13 +50,13 @@ func (g GuardedSource) FoldersByPatient(ctx context.Context, patientID string, s
 }
 
 // SubmissionSets implements xds.Source.
-func (g GuardedSource) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*rim.SubmissionSet, error) {
+func (g GuardedSource) SubmissionSets(ctx context.Context, l query.Lookup) ([]*rim.SubmissionSet, error) {
 	sets, err := g.Source.SubmissionSets(ctx, l)
 	return visiblePackages(ctx, g, sets, err, func(s *rim.SubmissionSet) string { return s.PatientID })
 }
 
 // Folders implements xds.Source.
-func (g GuardedSource) Folders(ctx context.Context, l xds.Lookup) ([]*rim.Folder, error) {
+func (g GuardedSource) Folders(ctx context.Context, l query.Lookup) ([]*rim.Folder, error) {
 	folders, err := g.Source.Folders(ctx, l)
 	return visiblePackages(ctx, g, folders, err, func(f *rim.Folder) string { return f.PatientID })
 }
@@ -97,7 +97,7 @@ func (g GuardedSource) AssociationsOf(ctx context.Context, uuids []string) ([]*r
 	for _, a := range assocs {
 		ends = append(ends, a.Source, a.Target)
 	}
-	all, err := g.Source.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: ends})
+	all, err := g.Source.DocumentEntries(ctx, query.Lookup{EntryUUIDs: ends})
 	if err != nil {
 		return nil, err
 	}
@@ -127,4 +127,4 @@ func (g GuardedSource) AssociationsOf(ctx context.Context, uuids []string) ([]*r
 	return kept, nil
 }
 
-var _ xds.Source = GuardedSource{}
+var _ query.Source = GuardedSource{}

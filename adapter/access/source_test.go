@@ -5,13 +5,13 @@ import (
 	"testing"
 
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 )
 
 // packageSource is a registry holding only SubmissionSets and Folders.
 type packageSource struct {
-	xds.Source
+	query.Source
 	sets    []*rim.SubmissionSet
 	folders []*rim.Folder
 }
@@ -19,13 +19,13 @@ type packageSource struct {
 func (s packageSource) SubmissionSetsByPatient(context.Context, string, []string) ([]*rim.SubmissionSet, error) {
 	return s.sets, nil
 }
-func (s packageSource) SubmissionSets(context.Context, xds.Lookup) ([]*rim.SubmissionSet, error) {
+func (s packageSource) SubmissionSets(context.Context, query.Lookup) ([]*rim.SubmissionSet, error) {
 	return s.sets, nil
 }
 func (s packageSource) FoldersByPatient(context.Context, string, []string) ([]*rim.Folder, error) {
 	return s.folders, nil
 }
-func (s packageSource) Folders(context.Context, xds.Lookup) ([]*rim.Folder, error) {
+func (s packageSource) Folders(context.Context, query.Lookup) ([]*rim.Folder, error) {
 	return s.folders, nil
 }
 
@@ -49,12 +49,12 @@ func TestGuardedSourceHidesPackagesOfHiddenPatients(t *testing.T) {
 			s, err := g.SubmissionSetsByPatient(ctx, a, nil)
 			return setIDs(s), err
 		},
-		"SubmissionSets": func() ([]string, error) { s, err := g.SubmissionSets(ctx, xds.Lookup{}); return setIDs(s), err },
+		"SubmissionSets": func() ([]string, error) { s, err := g.SubmissionSets(ctx, query.Lookup{}); return setIDs(s), err },
 		"FoldersByPatient": func() ([]string, error) {
 			f, err := g.FoldersByPatient(ctx, a, nil)
 			return folderIDs(f), err
 		},
-		"Folders": func() ([]string, error) { f, err := g.Folders(ctx, xds.Lookup{}); return folderIDs(f), err },
+		"Folders": func() ([]string, error) { f, err := g.Folders(ctx, query.Lookup{}); return folderIDs(f), err },
 	}
 	for name, check := range checks {
 		t.Run(name, func(t *testing.T) {

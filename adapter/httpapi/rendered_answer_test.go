@@ -18,7 +18,7 @@ import (
 	"kjdd/adapter/registry"
 	"kjdd/adapter/store"
 	"kjdd/test/testkit/fixture"
-	"kjdd/xds"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
@@ -70,7 +70,7 @@ func TestQueryAnswerIsTheWritersBytes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := xds.ParseAdhocQueryRequest(m.BodyRoot)
+			q, err := query.ParseAdhocQueryRequest(m.BodyRoot)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,7 +8,7 @@ import (
 
 	"kjdd/adapter/access"
 	"kjdd/adapter/registry"
-	"kjdd/xds"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
@@ -18,7 +18,7 @@ import (
 type (
 	// querier serves serveQuery: stored queries (ITI-18, ITI-38).
 	querier interface {
-		Query(ctx context.Context, cred access.Credentials, q *xds.StoredQuery) (*rim.QueryResult, error)
+		Query(ctx context.Context, cred access.Credentials, q *query.StoredQuery) (*rim.QueryResult, error)
 		HomeCommunityID() string
 	}
 	// retriever serves serveRetrieve (ITI-43, ITI-39).
@@ -46,7 +46,7 @@ func (s *Server) serveQuery(c *gin.Context, op soapOp, m *soap.Message, cred acc
 	if _, err := bodyRoot(m, rim.NSQuery, "AdhocQueryRequest"); err != nil {
 		return err
 	}
-	q, err := xds.ParseAdhocQueryRequest(m.BodyRoot)
+	q, err := query.ParseAdhocQueryRequest(m.BodyRoot)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
@@ -99,7 +100,7 @@ func (r *Registry) Register(ctx context.Context, sub *rim.Submission, tx xds.Tra
 // SubmissionSetRegistered reports whether a SubmissionSet with uniqueID is in
 // the registry (of any status).
 func (r *Registry) SubmissionSetRegistered(ctx context.Context, uniqueID string) (bool, error) {
-	got, err := r.store.SubmissionSets(ctx, xds.Lookup{UniqueIDs: []string{uniqueID}})
+	got, err := r.store.SubmissionSets(ctx, query.Lookup{UniqueIDs: []string{uniqueID}})
 	if err != nil {
 		return false, err
 	}
@@ -223,7 +224,7 @@ func (g *registration) checkNewIDs(ctx context.Context, tx *store.Tx) error {
 // lookupAny returns which of ids name a registry object of any kind.
 func (g *registration) lookupAny(ctx context.Context, tx *store.Tx, ids []string) (map[string]bool, error) {
 	found := map[string]bool{}
-	l := xds.Lookup{EntryUUIDs: ids}
+	l := query.Lookup{EntryUUIDs: ids}
 	des, err := tx.DocumentEntries(ctx, l)
 	if err != nil {
 		return nil, err
@@ -258,7 +259,7 @@ func (g *registration) lookupAny(ctx context.Context, tx *store.Tx, ids []string
 // checkSubmissionSetAndFolderUniqueIDs: XDSDuplicateUniqueIdInRegistry.
 func (g *registration) checkSubmissionSetAndFolderUniqueIDs(ctx context.Context, tx *store.Tx) error {
 	ss := g.sub.SubmissionSet
-	sets, err := tx.SubmissionSets(ctx, xds.Lookup{UniqueIDs: []string{ss.UniqueID}})
+	sets, err := tx.SubmissionSets(ctx, query.Lookup{UniqueIDs: []string{ss.UniqueID}})
 	if err != nil {
 		return err
 	}
@@ -272,7 +273,7 @@ func (g *registration) checkSubmissionSetAndFolderUniqueIDs(ctx context.Context,
 	for _, f := range g.sub.Folders {
 		uids = append(uids, f.UniqueID)
 	}
-	folders, err := tx.Folders(ctx, xds.Lookup{UniqueIDs: uids})
+	folders, err := tx.Folders(ctx, query.Lookup{UniqueIDs: uids})
 	if err != nil {
 		return err
 	}
@@ -292,7 +293,7 @@ func (g *registration) checkDocumentUniqueIDs(ctx context.Context, tx *store.Tx)
 	for _, de := range g.sub.DocumentEntries {
 		uids = append(uids, de.UniqueID)
 	}
-	registered, err := tx.DocumentEntries(ctx, xds.Lookup{UniqueIDs: uids})
+	registered, err := tx.DocumentEntries(ctx, query.Lookup{UniqueIDs: uids})
 	if err != nil {
 		return err
 	}
@@ -382,7 +383,7 @@ func (g *registration) resolveReferences(ctx context.Context, tx *store.Tx) erro
 	if len(refs) == 0 {
 		return nil
 	}
-	l := xds.Lookup{EntryUUIDs: refs}
+	l := query.Lookup{EntryUUIDs: refs}
 	des, err := tx.DocumentEntries(ctx, l)
 	if err != nil {
 		return err

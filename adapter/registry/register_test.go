@@ -20,6 +20,7 @@ import (
 	"kjdd/test/testkit/pgtest"
 	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 )
 
@@ -556,7 +557,7 @@ func TestRegisterITI41StoresContent(t *testing.T) {
 					if err != nil || len(warnings) != 0 {
 						t.Fatalf("register: %v, warnings %v", err, warnings)
 					}
-					got, err := st.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{de.UniqueID}})
+					got, err := st.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{de.UniqueID}})
 					if err != nil || len(got) != 1 {
 						t.Fatalf("stored: %v %v", got, err)
 					}
@@ -596,7 +597,7 @@ func TestRegisterITI42KeepsRepository(t *testing.T) {
 	de := b.doc("in the EPJ")
 	b.asITI42()
 	mustRegister(t, r, b.sub, xds.ITI42)
-	got, err := st.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{de.UniqueID}})
+	got, err := st.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{de.UniqueID}})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("stored: %v %v", got, err)
 	}
@@ -634,7 +635,7 @@ func TestRegisterRelationships(t *testing.T) {
 					next.assoc(tc.typ, nd.EntryUUID, original.EntryUUID)
 					mustRegister(t, r, next.sub, xds.ITI41)
 
-					got, err := st.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{original.UniqueID, nd.UniqueID}})
+					got, err := st.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{original.UniqueID, nd.UniqueID}})
 					if err != nil || len(got) != 2 {
 						t.Fatalf("entries: %v %v", got, err)
 					}
@@ -678,7 +679,7 @@ func TestRegisterAddsToExistingFolder(t *testing.T) {
 	next.member(fa.EntryUUID)
 	mustRegister(t, r, next.sub, xds.ITI41)
 
-	got, err := st.Folders(ctx, xds.Lookup{EntryUUIDs: []string{f.EntryUUID}})
+	got, err := st.Folders(ctx, query.Lookup{EntryUUIDs: []string{f.EntryUUID}})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("folder: %v %v", got, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 )
 
@@ -75,7 +76,7 @@ func NewUUID() string {
 }
 
 // source returns the registry as the caller may see it.
-func (r *Registry) source(c *access.Caller) xds.Source {
+func (r *Registry) source(c *access.Caller) query.Source {
 	return access.GuardedSource{Source: r.store, Gate: r.gate, Caller: c}
 }
 

@@ -10,6 +10,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/xds"
 	"kjdd/xds/hl7"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 )
 
@@ -65,7 +66,7 @@ func (r *Registry) Retrieve(ctx context.Context, cred access.Credentials, reqs [
 	return res, nil
 }
 
-func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req rim.DocumentRequest, xca bool) (*RetrievedDocument, *rim.RegistryError) {
+func (r *Registry) retrieveOne(ctx context.Context, src query.Source, req rim.DocumentRequest, xca bool) (*RetrievedDocument, *rim.RegistryError) {
 	ctxt := "document " + req.DocumentUniqueID
 	switch {
 	case req.HomeCommunityID == "" && xca:
@@ -82,7 +83,7 @@ func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req rim.Docu
 	if req.DocumentUniqueID == "" {
 		return nil, unknown
 	}
-	entries, err := src.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{req.DocumentUniqueID}})
+	entries, err := src.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{req.DocumentUniqueID}})
 	if err != nil {
 		slog.ErrorContext(ctx, "retrieve: registry lookup failed", "err", err)
 		return nil, rim.NewError(rim.XDSRepositoryError, "the registry could not be read")

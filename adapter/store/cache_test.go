@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 )
 
@@ -41,10 +41,10 @@ func TestObjectCacheServesSharedObjects(t *testing.T) {
 					return s.DocumentEntriesByPatient(ctx, testPatient, []string{rim.StatusApproved})
 				},
 				"by entryUUID": func() ([]*rim.DocumentEntry, error) {
-					return s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 0), uuid("0de0", 1), uuid("0de0", 2)}})
+					return s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 0), uuid("0de0", 1), uuid("0de0", 2)}})
 				},
 				"by uniqueId": func() ([]*rim.DocumentEntry, error) {
-					return s.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{"2.25.1000.0", "2.25.1000.1", "2.25.1000.2"}})
+					return s.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{"2.25.1000.0", "2.25.1000.1", "2.25.1000.2"}})
 				},
 			}
 			for name, read := range reads {
@@ -89,7 +89,7 @@ func TestObjectCacheNeverStale(t *testing.T) {
 			if got, err := s.DocumentEntriesByPatient(ctx, testPatient, nil); err != nil || len(got) != 2 {
 				t.Fatalf("warm-up: %d, %v", len(got), err)
 			}
-			if got, err := s.Folders(ctx, xds.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}}); err != nil || len(got) != 1 {
+			if got, err := s.Folders(ctx, query.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}}); err != nil || len(got) != 1 {
 				t.Fatalf("warm-up folder: %d, %v", len(got), err)
 			}
 			writers := map[string]*Store{"same instance": s, "other instance": other}
@@ -107,7 +107,7 @@ func TestObjectCacheNeverStale(t *testing.T) {
 					if err != nil || len(all) != 2 || all[1].Status != status {
 						t.Fatalf("by patient after SetStatus: %v, %v", all, err)
 					}
-					byID, err := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
+					byID, err := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
 					if err != nil || len(byID) != 1 || byID[0].Status != status {
 						t.Fatalf("by entryUUID after SetStatus: %v, %v", byID, err)
 					}
@@ -115,7 +115,7 @@ func TestObjectCacheNeverStale(t *testing.T) {
 					if err != nil || !slices.Equal(entryUUIDs(approved), []string{uuid("0de0", 0)}) {
 						t.Fatalf("approved after SetStatus: %v, %v", entryUUIDs(approved), err)
 					}
-					f, err := s.Folders(ctx, xds.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
+					f, err := s.Folders(ctx, query.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
 					if err != nil || len(f) != 1 || f[0].LastUpdateTime != stamp {
 						t.Fatalf("folder after SetFolderLastUpdateTime: %+v, %v", f, err)
 					}
@@ -243,7 +243,7 @@ func TestPreparedReadsBound(t *testing.T) {
 		for i := range n {
 			ids = append(ids, fmt.Sprintf("urn:uuid:unknown-%d", i))
 		}
-		got, err := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: ids})
+		got, err := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: ids})
 		if err != nil || !slices.Equal(entryUUIDs(got), []string{uuid("0de0", 0), uuid("0de0", 2)}) {
 			t.Fatalf("lookup of %d ids: %v, %v", len(ids), entryUUIDs(got), err)
 		}
@@ -337,7 +337,7 @@ func TestRevisionNamesStoredVersion(t *testing.T) {
 			}
 			read := func(st *Store) []rim.Revision {
 				t.Helper()
-				des, err := st.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1), uuid("0de0", 2)}})
+				des, err := st.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1), uuid("0de0", 2)}})
 				if err != nil || len(des) != 2 {
 					t.Fatalf("read: %d entries, %v", len(des), err)
 				}

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 )
 
@@ -75,7 +75,7 @@ func byPatientQuery(table, patientID string, statuses []string) (string, []any) 
 
 // lookup returns the objects with the entryUUIDs or uniqueIds of l, in
 // registration order.
-func lookup[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table string, l xds.Lookup) ([]*T, error) {
+func lookup[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table string, l query.Lookup) ([]*T, error) {
 	if len(l.EntryUUIDs) > 0 && len(l.UniqueIDs) == 0 {
 		return byColumn[T](ctx, d, q, c, table, "entry_uuid", l.EntryUUIDs)
 	}

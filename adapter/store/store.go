@@ -11,7 +11,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 )
 
@@ -185,17 +185,17 @@ func (s *Store) FoldersByPatient(ctx context.Context, patientID string, statuses
 }
 
 // DocumentEntries implements xds.Source.
-func (s *Store) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*rim.DocumentEntry, error) {
+func (s *Store) DocumentEntries(ctx context.Context, l query.Lookup) ([]*rim.DocumentEntry, error) {
 	return lookup[rim.DocumentEntry](ctx, s.d, s.reads, s.objects, tableDocumentEntries, l)
 }
 
 // SubmissionSets implements xds.Source.
-func (s *Store) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*rim.SubmissionSet, error) {
+func (s *Store) SubmissionSets(ctx context.Context, l query.Lookup) ([]*rim.SubmissionSet, error) {
 	return lookup[rim.SubmissionSet](ctx, s.d, s.reads, s.objects, tableSubmissionSets, l)
 }
 
 // Folders implements xds.Source.
-func (s *Store) Folders(ctx context.Context, l xds.Lookup) ([]*rim.Folder, error) {
+func (s *Store) Folders(ctx context.Context, l query.Lookup) ([]*rim.Folder, error) {
 	return lookup[rim.Folder](ctx, s.d, s.reads, s.objects, tableFolders, l)
 }
 
@@ -233,4 +233,4 @@ func (s *Store) ContentInfo(ctx context.Context, documentUniqueID string) (size 
 }
 
 // Interface guards.
-var _ xds.Source = (*Store)(nil)
+var _ query.Source = (*Store)(nil)

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 )
 
@@ -88,24 +88,24 @@ func TestSourceReads(t *testing.T) {
 				},
 				"by entryUUID, duplicates asked once": {
 					run: func() ([]*rim.DocumentEntry, error) {
-						return s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 2), uuid("0de0", 9), uuid("0de0", 2), "urn:uuid:unknown"}})
+						return s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 2), uuid("0de0", 9), uuid("0de0", 2), "urn:uuid:unknown"}})
 					},
 					want: []string{uuid("0de0", 2), uuid("0de0", 9)},
 				},
 				"by uniqueId": {
 					run: func() ([]*rim.DocumentEntry, error) {
-						return s.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{"2.25.1000.3"}})
+						return s.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{"2.25.1000.3"}})
 					},
 					want: []string{uuid("0de0", 3)},
 				},
 				"both lists give the union": {
 					run: func() ([]*rim.DocumentEntry, error) {
-						return s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}, UniqueIDs: []string{"2.25.1000.1", "2.25.1000.2"}})
+						return s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}, UniqueIDs: []string{"2.25.1000.1", "2.25.1000.2"}})
 					},
 					want: []string{uuid("0de0", 1), uuid("0de0", 2)},
 				},
 				"empty lookup": {
-					run:  func() ([]*rim.DocumentEntry, error) { return s.DocumentEntries(ctx, xds.Lookup{}) },
+					run:  func() ([]*rim.DocumentEntry, error) { return s.DocumentEntries(ctx, query.Lookup{}) },
 					want: []string{},
 				},
 			}
@@ -122,7 +122,7 @@ func TestSourceReads(t *testing.T) {
 			}
 
 			t.Run("objects round trip", func(t *testing.T) {
-				got, err := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
+				got, err := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
 				if err != nil || len(got) != 1 {
 					t.Fatalf("got %v, %v", got, err)
 				}
@@ -135,7 +135,7 @@ func TestSourceReads(t *testing.T) {
 				if err != nil || len(byPatient) != 1 || byPatient[0].UniqueID != "2.25.2000.1" {
 					t.Fatalf("by patient: %v, %v", byPatient, err)
 				}
-				byUID, err := s.SubmissionSets(ctx, xds.Lookup{UniqueIDs: []string{"2.25.2000.1"}})
+				byUID, err := s.SubmissionSets(ctx, query.Lookup{UniqueIDs: []string{"2.25.2000.1"}})
 				if err != nil || len(byUID) != 1 || !reflect.DeepEqual(withoutRevision(byUID[0]), submissionSet(1, testPatient)) {
 					t.Fatalf("by uniqueId: %+v, %v", byUID, err)
 				}
@@ -149,7 +149,7 @@ func TestSourceReads(t *testing.T) {
 				if err != nil || len(none) != 0 {
 					t.Fatalf("other patient: %v, %v", none, err)
 				}
-				byUUID, err := s.Folders(ctx, xds.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
+				byUUID, err := s.Folders(ctx, query.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
 				if err != nil || len(byUUID) != 1 || !reflect.DeepEqual(withoutRevision(byUUID[0]), folder(1, testPatient)) {
 					t.Fatalf("by uuid: %+v, %v", byUUID, err)
 				}
@@ -209,14 +209,14 @@ func TestSetStatus(t *testing.T) {
 				wantErr error
 			}{
 				"document entry": {uuid: uuid("0de0", 1), read: func() (string, error) {
-					got, err := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
+					got, err := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
 					if err != nil || len(got) != 1 {
 						return "", fmt.Errorf("%v %v", got, err)
 					}
 					return got[0].Status, nil
 				}},
 				"folder": {uuid: uuid("f01d", 1), read: func() (string, error) {
-					got, err := s.Folders(ctx, xds.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
+					got, err := s.Folders(ctx, query.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
 					if err != nil || len(got) != 1 {
 						return "", fmt.Errorf("%v %v", got, err)
 					}
@@ -258,7 +258,7 @@ func TestSetStatus(t *testing.T) {
 				t.Fatalf("approved after deprecation = %v", ids)
 			}
 			// Other fields of the JSON are untouched.
-			got, _ := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
+			got, _ := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
 			want := entry(1, testPatient, rim.StatusDeprecated)
 			if !reflect.DeepEqual(withoutRevision(got[0]), want) {
 				t.Fatalf("after SetStatus got %+v\nwant %+v", got[0], want)
@@ -291,7 +291,7 @@ func TestRegisterRollsBack(t *testing.T) {
 					return err
 				}
 				// Reads inside the transaction see its writes.
-				got, err := tx.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{"2.25.1000.50"}})
+				got, err := tx.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{"2.25.1000.50"}})
 				if err != nil || len(got) != 1 {
 					return fmt.Errorf("own write not visible: %v %v", got, err)
 				}
@@ -303,7 +303,7 @@ func TestRegisterRollsBack(t *testing.T) {
 			if n, _ := s.CountDocumentEntries(ctx); n != 4 {
 				t.Fatalf("count = %d, want 4 (nothing stored)", n)
 			}
-			if ss, _ := s.SubmissionSets(ctx, xds.Lookup{UniqueIDs: []string{"2.25.2000.50"}}); len(ss) != 0 {
+			if ss, _ := s.SubmissionSets(ctx, query.Lookup{UniqueIDs: []string{"2.25.2000.50"}}); len(ss) != 0 {
 				t.Fatalf("submission set stored: %v", ss)
 			}
 			if as, _ := s.Associations(ctx, []string{uuid("a550", 50)}); len(as) != 0 {
@@ -312,7 +312,7 @@ func TestRegisterRollsBack(t *testing.T) {
 			if _, err := s.OpenContent(ctx, "2.25.1000.50"); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("content stored: %v", err)
 			}
-			got, _ := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
+			got, _ := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
 			if got[0].Status != rim.StatusApproved {
 				t.Fatalf("status change survived the rollback")
 			}
@@ -513,7 +513,7 @@ func TestBulkInsert(t *testing.T) {
 			for _, e := range entries[:maxInList+10] {
 				ids = append(ids, e.EntryUUID)
 			}
-			byID, err := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: ids})
+			byID, err := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: ids})
 			if err != nil || len(byID) != maxInList+10 {
 				t.Fatalf("lookup of %d ids: %d, %v", len(ids), len(byID), err)
 			}

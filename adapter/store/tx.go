@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
 	"kjdd/xds/rim"
 )
 
@@ -32,17 +32,17 @@ func (t *Tx) LockPatient(ctx context.Context, patientID string) error {
 }
 
 // DocumentEntries returns the DocumentEntries of l, of every status.
-func (t *Tx) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*rim.DocumentEntry, error) {
+func (t *Tx) DocumentEntries(ctx context.Context, l query.Lookup) ([]*rim.DocumentEntry, error) {
 	return lookup[rim.DocumentEntry](ctx, t.d, t.tx, nil, tableDocumentEntries, l)
 }
 
 // SubmissionSets returns the SubmissionSets of l, of every status.
-func (t *Tx) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*rim.SubmissionSet, error) {
+func (t *Tx) SubmissionSets(ctx context.Context, l query.Lookup) ([]*rim.SubmissionSet, error) {
 	return lookup[rim.SubmissionSet](ctx, t.d, t.tx, nil, tableSubmissionSets, l)
 }
 
 // Folders returns the Folders of l, of every status.
-func (t *Tx) Folders(ctx context.Context, l xds.Lookup) ([]*rim.Folder, error) {
+func (t *Tx) Folders(ctx context.Context, l query.Lookup) ([]*rim.Folder, error) {
 	return lookup[rim.Folder](ctx, t.d, t.tx, nil, tableFolders, l)
 }
 

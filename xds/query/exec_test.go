@@ -1,4 +1,4 @@
-package xds
+package query
 
 import (
 	"context"
@@ -179,8 +179,8 @@ func sqAllStatuses() []string  { return []string{rim.StatusApproved, rim.StatusD
 
 func TestExecuteFindDocuments(t *testing.T) {
 	f := newSQFixture()
-	base := func(mod func(p *QueryParams)) QueryParams {
-		p := QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}
+	base := func(mod func(p *Params)) Params {
+		p := Params{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}
 		if mod != nil {
 			mod(&p)
 		}
@@ -188,53 +188,53 @@ func TestExecuteFindDocuments(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		params QueryParams
+		params Params
 		want   string
 	}{
 		{"approved stable entries of the patient", base(nil), "D[d1 d2 d4 d6 d7] S[] F[] A[]"},
-		{"approved and deprecated", base(func(p *QueryParams) { p.DocumentEntryStatuses = sqAllStatuses() }), "D[d1 d2 d3 d4 d6 d7] S[] F[] A[]"},
-		{"deprecated only", base(func(p *QueryParams) { p.DocumentEntryStatuses = []string{rim.StatusDeprecated} }), "D[d3] S[] F[] A[]"},
-		{"on-demand only", base(func(p *QueryParams) { p.DocumentEntryTypes = []string{rim.ObjectTypeOnDemand} }), "D[d5] S[] F[] A[]"},
-		{"stable and on-demand", base(func(p *QueryParams) { p.DocumentEntryTypes = []string{rim.ObjectTypeStable, rim.ObjectTypeOnDemand} }), "D[d1 d2 d4 d5 d6 d7] S[] F[] A[]"},
-		{"other patient", base(func(p *QueryParams) { p.PatientID = sqPatientB }), "D[d8] S[] F[] A[]"},
-		{"unknown patient", base(func(p *QueryParams) { p.PatientID = "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO" }), "D[] S[] F[] A[]"},
-		{"class code matches code and scheme", base(func(p *QueryParams) { p.ClassCodes = []rim.Code{{Code: "A00-1", Scheme: schemeKodeverk9602}} }), "D[d1 d4 d7] S[] F[] A[]"},
-		{"class codes are OR-ed", base(func(p *QueryParams) {
+		{"approved and deprecated", base(func(p *Params) { p.DocumentEntryStatuses = sqAllStatuses() }), "D[d1 d2 d3 d4 d6 d7] S[] F[] A[]"},
+		{"deprecated only", base(func(p *Params) { p.DocumentEntryStatuses = []string{rim.StatusDeprecated} }), "D[d3] S[] F[] A[]"},
+		{"on-demand only", base(func(p *Params) { p.DocumentEntryTypes = []string{rim.ObjectTypeOnDemand} }), "D[d5] S[] F[] A[]"},
+		{"stable and on-demand", base(func(p *Params) { p.DocumentEntryTypes = []string{rim.ObjectTypeStable, rim.ObjectTypeOnDemand} }), "D[d1 d2 d4 d5 d6 d7] S[] F[] A[]"},
+		{"other patient", base(func(p *Params) { p.PatientID = sqPatientB }), "D[d8] S[] F[] A[]"},
+		{"unknown patient", base(func(p *Params) { p.PatientID = "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO" }), "D[] S[] F[] A[]"},
+		{"class code matches code and scheme", base(func(p *Params) { p.ClassCodes = []rim.Code{{Code: "A00-1", Scheme: schemeKodeverk9602}} }), "D[d1 d4 d7] S[] F[] A[]"},
+		{"class codes are OR-ed", base(func(p *Params) {
 			p.ClassCodes = []rim.Code{{Code: "A00-1", Scheme: schemeKodeverk9602}, {Code: "A01-2", Scheme: schemeKodeverk9602}}
 		}), "D[d1 d2 d4 d7] S[] F[] A[]"},
-		{"same code in another scheme", base(func(p *QueryParams) { p.ClassCodes = []rim.Code{{Code: "A00-1", Scheme: "1.3.6.1.4.1.19376.1.2.6.1"}} }), "D[d6] S[] F[] A[]"},
-		{"type code", base(func(p *QueryParams) { p.TypeCodes = []rim.Code{{Code: "A01-2", Scheme: schemeKodeverk9602}} }), "D[d2] S[] F[] A[]"},
-		{"format code", base(func(p *QueryParams) { p.FormatCodes = []rim.Code{formatPDF} }), "D[d2] S[] F[] A[]"},
-		{"healthcare facility type", base(func(p *QueryParams) { p.HealthcareFacilityTypeCodes = []rim.Code{facilityPsych} }), "D[d2] S[] F[] A[]"},
-		{"practice setting matching none", base(func(p *QueryParams) { p.PracticeSettingCodes = []rim.Code{{Code: "2", Scheme: practiceCardio.Scheme}} }), "D[] S[] F[] A[]"},
-		{"confidentiality OR", base(func(p *QueryParams) { p.ConfidentialityCodes = [][]rim.Code{{confR, confNORS}} }), "D[d2 d7] S[] F[] A[]"},
-		{"confidentiality AND", base(func(p *QueryParams) { p.ConfidentialityCodes = [][]rim.Code{{confN}, {confNORS}} }), "D[d7] S[] F[] A[]"},
-		{"kjernejournal's normal codes", base(func(p *QueryParams) {
+		{"same code in another scheme", base(func(p *Params) { p.ClassCodes = []rim.Code{{Code: "A00-1", Scheme: "1.3.6.1.4.1.19376.1.2.6.1"}} }), "D[d6] S[] F[] A[]"},
+		{"type code", base(func(p *Params) { p.TypeCodes = []rim.Code{{Code: "A01-2", Scheme: schemeKodeverk9602}} }), "D[d2] S[] F[] A[]"},
+		{"format code", base(func(p *Params) { p.FormatCodes = []rim.Code{formatPDF} }), "D[d2] S[] F[] A[]"},
+		{"healthcare facility type", base(func(p *Params) { p.HealthcareFacilityTypeCodes = []rim.Code{facilityPsych} }), "D[d2] S[] F[] A[]"},
+		{"practice setting matching none", base(func(p *Params) { p.PracticeSettingCodes = []rim.Code{{Code: "2", Scheme: practiceCardio.Scheme}} }), "D[] S[] F[] A[]"},
+		{"confidentiality OR", base(func(p *Params) { p.ConfidentialityCodes = [][]rim.Code{{confR, confNORS}} }), "D[d2 d7] S[] F[] A[]"},
+		{"confidentiality AND", base(func(p *Params) { p.ConfidentialityCodes = [][]rim.Code{{confN}, {confNORS}} }), "D[d7] S[] F[] A[]"},
+		{"kjernejournal's normal codes", base(func(p *Params) {
 			p.ConfidentialityCodes = [][]rim.Code{{{Code: "L", Scheme: schemeHL7Conf}, {Code: "M", Scheme: schemeHL7Conf}, confN, {Code: "U", Scheme: schemeHL7Conf}, confR}}
 		}), "D[d1 d2 d4 d6 d7] S[] F[] A[]"},
-		{"event codes AND", base(func(p *QueryParams) { p.EventCodes = [][]rim.Code{{eventI21}, {eventE11}} }), "D[d1] S[] F[] A[]"},
-		{"event codes OR", base(func(p *QueryParams) { p.EventCodes = [][]rim.Code{{eventI21, eventE11}} }), "D[d1 d2] S[] F[] A[]"},
-		{"creation from is inclusive at the common precision", base(func(p *QueryParams) { p.CreationTime.From = "20230501" }), "D[d1 d2 d6 d7] S[] F[] A[]"},
-		{"creation to is exclusive at the common precision", base(func(p *QueryParams) { p.CreationTime.To = "20230501" }), "D[d4] S[] F[] A[]"},
-		{"creation to the minute", base(func(p *QueryParams) { p.CreationTime = TimeRange{From: "202305011015", To: "202305011016"} }), "D[d1] S[] F[] A[]"},
-		{"year-precision value meets a finer From", base(func(p *QueryParams) {
+		{"event codes AND", base(func(p *Params) { p.EventCodes = [][]rim.Code{{eventI21}, {eventE11}} }), "D[d1] S[] F[] A[]"},
+		{"event codes OR", base(func(p *Params) { p.EventCodes = [][]rim.Code{{eventI21, eventE11}} }), "D[d1 d2] S[] F[] A[]"},
+		{"creation from is inclusive at the common precision", base(func(p *Params) { p.CreationTime.From = "20230501" }), "D[d1 d2 d6 d7] S[] F[] A[]"},
+		{"creation to is exclusive at the common precision", base(func(p *Params) { p.CreationTime.To = "20230501" }), "D[d4] S[] F[] A[]"},
+		{"creation to the minute", base(func(p *Params) { p.CreationTime = TimeRange{From: "202305011015", To: "202305011016"} }), "D[d1] S[] F[] A[]"},
+		{"year-precision value meets a finer From", base(func(p *Params) {
 			p.DocumentEntryStatuses = sqAllStatuses()
 			p.CreationTime = TimeRange{From: "20220615", To: "2023"}
 		}), "D[d3] S[] F[] A[]"},
-		{"To of a year excludes that year", base(func(p *QueryParams) {
+		{"To of a year excludes that year", base(func(p *Params) {
 			p.DocumentEntryStatuses = sqAllStatuses()
 			p.CreationTime.To = "2022"
 		}), "D[] S[] F[] A[]"},
-		{"service start range", base(func(p *QueryParams) { p.ServiceStartTime = TimeRange{From: "2023", To: "2024"} }), "D[d1] S[] F[] A[]"},
-		{"service stop without the attribute excludes", base(func(p *QueryParams) { p.ServiceStopTime.To = "2099" }), "D[d1] S[] F[] A[]"},
-		{"author wildcard", base(func(p *QueryParams) { p.AuthorPersons = []string{"%^Lege^Kari^%"} }), "D[d1 d4 d6 d7] S[] F[] A[]"},
-		{"author underscore matches one letter", base(func(p *QueryParams) { p.AuthorPersons = []string{"%^Ødegård^_se^%"} }), "D[d2] S[] F[] A[]"},
-		{"author patterns are OR-ed", base(func(p *QueryParams) { p.AuthorPersons = []string{"123456789%", "987654321%"} }), "D[d1 d2 d4 d6 d7] S[] F[] A[]"},
-		{"author match is case-sensitive", base(func(p *QueryParams) { p.AuthorPersons = []string{"%^lege^kari^%"} }), "D[] S[] F[] A[]"},
-		{"reference id", base(func(p *QueryParams) {
+		{"service start range", base(func(p *Params) { p.ServiceStartTime = TimeRange{From: "2023", To: "2024"} }), "D[d1] S[] F[] A[]"},
+		{"service stop without the attribute excludes", base(func(p *Params) { p.ServiceStopTime.To = "2099" }), "D[d1] S[] F[] A[]"},
+		{"author wildcard", base(func(p *Params) { p.AuthorPersons = []string{"%^Lege^Kari^%"} }), "D[d1 d4 d6 d7] S[] F[] A[]"},
+		{"author underscore matches one letter", base(func(p *Params) { p.AuthorPersons = []string{"%^Ødegård^_se^%"} }), "D[d2] S[] F[] A[]"},
+		{"author patterns are OR-ed", base(func(p *Params) { p.AuthorPersons = []string{"123456789%", "987654321%"} }), "D[d1 d2 d4 d6 d7] S[] F[] A[]"},
+		{"author match is case-sensitive", base(func(p *Params) { p.AuthorPersons = []string{"%^lege^kari^%"} }), "D[] S[] F[] A[]"},
+		{"reference id", base(func(p *Params) {
 			p.ReferenceIDs = [][]string{{"R1^^^&2.16.578.1.12.4.1.2.4711&ISO^urn:ihe:iti:xds:2013:accession"}}
 		}), "D[d1] S[] F[] A[]"},
-		{"reference ids AND", base(func(p *QueryParams) {
+		{"reference ids AND", base(func(p *Params) {
 			p.ReferenceIDs = [][]string{{"R1^^^&2.16.578.1.12.4.1.2.4711&ISO^urn:ihe:iti:xds:2013:accession"}, {"R2^^^&1.2&ISO^urn:ihe:iti:xds:2013:order"}}
 		}), "D[] S[] F[] A[]"},
 	}
@@ -242,7 +242,7 @@ func TestExecuteFindDocuments(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f.reg.patientsAsked = nil
 			q := &StoredQuery{ID: QueryFindDocuments, Name: "FindDocuments", ReturnType: rim.ReturnLeafClass, Params: tc.params}
-			res, err := ExecuteQuery(context.Background(), q, f.reg, 0)
+			res, err := Execute(context.Background(), q, f.reg, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -276,64 +276,64 @@ func TestExecuteQueries(t *testing.T) {
 		name       string
 		id         string
 		returnType string
-		params     QueryParams
+		params     Params
 		want       string
 	}{
-		{"FindDocumentsByReferenceId", QueryFindDocumentsByReferenceID, rim.ReturnObjectRef, QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly(),
+		{"FindDocumentsByReferenceId", QueryFindDocumentsByReferenceID, rim.ReturnObjectRef, Params{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly(),
 			ReferenceIDs: [][]string{{"R1^^^&2.16.578.1.12.4.1.2.4711&ISO^urn:ihe:iti:xds:2013:accession"}}}, "D[d1] S[] F[] A[]"},
-		{"FindSubmissionSets by patient", QueryFindSubmissionSets, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly()}, "D[] S[ss1 ss2 ss3 ss4] F[] A[]"},
-		{"FindSubmissionSets by author", QueryFindSubmissionSets, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
+		{"FindSubmissionSets by patient", QueryFindSubmissionSets, rim.ReturnLeafClass, Params{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly()}, "D[] S[ss1 ss2 ss3 ss4] F[] A[]"},
+		{"FindSubmissionSets by author", QueryFindSubmissionSets, rim.ReturnLeafClass, Params{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
 			SubmissionSetAuthorPerson: "%Ødegård%"}, "D[] S[ss3] F[] A[]"},
-		{"FindSubmissionSets by time", QueryFindSubmissionSets, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
+		{"FindSubmissionSets by time", QueryFindSubmissionSets, rim.ReturnLeafClass, Params{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
 			SubmissionTime: TimeRange{From: "2022", To: "20220301"}}, "D[] S[ss2] F[] A[]"},
-		{"FindSubmissionSets by source id", QueryFindSubmissionSets, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
+		{"FindSubmissionSets by source id", QueryFindSubmissionSets, rim.ReturnLeafClass, Params{PatientID: sqPatientA, SubmissionSetStatuses: sqApprovedOnly(),
 			SubmissionSetSourceIDs: []string{"2.16.578.1.12.4.1.2.1"}}, "D[] S[] F[] A[]"},
-		{"FindSubmissionSets by content type", QueryFindSubmissionSets, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientB, SubmissionSetStatuses: sqApprovedOnly(),
+		{"FindSubmissionSets by content type", QueryFindSubmissionSets, rim.ReturnLeafClass, Params{PatientID: sqPatientB, SubmissionSetStatuses: sqApprovedOnly(),
 			ContentTypeCodes: []rim.Code{codeEpikrise}}, "D[] S[ss5] F[] A[]"},
-		{"FindFolders", QueryFindFolders, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly()}, "D[] S[] F[f1] A[]"},
-		{"FindFolders by code list AND", QueryFindFolders, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly(),
+		{"FindFolders", QueryFindFolders, rim.ReturnLeafClass, Params{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly()}, "D[] S[] F[f1] A[]"},
+		{"FindFolders by code list AND", QueryFindFolders, rim.ReturnLeafClass, Params{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly(),
 			FolderCodes: [][]rim.Code{{folderCode}, {{Code: "x", Scheme: "1.2"}}}}, "D[] S[] F[] A[]"},
-		{"FindFolders by update time", QueryFindFolders, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly(),
+		{"FindFolders by update time", QueryFindFolders, rim.ReturnLeafClass, Params{PatientID: sqPatientA, FolderStatuses: sqApprovedOnly(),
 			FolderLastUpdateTime: TimeRange{From: "2024"}}, "D[] S[] F[f1] A[]"},
-		{"GetAll keeps associations among the returned objects", QueryGetAll, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA,
+		{"GetAll keeps associations among the returned objects", QueryGetAll, rim.ReturnLeafClass, Params{PatientID: sqPatientA,
 			DocumentEntryStatuses: sqAllStatuses(), SubmissionSetStatuses: sqAllStatuses(), FolderStatuses: sqAllStatuses()},
 			"D[d1 d2 d3 d4 d6 d7] S[ss1 ss2 ss3 ss4] F[f1] A[d4-rplc-d3 f1-d1 ss1-d1 ss1-d2 ss1-f1 ss1-f1d1 ss2-d3 ss3-d4 ss4-d6 ss4-d7]"},
-		{"GetAll with approved only drops links to the deprecated entry", QueryGetAll, rim.ReturnLeafClass, QueryParams{PatientID: sqPatientA,
+		{"GetAll with approved only drops links to the deprecated entry", QueryGetAll, rim.ReturnLeafClass, Params{PatientID: sqPatientA,
 			DocumentEntryStatuses: sqApprovedOnly(), SubmissionSetStatuses: sqApprovedOnly(), FolderStatuses: sqApprovedOnly(), ConfidentialityCodes: [][]rim.Code{{confN}}},
 			"D[d1 d4 d6 d7] S[ss1 ss2 ss3 ss4] F[f1] A[f1-d1 ss1-d1 ss1-f1 ss1-f1d1 ss3-d4 ss4-d6 ss4-d7]"},
-		{"GetDocuments by entryUUID", QueryGetDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d1", "d3", "hidden")}, "D[d1 d3] S[] F[] A[]"},
-		{"GetDocuments by uniqueId", QueryGetDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUniqueIDs: uids("d2")}, "D[d2] S[] F[] A[]"},
-		{"GetDocuments of two patients as ObjectRef", QueryGetDocuments, rim.ReturnObjectRef, QueryParams{DocumentEntryUUIDs: ids("d1", "d8")}, "D[d1 d8] S[] F[] A[]"},
-		{"GetFolders by uniqueId", QueryGetFolders, rim.ReturnLeafClass, QueryParams{FolderUniqueIDs: uids("f1")}, "D[] S[] F[f1] A[]"},
-		{"GetAssociations of a submission set hides links to hidden objects", QueryGetAssociations, rim.ReturnLeafClass, QueryParams{UUIDs: ids("ss4")}, "D[] S[] F[] A[ss4-d5 ss4-d6 ss4-d7]"},
-		{"GetAssociations resolves a member folder association", QueryGetAssociations, rim.ReturnLeafClass, QueryParams{UUIDs: ids("ss1")}, "D[] S[] F[] A[ss1-d1 ss1-d2 ss1-f1 ss1-f1d1]"},
-		{"GetAssociations of a hidden object", QueryGetAssociations, rim.ReturnLeafClass, QueryParams{UUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
-		{"GetDocumentsAndAssociations", QueryGetDocumentsAndAssociations, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d1", "d3")},
+		{"GetDocuments by entryUUID", QueryGetDocuments, rim.ReturnLeafClass, Params{DocumentEntryUUIDs: ids("d1", "d3", "hidden")}, "D[d1 d3] S[] F[] A[]"},
+		{"GetDocuments by uniqueId", QueryGetDocuments, rim.ReturnLeafClass, Params{DocumentEntryUniqueIDs: uids("d2")}, "D[d2] S[] F[] A[]"},
+		{"GetDocuments of two patients as ObjectRef", QueryGetDocuments, rim.ReturnObjectRef, Params{DocumentEntryUUIDs: ids("d1", "d8")}, "D[d1 d8] S[] F[] A[]"},
+		{"GetFolders by uniqueId", QueryGetFolders, rim.ReturnLeafClass, Params{FolderUniqueIDs: uids("f1")}, "D[] S[] F[f1] A[]"},
+		{"GetAssociations of a submission set hides links to hidden objects", QueryGetAssociations, rim.ReturnLeafClass, Params{UUIDs: ids("ss4")}, "D[] S[] F[] A[ss4-d5 ss4-d6 ss4-d7]"},
+		{"GetAssociations resolves a member folder association", QueryGetAssociations, rim.ReturnLeafClass, Params{UUIDs: ids("ss1")}, "D[] S[] F[] A[ss1-d1 ss1-d2 ss1-f1 ss1-f1d1]"},
+		{"GetAssociations of a hidden object", QueryGetAssociations, rim.ReturnLeafClass, Params{UUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
+		{"GetDocumentsAndAssociations", QueryGetDocumentsAndAssociations, rim.ReturnLeafClass, Params{DocumentEntryUUIDs: ids("d1", "d3")},
 			"D[d1 d3] S[] F[] A[d4-rplc-d3 f1-d1 ss1-d1 ss2-d3]"},
-		{"GetSubmissionSets of a document and a folder", QueryGetSubmissionSets, rim.ReturnLeafClass, QueryParams{UUIDs: ids("d1", "f1")}, "D[] S[ss1] F[] A[ss1-d1 ss1-f1]"},
-		{"GetSubmissionSets of a hidden document", QueryGetSubmissionSets, rim.ReturnLeafClass, QueryParams{UUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
-		{"GetSubmissionSetAndContents", QueryGetSubmissionSetAndContents, rim.ReturnLeafClass, QueryParams{SubmissionSetUUIDs: ids("ss1")},
+		{"GetSubmissionSets of a document and a folder", QueryGetSubmissionSets, rim.ReturnLeafClass, Params{UUIDs: ids("d1", "f1")}, "D[] S[ss1] F[] A[ss1-d1 ss1-f1]"},
+		{"GetSubmissionSets of a hidden document", QueryGetSubmissionSets, rim.ReturnLeafClass, Params{UUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
+		{"GetSubmissionSetAndContents", QueryGetSubmissionSetAndContents, rim.ReturnLeafClass, Params{SubmissionSetUUIDs: ids("ss1")},
 			"D[d1 d2] S[ss1] F[f1] A[f1-d1 ss1-d1 ss1-d2 ss1-f1 ss1-f1d1]"},
-		{"GetSubmissionSetAndContents filtered by confidentiality", QueryGetSubmissionSetAndContents, rim.ReturnLeafClass, QueryParams{SubmissionSetUniqueIDs: uids("ss1"),
+		{"GetSubmissionSetAndContents filtered by confidentiality", QueryGetSubmissionSetAndContents, rim.ReturnLeafClass, Params{SubmissionSetUniqueIDs: uids("ss1"),
 			ConfidentialityCodes: [][]rim.Code{{confR}}}, "D[d2] S[ss1] F[f1] A[ss1-d2 ss1-f1]"},
-		{"GetSubmissionSetAndContents skips on-demand and hidden members", QueryGetSubmissionSetAndContents, rim.ReturnObjectRef, QueryParams{SubmissionSetUUIDs: ids("ss4")},
+		{"GetSubmissionSetAndContents skips on-demand and hidden members", QueryGetSubmissionSetAndContents, rim.ReturnObjectRef, Params{SubmissionSetUUIDs: ids("ss4")},
 			"D[d6 d7] S[ss4] F[] A[ss4-d6 ss4-d7]"},
-		{"GetFolderAndContents", QueryGetFolderAndContents, rim.ReturnLeafClass, QueryParams{FolderUUIDs: ids("f1")}, "D[d1] S[] F[f1] A[f1-d1]"},
-		{"GetFolderAndContents filtered by format", QueryGetFolderAndContents, rim.ReturnLeafClass, QueryParams{FolderUniqueIDs: uids("f1"), FormatCodes: []rim.Code{formatPDF}}, "D[] S[] F[f1] A[]"},
-		{"GetFoldersForDocument", QueryGetFoldersForDocument, rim.ReturnLeafClass, QueryParams{DocumentEntryUniqueIDs: uids("d1")}, "D[] S[] F[f1] A[]"},
-		{"GetFoldersForDocument of a document in none", QueryGetFoldersForDocument, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d2")}, "D[] S[] F[] A[]"},
-		{"GetFoldersForDocument of a hidden document", QueryGetFoldersForDocument, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
-		{"GetRelatedDocuments of the replaced document", QueryGetRelatedDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d3"), AssociationTypes: []string{rim.AssocRPLC}},
+		{"GetFolderAndContents", QueryGetFolderAndContents, rim.ReturnLeafClass, Params{FolderUUIDs: ids("f1")}, "D[d1] S[] F[f1] A[f1-d1]"},
+		{"GetFolderAndContents filtered by format", QueryGetFolderAndContents, rim.ReturnLeafClass, Params{FolderUniqueIDs: uids("f1"), FormatCodes: []rim.Code{formatPDF}}, "D[] S[] F[f1] A[]"},
+		{"GetFoldersForDocument", QueryGetFoldersForDocument, rim.ReturnLeafClass, Params{DocumentEntryUniqueIDs: uids("d1")}, "D[] S[] F[f1] A[]"},
+		{"GetFoldersForDocument of a document in none", QueryGetFoldersForDocument, rim.ReturnLeafClass, Params{DocumentEntryUUIDs: ids("d2")}, "D[] S[] F[] A[]"},
+		{"GetFoldersForDocument of a hidden document", QueryGetFoldersForDocument, rim.ReturnLeafClass, Params{DocumentEntryUUIDs: ids("hidden")}, "D[] S[] F[] A[]"},
+		{"GetRelatedDocuments of the replaced document", QueryGetRelatedDocuments, rim.ReturnLeafClass, Params{DocumentEntryUUIDs: ids("d3"), AssociationTypes: []string{rim.AssocRPLC}},
 			"D[d3 d4] S[] F[] A[d4-rplc-d3]"},
-		{"GetRelatedDocuments of the replacement", QueryGetRelatedDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUniqueIDs: uids("d4"), AssociationTypes: []string{rim.AssocHasMember, rim.AssocRPLC}},
+		{"GetRelatedDocuments of the replacement", QueryGetRelatedDocuments, rim.ReturnLeafClass, Params{DocumentEntryUniqueIDs: uids("d4"), AssociationTypes: []string{rim.AssocHasMember, rim.AssocRPLC}},
 			"D[d3 d4] S[] F[] A[d4-rplc-d3]"},
-		{"GetRelatedDocuments of another type", QueryGetRelatedDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d4"), AssociationTypes: []string{rim.AssocAPND}}, "D[] S[] F[] A[]"},
-		{"GetRelatedDocuments without relatives", QueryGetRelatedDocuments, rim.ReturnLeafClass, QueryParams{DocumentEntryUUIDs: ids("d1"), AssociationTypes: []string{rim.AssocHasMember, rim.AssocRPLC}}, "D[] S[] F[] A[]"},
+		{"GetRelatedDocuments of another type", QueryGetRelatedDocuments, rim.ReturnLeafClass, Params{DocumentEntryUUIDs: ids("d4"), AssociationTypes: []string{rim.AssocAPND}}, "D[] S[] F[] A[]"},
+		{"GetRelatedDocuments without relatives", QueryGetRelatedDocuments, rim.ReturnLeafClass, Params{DocumentEntryUUIDs: ids("d1"), AssociationTypes: []string{rim.AssocHasMember, rim.AssocRPLC}}, "D[] S[] F[] A[]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			q := &StoredQuery{ID: tc.id, Name: queryDefs[tc.id].name, ReturnType: tc.returnType, Params: tc.params}
-			res, err := ExecuteQuery(context.Background(), q, f.reg, 0)
+			res, err := Execute(context.Background(), q, f.reg, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -349,7 +349,7 @@ func TestExecuteQueries(t *testing.T) {
 
 func TestExecuteQueryErrors(t *testing.T) {
 	f := newSQFixture()
-	findA := QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}
+	findA := Params{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}
 	storeDown := errors.New("store unavailable")
 	tests := []struct {
 		name       string
@@ -359,14 +359,14 @@ func TestExecuteQueryErrors(t *testing.T) {
 		code       rim.ErrorCode // "" when err must wrap fail
 	}{
 		{"LeafClass across two patients", &StoredQuery{ID: QueryGetDocuments, ReturnType: rim.ReturnLeafClass,
-			Params: QueryParams{DocumentEntryUUIDs: []string{f.id("d1"), f.id("d8")}}}, 0, nil, rim.XDSResultNotSinglePatient},
+			Params: Params{DocumentEntryUUIDs: []string{f.id("d1"), f.id("d8")}}}, 0, nil, rim.XDSResultNotSinglePatient},
 		{"LeafClass folders across two patients", &StoredQuery{ID: QueryGetFolders, ReturnType: rim.ReturnLeafClass,
-			Params: QueryParams{FolderUUIDs: []string{f.id("f1"), f.id("f2")}}}, 0, nil, rim.XDSResultNotSinglePatient},
+			Params: Params{FolderUUIDs: []string{f.id("f1"), f.id("f2")}}}, 0, nil, rim.XDSResultNotSinglePatient},
 		{"more results than allowed", &StoredQuery{ID: QueryFindDocuments, ReturnType: rim.ReturnObjectRef, Params: findA}, 4, nil, rim.XDSTooManyResults},
 		{"multi-patient query", &StoredQuery{ID: QueryFindDocumentsForMultiplePatients, ReturnType: rim.ReturnObjectRef}, 0, nil, rim.XDSUnknownStoredQuery},
 		{"source failure is passed on", &StoredQuery{ID: QueryFindDocuments, ReturnType: rim.ReturnObjectRef, Params: findA}, 0, storeDown, ""},
 		{"source failure in an id query", &StoredQuery{ID: QueryGetSubmissionSetAndContents, ReturnType: rim.ReturnObjectRef,
-			Params: QueryParams{SubmissionSetUUIDs: []string{f.id("ss1")}}}, 0, storeDown, ""},
+			Params: Params{SubmissionSetUUIDs: []string{f.id("ss1")}}}, 0, storeDown, ""},
 		{"no query", nil, 0, nil, rim.XDSRegistryError},
 		{"no return type", &StoredQuery{ID: QueryFindDocuments, Params: findA}, 0, nil, rim.XDSRegistryError},
 	}
@@ -374,7 +374,7 @@ func TestExecuteQueryErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f.reg.fail = tc.fail
 			defer func() { f.reg.fail = nil }()
-			res, err := ExecuteQuery(context.Background(), tc.query, f.reg, tc.maxResults)
+			res, err := Execute(context.Background(), tc.query, f.reg, tc.maxResults)
 			if res != nil {
 				t.Errorf("got a result with the error")
 			}
@@ -391,13 +391,13 @@ func TestExecuteQueryErrors(t *testing.T) {
 
 func TestExecuteQueryResultLimit(t *testing.T) {
 	f := newSQFixture()
-	q := &StoredQuery{ID: QueryFindDocuments, ReturnType: rim.ReturnObjectRef, Params: QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}}
+	q := &StoredQuery{ID: QueryFindDocuments, ReturnType: rim.ReturnObjectRef, Params: Params{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}}
 	for _, tc := range []struct {
 		max     int
 		wantErr bool
 	}{{0, false}, {5, false}, {4, true}, {1, true}} {
 		t.Run(fmt.Sprint("limit ", tc.max), func(t *testing.T) {
-			res, err := ExecuteQuery(context.Background(), q, f.reg, tc.max)
+			res, err := Execute(context.Background(), q, f.reg, tc.max)
 			if tc.wantErr {
 				sqWantCode(t, err, rim.XDSTooManyResults)
 				return
@@ -413,8 +413,8 @@ func TestExecuteQueryCancelled(t *testing.T) {
 	f := newSQFixture()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	q := &StoredQuery{ID: QueryFindDocuments, ReturnType: rim.ReturnObjectRef, Params: QueryParams{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}}
-	if _, err := ExecuteQuery(ctx, q, f.reg, 0); !errors.Is(err, context.Canceled) {
+	q := &StoredQuery{ID: QueryFindDocuments, ReturnType: rim.ReturnObjectRef, Params: Params{PatientID: sqPatientA, DocumentEntryStatuses: sqApprovedOnly()}}
+	if _, err := Execute(ctx, q, f.reg, 0); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 	if len(f.reg.patientsAsked) != 0 {
@@ -430,7 +430,7 @@ func TestParseThenExecute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := ExecuteQuery(context.Background(), q, f.reg, 100)
+	res, err := Execute(context.Background(), q, f.reg, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package xds
+package query
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 )
 
 // queryRunner executes one stored query against the Source.
-type queryRunner func(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error)
+type queryRunner func(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error)
 
 // queryRunners are the implementations of the 14 ITI-18 stored queries.
 var queryRunners = map[string]queryRunner{
@@ -28,7 +28,7 @@ var queryRunners = map[string]queryRunner{
 	QueryGetRelatedDocuments:         runGetRelatedDocuments,
 }
 
-// ExecuteQuery runs the stored query q against src with the semantics of
+// Execute runs the stored query q against src with the semantics of
 // ITI TF-2 3.18.4.1.2.3.7. It reads only through src's patient- or
 // id-scoped methods, so its cost depends on the patient's data, never on the
 // size of the registry.
@@ -41,7 +41,7 @@ var queryRunners = map[string]queryRunner{
 // Associations are returned only when both of their ends are objects the
 // caller can see (in the result, or found through src), so an association
 // never reveals the entryUUID of an object src hides.
-func ExecuteQuery(ctx context.Context, q *StoredQuery, src Source, maxResults int) (*rim.QueryResult, error) {
+func Execute(ctx context.Context, q *StoredQuery, src Source, maxResults int) (*rim.QueryResult, error) {
 	if q == nil || src == nil {
 		return nil, rim.NewError(rim.XDSRegistryError, "internal: no query or no source")
 	}
@@ -97,7 +97,7 @@ func spansPatients(r *rim.QueryResult) bool {
 	return false
 }
 
-func runFindDocuments(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runFindDocuments(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	des, err := src.DocumentEntriesByPatient(ctx, p.PatientID, p.DocumentEntryStatuses)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func runFindDocuments(ctx context.Context, p *QueryParams, src Source) (*rim.Que
 	return &rim.QueryResult{DocumentEntries: found}, nil
 }
 
-func runFindSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runFindSubmissionSets(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	sss, err := src.SubmissionSetsByPatient(ctx, p.PatientID, p.SubmissionSetStatuses)
 	if err != nil {
 		return nil, err
@@ -128,7 +128,7 @@ func runFindSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*ri
 	return b.result(), nil
 }
 
-func runFindFolders(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runFindFolders(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	fols, err := src.FoldersByPatient(ctx, p.PatientID, p.FolderStatuses)
 	if err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ func runFindFolders(ctx context.Context, p *QueryParams, src Source) (*rim.Query
 // runGetAll returns the patient's DocumentEntries, SubmissionSets and
 // Folders that pass the status and content filters, and the associations
 // among them.
-func runGetAll(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runGetAll(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	des, err := src.DocumentEntriesByPatient(ctx, p.PatientID, p.DocumentEntryStatuses)
 	if err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func runGetAll(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResul
 	return b.result(), nil
 }
 
-func runGetDocuments(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runGetDocuments(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	l, sel := lookupByID(p.DocumentEntryUUIDs, p.DocumentEntryUniqueIDs)
 	des, err := src.DocumentEntries(ctx, l)
 	if err != nil {
@@ -195,7 +195,7 @@ func runGetDocuments(ctx context.Context, p *QueryParams, src Source) (*rim.Quer
 	return b.result(), nil
 }
 
-func runGetFolders(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runGetFolders(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	l, sel := lookupByID(p.FolderUUIDs, p.FolderUniqueIDs)
 	fols, err := src.Folders(ctx, l)
 	if err != nil {
@@ -212,7 +212,7 @@ func runGetFolders(ctx context.Context, p *QueryParams, src Source) (*rim.QueryR
 
 // runGetAssociations returns the associations that have one of $uuid as
 // source or target.
-func runGetAssociations(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runGetAssociations(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	assocs, err := src.AssociationsOf(ctx, p.UUIDs)
 	if err != nil {
 		return nil, err
@@ -237,7 +237,7 @@ func runGetAssociations(ctx context.Context, p *QueryParams, src Source) (*rim.Q
 
 // runGetDocumentsAndAssociations returns the DocumentEntries and the
 // associations that have one of them as source or target.
-func runGetDocumentsAndAssociations(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runGetDocumentsAndAssociations(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	res, err := runGetDocuments(ctx, p, src)
 	if err != nil || len(res.DocumentEntries) == 0 {
 		return res, err
@@ -264,7 +264,7 @@ func runGetDocumentsAndAssociations(ctx context.Context, p *QueryParams, src Sou
 // runGetSubmissionSets returns the SubmissionSets that have one of $uuid
 // (DocumentEntries or Folders) as a member, with those HasMember
 // associations.
-func runGetSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runGetSubmissionSets(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	assocs, err := src.AssociationsOf(ctx, p.UUIDs)
 	if err != nil {
 		return nil, err
@@ -306,7 +306,7 @@ func runGetSubmissionSets(ctx context.Context, p *QueryParams, src Source) (*rim
 // DocumentEntries (filtered by format code, confidentiality code and entry
 // type) and Folders, and the HasMember associations among them, including
 // member Folder-DocumentEntry associations.
-func runGetSubmissionSetAndContents(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runGetSubmissionSetAndContents(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	l, sel := lookupByID(p.SubmissionSetUUIDs, p.SubmissionSetUniqueIDs)
 	sss, err := src.SubmissionSets(ctx, l)
 	if err != nil {
@@ -346,7 +346,7 @@ func runGetSubmissionSetAndContents(ctx context.Context, p *QueryParams, src Sou
 // runGetFolderAndContents returns the Folder, its member DocumentEntries
 // (filtered as for GetSubmissionSetAndContents) and the Folder's HasMember
 // associations to them.
-func runGetFolderAndContents(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runGetFolderAndContents(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	l, sel := lookupByID(p.FolderUUIDs, p.FolderUniqueIDs)
 	fols, err := src.Folders(ctx, l)
 	if err != nil {
@@ -387,7 +387,7 @@ func runGetFolderAndContents(ctx context.Context, p *QueryParams, src Source) (*
 
 // runGetFoldersForDocument returns the Folders that have the DocumentEntry
 // as a member. The associations are not returned (NIST 11908).
-func runGetFoldersForDocument(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runGetFoldersForDocument(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	docs, err := runGetDocuments(ctx, p, src)
 	if err != nil || len(docs.DocumentEntries) == 0 {
 		return &rim.QueryResult{}, err
@@ -424,7 +424,7 @@ func runGetFoldersForDocument(ctx context.Context, p *QueryParams, src Source) (
 // runGetRelatedDocuments returns the DocumentEntry, the DocumentEntries
 // related to it by associations of the types asked for, and those
 // associations; nothing when it has no such relatives.
-func runGetRelatedDocuments(ctx context.Context, p *QueryParams, src Source) (*rim.QueryResult, error) {
+func runGetRelatedDocuments(ctx context.Context, p *Params, src Source) (*rim.QueryResult, error) {
 	docs, err := runGetDocuments(ctx, p, src)
 	if err != nil {
 		return nil, err
@@ -772,7 +772,7 @@ func (b *resultBuilder) folderIDs() []string {
 
 // addMemberObjects adds the DocumentEntries (passing the content filter)
 // and Folders among ids.
-func (b *resultBuilder) addMemberObjects(ctx context.Context, src Source, ids []string, p *QueryParams) error {
+func (b *resultBuilder) addMemberObjects(ctx context.Context, src Source, ids []string, p *Params) error {
 	l := Lookup{EntryUUIDs: ids}
 	des, err := src.DocumentEntries(ctx, l)
 	if err != nil {

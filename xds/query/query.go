@@ -1,4 +1,4 @@
-package xds
+package query
 
 import "kjdd/xds/rim"
 
@@ -28,21 +28,21 @@ const (
 
 // StoredQuery is a parsed ITI-18/ITI-38 AdhocQueryRequest.
 type StoredQuery struct {
-	ID         string      `json:"id"`             // canonical stored query id: urn:uuid:, lower-case
-	Name       string      `json:"name"`           // e.g. "FindDocuments"
-	ReturnType string      `json:"returnType"`     // ReturnLeafClass or ReturnObjectRef
-	Home       string      `json:"home,omitempty"` // AdhocQuery@home as sent (XCA), "" when absent
-	Params     QueryParams `json:"params"`
+	ID         string `json:"id"`             // canonical stored query id: urn:uuid:, lower-case
+	Name       string `json:"name"`           // e.g. "FindDocuments"
+	ReturnType string `json:"returnType"`     // ReturnLeafClass or ReturnObjectRef
+	Home       string `json:"home,omitempty"` // AdhocQuery@home as sent (XCA), "" when absent
+	Params     Params `json:"params"`
 }
 
-// QueryParams are the typed parameters of a stored query. Which fields are
+// Params are the typed parameters of a stored query. Which fields are
 // meaningful depends on the query; the parser fills only those the query
 // defines and ignores unknown parameters (ITI TF-2 3.18.4.1.2.3.5, NIST
 // test 11897/practicesetting_scheme).
 //
 // Lists are OR-ed; the [][] fields are AND-of-OR: every inner list must match
 // (one inner list per repetition of the slot).
-type QueryParams struct {
+type Params struct {
 	// PatientID is the CX (id^^^&OID&ISO) of $XDSDocumentEntryPatientId,
 	// $XDSSubmissionSetPatientId, $XDSFolderPatientId or $patientId.
 	PatientID string `json:"patientId,omitempty"`

@@ -1,4 +1,4 @@
-package xds
+package query
 
 import (
 	"kjdd/xds/rim"
@@ -11,7 +11,7 @@ import (
 
 // matchFindDocuments reports whether de satisfies the FindDocuments and
 // FindDocumentsByReferenceId filters of p.
-func matchFindDocuments(de *rim.DocumentEntry, p *QueryParams) bool {
+func matchFindDocuments(de *rim.DocumentEntry, p *Params) bool {
 	return de.PatientID == p.PatientID &&
 		statusIn(de.Status, p.DocumentEntryStatuses) &&
 		entryTypeIn(de.ObjectType, p.DocumentEntryTypes) &&
@@ -32,7 +32,7 @@ func matchFindDocuments(de *rim.DocumentEntry, p *QueryParams) bool {
 // matchContentFilter reports whether de passes the DocumentEntry filters of
 // GetAll and the *AndContents queries: formatCode, confidentialityCode and
 // entry type.
-func matchContentFilter(de *rim.DocumentEntry, p *QueryParams) bool {
+func matchContentFilter(de *rim.DocumentEntry, p *Params) bool {
 	return entryTypeIn(de.ObjectType, p.DocumentEntryTypes) &&
 		codeIn(de.FormatCode, p.FormatCodes) &&
 		codesAllOf(de.ConfidentialityCodes, p.ConfidentialityCodes)
@@ -40,7 +40,7 @@ func matchContentFilter(de *rim.DocumentEntry, p *QueryParams) bool {
 
 // matchFindSubmissionSets reports whether ss satisfies the
 // FindSubmissionSets filters of p.
-func matchFindSubmissionSets(ss *rim.SubmissionSet, p *QueryParams) bool {
+func matchFindSubmissionSets(ss *rim.SubmissionSet, p *Params) bool {
 	var authors []string
 	if p.SubmissionSetAuthorPerson != "" {
 		authors = []string{p.SubmissionSetAuthorPerson}
@@ -54,7 +54,7 @@ func matchFindSubmissionSets(ss *rim.SubmissionSet, p *QueryParams) bool {
 }
 
 // matchFindFolders reports whether f satisfies the FindFolders filters of p.
-func matchFindFolders(f *rim.Folder, p *QueryParams) bool {
+func matchFindFolders(f *rim.Folder, p *Params) bool {
 	return f.PatientID == p.PatientID &&
 		statusIn(f.Status, p.FolderStatuses) &&
 		p.FolderLastUpdateTime.Contains(f.LastUpdateTime) &&

@@ -1,4 +1,4 @@
-package xds
+package query
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"github.com/beevik/etree"
 )
 
-var sqUpdateGolden = flag.Bool("update-query-golden", false, "rewrite xds/testdata/query golden files")
+var sqUpdateGolden = flag.Bool("update-query-golden", false, "rewrite xds/query/testdata/query golden files")
 
 // Placeholder values for the NIST templates among the samples.
 const (
@@ -555,7 +555,7 @@ func TestStoredQueryIDBasedAndPatient(t *testing.T) {
 	}
 	for id, def := range queryDefs {
 		t.Run(def.name, func(t *testing.T) {
-			q := &StoredQuery{ID: id, Name: def.name, Params: QueryParams{PatientID: sqTestPatient}}
+			q := &StoredQuery{ID: id, Name: def.name, Params: Params{PatientID: sqTestPatient}}
 			sqWantEqual(t, "id based", q.IDBased(), !patientBased[id])
 			want := ""
 			if patientBased[id] {

@@ -1,4 +1,4 @@
-package xds
+package query
 
 import (
 	"context"
@@ -454,7 +454,7 @@ func runNISTStep(t *testing.T, seed *nistSeed, dir string, step, sqt *etree.Elem
 	q, err := ParseAdhocQueryRequest(sqQueryElement(t, text))
 	var res *rim.QueryResult
 	if err == nil {
-		res, err = ExecuteQuery(context.Background(), q, seed.reg, 0)
+		res, err = Execute(context.Background(), q, seed.reg, 0)
 	}
 	if want.status == "Failure" {
 		if err == nil {

@@ -1,4 +1,4 @@
-package xds
+package query
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func BenchmarkExecuteFindDocuments(b *testing.B) {
 			ConfidentialityCodes: []rim.Code{confN}, Authors: []rim.Author{{Person: authorKari}},
 		})
 	}
-	q := &StoredQuery{ID: QueryFindDocuments, Name: "FindDocuments", ReturnType: rim.ReturnLeafClass, Params: QueryParams{
+	q := &StoredQuery{ID: QueryFindDocuments, Name: "FindDocuments", ReturnType: rim.ReturnLeafClass, Params: Params{
 		PatientID: sqPatientA, DocumentEntryStatuses: []string{rim.StatusApproved},
 		ClassCodes:           []rim.Code{{Code: codeKriseplan.Code, Scheme: codeKriseplan.Scheme}},
 		ConfidentialityCodes: [][]rim.Code{{{Code: "L", Scheme: schemeHL7Conf}, confN, confR}},
@@ -43,7 +43,7 @@ func BenchmarkExecuteFindDocuments(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := ExecuteQuery(ctx, q, reg, 1000)
+		res, err := Execute(ctx, q, reg, 1000)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package xds
+package query
 
 import (
 	"errors"
@@ -57,9 +57,9 @@ type paramSpec struct {
 	required bool
 	single   bool // at most one value
 	and      bool // the slot may repeat; each repetition is AND-ed
-	// field returns a pointer to the QueryParams field that receives the
+	// field returns a pointer to the Params field that receives the
 	// value: *string, *[]string, *[]Code, *[][]Code, *[][]string or *int.
-	field func(*QueryParams) any
+	field func(*Params) any
 }
 
 // queryDef declares a stored query: its parameters and which pairs of
@@ -119,43 +119,43 @@ const (
 // Parameter groups shared by several queries.
 var (
 	metadataLevelParam = paramSpec{name: pMetadataLevel, kind: valueLevel, single: true,
-		field: func(p *QueryParams) any { return &p.MetadataLevel }}
+		field: func(p *Params) any { return &p.MetadataLevel }}
 
 	findDocumentsParams = []paramSpec{
-		{name: pDEPatientID, kind: valueCX, required: true, single: true, field: func(p *QueryParams) any { return &p.PatientID }},
-		{name: pDEStatus, kind: valueStatus, required: true, field: func(p *QueryParams) any { return &p.DocumentEntryStatuses }},
-		{name: pDEClassCode, kind: valueCode, field: func(p *QueryParams) any { return &p.ClassCodes }},
-		{name: pDETypeCode, kind: valueCode, field: func(p *QueryParams) any { return &p.TypeCodes }},
-		{name: pDEPracticeSetting, kind: valueCode, field: func(p *QueryParams) any { return &p.PracticeSettingCodes }},
-		{name: pDEHealthcareFac, kind: valueCode, field: func(p *QueryParams) any { return &p.HealthcareFacilityTypeCodes }},
-		{name: pDEFormatCode, kind: valueCode, field: func(p *QueryParams) any { return &p.FormatCodes }},
-		{name: pDEEventCode, kind: valueCode, and: true, field: func(p *QueryParams) any { return &p.EventCodes }},
-		{name: pDEConfidentiality, kind: valueCode, and: true, field: func(p *QueryParams) any { return &p.ConfidentialityCodes }},
-		{name: pDEAuthorPerson, kind: valueString, field: func(p *QueryParams) any { return &p.AuthorPersons }},
-		{name: pDECreationFrom, kind: valueTime, single: true, field: func(p *QueryParams) any { return &p.CreationTime.From }},
-		{name: pDECreationTo, kind: valueTime, single: true, field: func(p *QueryParams) any { return &p.CreationTime.To }},
-		{name: pDEServiceStartFrom, kind: valueTime, single: true, field: func(p *QueryParams) any { return &p.ServiceStartTime.From }},
-		{name: pDEServiceStartTo, kind: valueTime, single: true, field: func(p *QueryParams) any { return &p.ServiceStartTime.To }},
-		{name: pDEServiceStopFrom, kind: valueTime, single: true, field: func(p *QueryParams) any { return &p.ServiceStopTime.From }},
-		{name: pDEServiceStopTo, kind: valueTime, single: true, field: func(p *QueryParams) any { return &p.ServiceStopTime.To }},
-		{name: pDEType, kind: valueEntryType, field: func(p *QueryParams) any { return &p.DocumentEntryTypes }},
+		{name: pDEPatientID, kind: valueCX, required: true, single: true, field: func(p *Params) any { return &p.PatientID }},
+		{name: pDEStatus, kind: valueStatus, required: true, field: func(p *Params) any { return &p.DocumentEntryStatuses }},
+		{name: pDEClassCode, kind: valueCode, field: func(p *Params) any { return &p.ClassCodes }},
+		{name: pDETypeCode, kind: valueCode, field: func(p *Params) any { return &p.TypeCodes }},
+		{name: pDEPracticeSetting, kind: valueCode, field: func(p *Params) any { return &p.PracticeSettingCodes }},
+		{name: pDEHealthcareFac, kind: valueCode, field: func(p *Params) any { return &p.HealthcareFacilityTypeCodes }},
+		{name: pDEFormatCode, kind: valueCode, field: func(p *Params) any { return &p.FormatCodes }},
+		{name: pDEEventCode, kind: valueCode, and: true, field: func(p *Params) any { return &p.EventCodes }},
+		{name: pDEConfidentiality, kind: valueCode, and: true, field: func(p *Params) any { return &p.ConfidentialityCodes }},
+		{name: pDEAuthorPerson, kind: valueString, field: func(p *Params) any { return &p.AuthorPersons }},
+		{name: pDECreationFrom, kind: valueTime, single: true, field: func(p *Params) any { return &p.CreationTime.From }},
+		{name: pDECreationTo, kind: valueTime, single: true, field: func(p *Params) any { return &p.CreationTime.To }},
+		{name: pDEServiceStartFrom, kind: valueTime, single: true, field: func(p *Params) any { return &p.ServiceStartTime.From }},
+		{name: pDEServiceStartTo, kind: valueTime, single: true, field: func(p *Params) any { return &p.ServiceStartTime.To }},
+		{name: pDEServiceStopFrom, kind: valueTime, single: true, field: func(p *Params) any { return &p.ServiceStopTime.From }},
+		{name: pDEServiceStopTo, kind: valueTime, single: true, field: func(p *Params) any { return &p.ServiceStopTime.To }},
+		{name: pDEType, kind: valueEntryType, field: func(p *Params) any { return &p.DocumentEntryTypes }},
 		metadataLevelParam,
 	}
 
 	// contentFilterParams filter the DocumentEntries of the *AndContents
 	// queries.
 	contentFilterParams = []paramSpec{
-		{name: pDEFormatCode, kind: valueCode, field: func(p *QueryParams) any { return &p.FormatCodes }},
-		{name: pDEConfidentiality, kind: valueCode, and: true, field: func(p *QueryParams) any { return &p.ConfidentialityCodes }},
-		{name: pDEType, kind: valueEntryType, field: func(p *QueryParams) any { return &p.DocumentEntryTypes }},
+		{name: pDEFormatCode, kind: valueCode, field: func(p *Params) any { return &p.FormatCodes }},
+		{name: pDEConfidentiality, kind: valueCode, and: true, field: func(p *Params) any { return &p.ConfidentialityCodes }},
+		{name: pDEType, kind: valueEntryType, field: func(p *Params) any { return &p.DocumentEntryTypes }},
 		metadataLevelParam,
 	}
 
-	documentUUIDsParam   = paramSpec{name: pDEEntryUUID, kind: valueUUID, field: func(p *QueryParams) any { return &p.DocumentEntryUUIDs }}
-	documentUniqueIDsPar = paramSpec{name: pDEUniqueID, kind: valueString, field: func(p *QueryParams) any { return &p.DocumentEntryUniqueIDs }}
-	folderUUIDsParam     = paramSpec{name: pFolEntryUUID, kind: valueUUID, field: func(p *QueryParams) any { return &p.FolderUUIDs }}
-	folderUniqueIDsParam = paramSpec{name: pFolUniqueID, kind: valueString, field: func(p *QueryParams) any { return &p.FolderUniqueIDs }}
-	uuidsParam           = paramSpec{name: pUUID, kind: valueUUID, required: true, field: func(p *QueryParams) any { return &p.UUIDs }}
+	documentUUIDsParam   = paramSpec{name: pDEEntryUUID, kind: valueUUID, field: func(p *Params) any { return &p.DocumentEntryUUIDs }}
+	documentUniqueIDsPar = paramSpec{name: pDEUniqueID, kind: valueString, field: func(p *Params) any { return &p.DocumentEntryUniqueIDs }}
+	folderUUIDsParam     = paramSpec{name: pFolEntryUUID, kind: valueUUID, field: func(p *Params) any { return &p.FolderUUIDs }}
+	folderUniqueIDsParam = paramSpec{name: pFolUniqueID, kind: valueString, field: func(p *Params) any { return &p.FolderUniqueIDs }}
+	uuidsParam           = paramSpec{name: pUUID, kind: valueUUID, required: true, field: func(p *Params) any { return &p.UUIDs }}
 )
 
 // singleValued returns a copy of s that accepts one value only.
@@ -182,31 +182,31 @@ func buildQueryDefs() map[string]queryDef {
 	defs := []queryDef{
 		{id: QueryFindDocuments, name: "FindDocuments", params: findDocumentsParams},
 		{id: QueryFindDocumentsByReferenceID, name: "FindDocumentsByReferenceId", params: paramGroups(findDocumentsParams, []paramSpec{
-			{name: pDEReferenceIDs, kind: valueString, required: true, and: true, field: func(p *QueryParams) any { return &p.ReferenceIDs }},
+			{name: pDEReferenceIDs, kind: valueString, required: true, and: true, field: func(p *Params) any { return &p.ReferenceIDs }},
 		})},
 		{id: QueryFindSubmissionSets, name: "FindSubmissionSets", params: []paramSpec{
-			{name: pSSPatientID, kind: valueCX, required: true, single: true, field: func(p *QueryParams) any { return &p.PatientID }},
-			{name: pSSStatus, kind: valueStatus, required: true, field: func(p *QueryParams) any { return &p.SubmissionSetStatuses }},
-			{name: pSSSourceID, kind: valueString, field: func(p *QueryParams) any { return &p.SubmissionSetSourceIDs }},
-			{name: pSSSubmissionFrom, kind: valueTime, single: true, field: func(p *QueryParams) any { return &p.SubmissionTime.From }},
-			{name: pSSSubmissionTo, kind: valueTime, single: true, field: func(p *QueryParams) any { return &p.SubmissionTime.To }},
-			{name: pSSAuthorPerson, kind: valueString, single: true, field: func(p *QueryParams) any { return &p.SubmissionSetAuthorPerson }},
-			{name: pSSContentType, kind: valueCode, field: func(p *QueryParams) any { return &p.ContentTypeCodes }},
+			{name: pSSPatientID, kind: valueCX, required: true, single: true, field: func(p *Params) any { return &p.PatientID }},
+			{name: pSSStatus, kind: valueStatus, required: true, field: func(p *Params) any { return &p.SubmissionSetStatuses }},
+			{name: pSSSourceID, kind: valueString, field: func(p *Params) any { return &p.SubmissionSetSourceIDs }},
+			{name: pSSSubmissionFrom, kind: valueTime, single: true, field: func(p *Params) any { return &p.SubmissionTime.From }},
+			{name: pSSSubmissionTo, kind: valueTime, single: true, field: func(p *Params) any { return &p.SubmissionTime.To }},
+			{name: pSSAuthorPerson, kind: valueString, single: true, field: func(p *Params) any { return &p.SubmissionSetAuthorPerson }},
+			{name: pSSContentType, kind: valueCode, field: func(p *Params) any { return &p.ContentTypeCodes }},
 			metadataLevelParam,
 		}},
 		{id: QueryFindFolders, name: "FindFolders", params: []paramSpec{
-			{name: pFolPatientID, kind: valueCX, required: true, single: true, field: func(p *QueryParams) any { return &p.PatientID }},
-			{name: pFolStatus, kind: valueStatus, required: true, field: func(p *QueryParams) any { return &p.FolderStatuses }},
-			{name: pFolUpdateFrom, kind: valueTime, single: true, field: func(p *QueryParams) any { return &p.FolderLastUpdateTime.From }},
-			{name: pFolUpdateTo, kind: valueTime, single: true, field: func(p *QueryParams) any { return &p.FolderLastUpdateTime.To }},
-			{name: pFolCodeList, kind: valueCode, and: true, field: func(p *QueryParams) any { return &p.FolderCodes }},
+			{name: pFolPatientID, kind: valueCX, required: true, single: true, field: func(p *Params) any { return &p.PatientID }},
+			{name: pFolStatus, kind: valueStatus, required: true, field: func(p *Params) any { return &p.FolderStatuses }},
+			{name: pFolUpdateFrom, kind: valueTime, single: true, field: func(p *Params) any { return &p.FolderLastUpdateTime.From }},
+			{name: pFolUpdateTo, kind: valueTime, single: true, field: func(p *Params) any { return &p.FolderLastUpdateTime.To }},
+			{name: pFolCodeList, kind: valueCode, and: true, field: func(p *Params) any { return &p.FolderCodes }},
 			metadataLevelParam,
 		}},
 		{id: QueryGetAll, name: "GetAll", params: []paramSpec{
-			{name: pPatientID, kind: valueCX, required: true, single: true, field: func(p *QueryParams) any { return &p.PatientID }},
-			{name: pDEStatus, kind: valueStatus, required: true, field: func(p *QueryParams) any { return &p.DocumentEntryStatuses }},
-			{name: pSSStatus, kind: valueStatus, required: true, field: func(p *QueryParams) any { return &p.SubmissionSetStatuses }},
-			{name: pFolStatus, kind: valueStatus, required: true, field: func(p *QueryParams) any { return &p.FolderStatuses }},
+			{name: pPatientID, kind: valueCX, required: true, single: true, field: func(p *Params) any { return &p.PatientID }},
+			{name: pDEStatus, kind: valueStatus, required: true, field: func(p *Params) any { return &p.DocumentEntryStatuses }},
+			{name: pSSStatus, kind: valueStatus, required: true, field: func(p *Params) any { return &p.SubmissionSetStatuses }},
+			{name: pFolStatus, kind: valueStatus, required: true, field: func(p *Params) any { return &p.FolderStatuses }},
 			contentFilterParams[0], contentFilterParams[1], contentFilterParams[2], metadataLevelParam,
 		}},
 		{id: QueryGetDocuments, name: "GetDocuments", idBased: true,
@@ -224,8 +224,8 @@ func buildQueryDefs() map[string]queryDef {
 			params: []paramSpec{uuidsParam, metadataLevelParam}},
 		{id: QueryGetSubmissionSetAndContents, name: "GetSubmissionSetAndContents", idBased: true,
 			params: paramGroups([]paramSpec{
-				{name: pSSEntryUUID, kind: valueUUID, single: true, field: func(p *QueryParams) any { return &p.SubmissionSetUUIDs }},
-				{name: pSSUniqueID, kind: valueString, single: true, field: func(p *QueryParams) any { return &p.SubmissionSetUniqueIDs }},
+				{name: pSSEntryUUID, kind: valueUUID, single: true, field: func(p *Params) any { return &p.SubmissionSetUUIDs }},
+				{name: pSSUniqueID, kind: valueString, single: true, field: func(p *Params) any { return &p.SubmissionSetUniqueIDs }},
 			}, contentFilterParams),
 			oneOf: [][2]string{{pSSEntryUUID, pSSUniqueID}}},
 		{id: QueryGetFolderAndContents, name: "GetFolderAndContents", idBased: true,
@@ -236,7 +236,7 @@ func buildQueryDefs() map[string]queryDef {
 			oneOf:  [][2]string{{pDEEntryUUID, pDEUniqueID}}},
 		{id: QueryGetRelatedDocuments, name: "GetRelatedDocuments", idBased: true,
 			params: []paramSpec{singleValued(documentUUIDsParam), singleValued(documentUniqueIDsPar),
-				{name: pAssociationTypes, kind: valueAssocType, required: true, field: func(p *QueryParams) any { return &p.AssociationTypes }},
+				{name: pAssociationTypes, kind: valueAssocType, required: true, field: func(p *Params) any { return &p.AssociationTypes }},
 				contentFilterParams[2], metadataLevelParam},
 			oneOf: [][2]string{{pDEEntryUUID, pDEUniqueID}}},
 	}
@@ -384,7 +384,7 @@ func collectQuerySlots(adhoc *etree.Element) map[string][][]string {
 
 // parseParam decodes the occurrences of one parameter into its field of p.
 // It reports whether the parameter was given.
-func parseParam(spec paramSpec, occurrences [][]string, p *QueryParams) (bool, error) {
+func parseParam(spec paramSpec, occurrences [][]string, p *Params) (bool, error) {
 	var groups [][]string
 	for _, raw := range occurrences {
 		if len(raw) == 0 {
@@ -505,7 +505,7 @@ func checkQueryValue(kind valueKind, t slotToken) (string, error) {
 }
 
 // assignParam stores the decoded groups into the field spec names.
-func assignParam(spec paramSpec, groups [][]string, p *QueryParams) error {
+func assignParam(spec paramSpec, groups [][]string, p *Params) error {
 	switch f := spec.field(p).(type) {
 	case *string:
 		*f = groups[0][0]
