@@ -5,12 +5,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"kjdd/test/testkit/paths"
-	"kjdd/xds/rim"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"kjdd/test/testkit/paths"
+	"kjdd/xds/rim"
 )
 
 // Synthetic national identity numbers as they appear in NHN's PJD test

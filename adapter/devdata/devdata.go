@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"kjdd/adapter/registry"
-	"kjdd/xds"
 	"kjdd/xds/hl7"
 	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 // Patients are the fødselsnumre of NHN's synthetic test patients the demo
@@ -151,7 +151,7 @@ func Seed(ctx context.Context, reg *registry.Registry) error {
 			continue
 		}
 		sub := submission(p, fnr, ssUID)
-		if _, err := reg.Register(ctx, sub, xds.ITI41); err != nil {
+		if _, err := reg.Register(ctx, sub, validate.ITI41); err != nil {
 			// The error carries only registry codes and uniqueIds.
 			return fmt.Errorf("devdata: register demo patient %d: %w", p+1, err)
 		}

@@ -15,9 +15,9 @@ import (
 
 	"kjdd/adapter/registry"
 	"kjdd/adapter/store"
-	"kjdd/xds"
 	"kjdd/xds/hl7"
 	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 func TestSeedTwice(t *testing.T) {
@@ -30,7 +30,7 @@ func TestSeedTwice(t *testing.T) {
 	reg := registry.New(st, registry.Options{
 		HomeCommunityID:    "2.16.578.1.12.4.5.100.1",
 		RepositoryUniqueID: "2.16.578.1.12.4.5.100.1.2",
-		Validation:         xds.DefaultValidationOptions(xds.ITI41),
+		Validation:         validate.DefaultOptions(validate.ITI41),
 	}, nil, nil)
 
 	wantPerPatient := map[string]int{"13116900216": 5, "12119000465": 3, "08077000292": 3}

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"kjdd/adapter/store"
-	"kjdd/xds"
 	"kjdd/xds/hl7"
 	"kjdd/xds/query"
 	"kjdd/xds/rim"
 	"kjdd/xds/soap"
+	"kjdd/xds/validate"
 )
 
 // dtmLayout is the HL7 DTM form the registry writes (UTC, to the second).
@@ -51,10 +51,10 @@ const dtmLayout = "20060102150405"
 // XFRM_RPLC deprecate their target; adding to a registered Folder updates
 // its lastUpdateTime. Registrations for one patient are serialised, so two
 // concurrent replacements of one document cannot both succeed.
-func (r *Registry) Register(ctx context.Context, sub *rim.Submission, tx xds.Transaction) (warnings rim.RegistryErrors, err error) {
+func (r *Registry) Register(ctx context.Context, sub *rim.Submission, tx validate.Transaction) (warnings rim.RegistryErrors, err error) {
 	opts := r.opts.Validation
 	opts.Transaction = tx
-	found := xds.ValidateSubmission(sub, opts)
+	found := validate.Submission(sub, opts)
 	if found.HasErrors() {
 		return nil, found
 	}
@@ -110,7 +110,7 @@ func (r *Registry) SubmissionSetRegistered(ctx context.Context, uniqueID string)
 // registration is one Register call inside its store transaction.
 type registration struct {
 	sub        *rim.Submission
-	tx         xds.Transaction
+	tx         validate.Transaction
 	repository string
 	now        time.Time
 
@@ -158,7 +158,7 @@ func (g *registration) run(ctx context.Context, tx *store.Tx) error {
 	if len(g.problems) > 0 {
 		return g.problems
 	}
-	if g.tx == xds.ITI41 {
+	if g.tx == validate.ITI41 {
 		if err := g.storeContent(ctx, tx); err != nil {
 			return err
 		}
@@ -310,7 +310,7 @@ func (g *registration) checkDocumentUniqueIDs(ctx context.Context, tx *store.Tx)
 			continue
 		}
 		hash, size, hasSize := de.Hash, de.Size, de.HasSize
-		if g.tx == xds.ITI41 {
+		if g.tx == validate.ITI41 {
 			// The content decides, not what the submitter says about it.
 			if hash, size, err = g.hashDocument(de.EntryUUID); err != nil {
 				return err

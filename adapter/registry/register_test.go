@@ -18,10 +18,10 @@ import (
 
 	"kjdd/adapter/store"
 	"kjdd/test/testkit/pgtest"
-	"kjdd/xds"
 	"kjdd/xds/hl7"
 	"kjdd/xds/query"
 	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 const (
@@ -67,7 +67,7 @@ func newTestRegistry(t *testing.T, dsn string) (*Registry, *store.Store) {
 	r := New(st, Options{
 		HomeCommunityID:    homeOID,
 		RepositoryUniqueID: ownRepo,
-		Validation:         xds.DefaultValidationOptions(xds.ITI41),
+		Validation:         validate.DefaultOptions(validate.ITI41),
 		Now:                func() time.Time { return fixedNow },
 	}, nil, nil)
 	return r, st
@@ -167,7 +167,7 @@ func (b *builder) assoc(typ, source, target string) *rim.Association {
 	return a
 }
 
-func mustRegister(t *testing.T, r *Registry, sub *rim.Submission, tx xds.Transaction) {
+func mustRegister(t *testing.T, r *Registry, sub *rim.Submission, tx validate.Transaction) {
 	t.Helper()
 	if _, err := r.Register(context.Background(), sub, tx); err != nil {
 		t.Fatalf("register: %v", err)
@@ -192,21 +192,21 @@ func seedWorld(t *testing.T, r *Registry) world {
 	w.deprecated = b.doc("to be replaced")
 	w.folderA = b.folder()
 	w.ssA = b.sub.SubmissionSet
-	mustRegister(t, r, b.sub, xds.ITI41)
+	mustRegister(t, r, b.sub, validate.ITI41)
 
 	rb := newSubmission(patientA)
 	repl := rb.doc("replacement")
 	rb.assoc(rim.AssocRPLC, repl.EntryUUID, w.deprecated.EntryUUID)
-	mustRegister(t, r, rb.sub, xds.ITI41)
+	mustRegister(t, r, rb.sub, validate.ITI41)
 
 	bb := newSubmission(patientB)
 	w.docB = bb.doc("document of B")
 	w.folderB = bb.folder()
-	mustRegister(t, r, bb.sub, xds.ITI41)
+	mustRegister(t, r, bb.sub, validate.ITI41)
 
 	b42 := newSubmission(patientB)
 	w.docB42 = b42.doc("held by the EPJ")
-	mustRegister(t, r, b42.asITI42().sub, xds.ITI42)
+	mustRegister(t, r, b42.asITI42().sub, validate.ITI42)
 	return w
 }
 
@@ -274,12 +274,12 @@ func codes(err error) []rim.ErrorCode {
 
 func TestRegisterRejects(t *testing.T) {
 	tests := map[string]struct {
-		tx    xds.Transaction
+		tx    validate.Transaction
 		build func(w world) *builder
 		want  []rim.ErrorCode
 	}{
 		"invalid metadata": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x").ClassCode = rim.Code{}
@@ -288,7 +288,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRegistryMetadataError},
 		},
 		"document without content": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
@@ -298,7 +298,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSMissingDocument},
 		},
 		"submission set uniqueId already registered": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
@@ -308,7 +308,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSDuplicateUniqueIDInRegistry},
 		},
 		"folder uniqueId already registered": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
@@ -318,7 +318,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSDuplicateUniqueIDInRegistry},
 		},
 		"identical document already registered": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("original A").UniqueID = w.docA.UniqueID
@@ -327,7 +327,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSDuplicateUniqueIDInRegistry},
 		},
 		"document uniqueId registered with other content": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("changed content, longer").UniqueID = w.docA.UniqueID
@@ -336,7 +336,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSNonIdenticalHash, rim.XDSNonIdenticalSize},
 		},
 		"ITI-42 document registered with another hash of the same size": {
-			tx: xds.ITI42,
+			tx: validate.ITI42,
 			build: func(w world) *builder {
 				b := newSubmission(patientB)
 				b.doc("held by the EPJ").UniqueID = w.docB42.UniqueID
@@ -347,7 +347,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSNonIdenticalHash},
 		},
 		"ITI-42 document registered with another size": {
-			tx: xds.ITI42,
+			tx: validate.ITI42,
 			build: func(w world) *builder {
 				b := newSubmission(patientB)
 				b.doc("held by the EPJ").UniqueID = w.docB42.UniqueID
@@ -358,7 +358,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSNonIdenticalSize},
 		},
 		"supplied hash differs from the content": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
 				b.doc("content").Hash = sha1Hex([]byte("something else"))
@@ -367,7 +367,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRepositoryMetadataError},
 		},
 		"supplied size differs from the content": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
 				de := b.doc("content")
@@ -377,7 +377,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRepositoryMetadataError},
 		},
 		"entryUUID already used in the registry": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				de := b.doc("x")
@@ -394,7 +394,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRegistryMetadataError},
 		},
 		"association to an object in neither submission nor registry": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
 				de := b.doc("x")
@@ -404,7 +404,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRegistryError},
 		},
 		"replacement of a deprecated document": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.deprecated.EntryUUID)
@@ -413,7 +413,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"transform of a deprecated document": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.assoc(rim.AssocXFRM, b.doc("x").EntryUUID, w.deprecated.EntryUUID)
@@ -422,7 +422,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"two replacements of one document in one submission": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.docA.EntryUUID)
@@ -432,7 +432,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"replacement of another patient's document": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.docB.EntryUUID)
@@ -441,7 +441,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 		"addendum to another patient's document": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.assoc(rim.AssocAPND, b.doc("x").EntryUUID, w.docB.EntryUUID)
@@ -450,7 +450,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 		"replacement targets a folder": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.folderA.EntryUUID)
@@ -459,7 +459,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRegistryMetadataError},
 		},
 		"deprecated document added to a folder": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
@@ -470,7 +470,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"deprecated document referenced by the submission set": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
@@ -480,7 +480,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"document added to another patient's folder": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				fa := b.assoc(rim.AssocHasMember, w.folderB.EntryUUID, b.doc("x").EntryUUID)
@@ -490,7 +490,7 @@ func TestRegisterRejects(t *testing.T) {
 			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 		"another patient's document referenced by the submission set": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
@@ -553,7 +553,7 @@ func TestRegisterITI41StoresContent(t *testing.T) {
 					b := newSubmission(patientA)
 					de := b.doc(content)
 					mutate(de)
-					warnings, err := r.Register(ctx, b.sub, xds.ITI41)
+					warnings, err := r.Register(ctx, b.sub, validate.ITI41)
 					if err != nil || len(warnings) != 0 {
 						t.Fatalf("register: %v, warnings %v", err, warnings)
 					}
@@ -596,7 +596,7 @@ func TestRegisterITI42KeepsRepository(t *testing.T) {
 	b := newSubmission(patientB)
 	de := b.doc("in the EPJ")
 	b.asITI42()
-	mustRegister(t, r, b.sub, xds.ITI42)
+	mustRegister(t, r, b.sub, validate.ITI42)
 	got, err := st.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{de.UniqueID}})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("stored: %v %v", got, err)
@@ -628,12 +628,12 @@ func TestRegisterRelationships(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					orig := newSubmission(patientA)
 					original := orig.doc("version 1")
-					mustRegister(t, r, orig.sub, xds.ITI41)
+					mustRegister(t, r, orig.sub, validate.ITI41)
 
 					next := newSubmission(patientA)
 					nd := next.doc("version 2")
 					next.assoc(tc.typ, nd.EntryUUID, original.EntryUUID)
-					mustRegister(t, r, next.sub, xds.ITI41)
+					mustRegister(t, r, next.sub, validate.ITI41)
 
 					got, err := st.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{original.UniqueID, nd.UniqueID}})
 					if err != nil || len(got) != 2 {
@@ -670,14 +670,14 @@ func TestRegisterAddsToExistingFolder(t *testing.T) {
 	f := first.folder()
 	first.doc("x")
 	r.opts.Now = func() time.Time { return fixedNow.Add(-time.Hour) }
-	mustRegister(t, r, first.sub, xds.ITI41)
+	mustRegister(t, r, first.sub, validate.ITI41)
 
 	r.opts.Now = func() time.Time { return fixedNow }
 	next := newSubmission(patientA)
 	de := next.doc("y")
 	fa := next.assoc(rim.AssocHasMember, f.EntryUUID, de.EntryUUID)
 	next.member(fa.EntryUUID)
-	mustRegister(t, r, next.sub, xds.ITI41)
+	mustRegister(t, r, next.sub, validate.ITI41)
 
 	got, err := st.Folders(ctx, query.Lookup{EntryUUIDs: []string{f.EntryUUID}})
 	if err != nil || len(got) != 1 {
@@ -705,13 +705,13 @@ func TestRegisterConcurrentReplacements(t *testing.T) {
 			for round := range 5 {
 				orig := newSubmission(patientA)
 				original := orig.doc(fmt.Sprintf("round %d", round))
-				mustRegister(t, r, orig.sub, xds.ITI41)
+				mustRegister(t, r, orig.sub, validate.ITI41)
 				var wg sync.WaitGroup
 				errs := make([]error, 2)
 				for i, reg := range []*Registry{r, r2} {
 					b := newSubmission(patientA)
 					b.assoc(rim.AssocRPLC, b.doc(fmt.Sprintf("replacement %d", i)).EntryUUID, original.EntryUUID)
-					wg.Go(func() { _, errs[i] = reg.Register(ctx, b.sub, xds.ITI41) })
+					wg.Go(func() { _, errs[i] = reg.Register(ctx, b.sub, validate.ITI41) })
 				}
 				wg.Wait()
 				ok, deprecated := 0, 0

@@ -14,17 +14,17 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/adapter/epj"
 	"kjdd/adapter/store"
-	"kjdd/xds"
 	"kjdd/xds/hl7"
 	"kjdd/xds/query"
 	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 // Options configure the registry.
 type Options struct {
 	HomeCommunityID    string // bare OID
 	RepositoryUniqueID string // bare OID of kjdd's own repository
-	Validation         xds.ValidationOptions
+	Validation         validate.Options
 	MaxResults         int
 	NewUUID            func() string
 	Now                func() time.Time

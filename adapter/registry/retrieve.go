@@ -8,10 +8,10 @@ import (
 
 	"kjdd/adapter/access"
 	"kjdd/adapter/store"
-	"kjdd/xds"
 	"kjdd/xds/hl7"
 	"kjdd/xds/query"
 	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 // RetrievedDocument is one document found for a retrieve, with its content
@@ -145,9 +145,9 @@ func (r *Registry) Submit(ctx context.Context, cred access.Credentials, sub *rim
 	if _, err := r.gate.Authenticate(ctx, cred); err != nil {
 		return nil, err
 	}
-	tx := xds.ITI42
+	tx := validate.ITI42
 	if cred.Transaction == access.ITI41 {
-		tx = xds.ITI41
+		tx = validate.ITI41
 	}
 	warnings, err := r.Register(ctx, sub, tx)
 	if err != nil {

@@ -29,9 +29,9 @@ import (
 	"kjdd/adapter/sperring"
 	"kjdd/adapter/store"
 	"kjdd/adapter/telemetry"
-	"kjdd/xds"
 	"kjdd/xds/rim"
 	"kjdd/xds/soap"
+	"kjdd/xds/validate"
 )
 
 const usage = `kjdd shares a hospital's EPJ documents with kjernejournal (IHE XCA/XDS.b).
@@ -146,7 +146,7 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}()
 
-	validation := xds.DefaultValidationOptions(xds.ITI42)
+	validation := validate.DefaultOptions(validate.ITI42)
 	validation.Norwegian = cfg.MetadataProfile == config.ProfileNorway
 	validation.HomeCommunityID = cfg.HomeCommunityID
 	reg := registry.New(st, registry.Options{

@@ -3,8 +3,9 @@ package query
 import (
 	"context"
 	"fmt"
-	"kjdd/xds/rim"
 	"testing"
+
+	"kjdd/xds/rim"
 )
 
 // BenchmarkParseFindDocuments parses the body of the kjernejournal ITI-38

@@ -3,8 +3,9 @@ package query
 import (
 	"context"
 	"fmt"
-	"kjdd/xds/rim"
 	"strconv"
+
+	"kjdd/xds/rim"
 )
 
 // queryRunner executes one stored query against the Source.

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"kjdd/xds/rim"
 	"slices"
 	"strings"
 	"testing"
+
+	"kjdd/xds/rim"
 )
 
 // A small hospital registry: two patients, DocumentEntries across codes,

@@ -2,12 +2,13 @@ package query
 
 import (
 	"errors"
-	"kjdd/xds/hl7"
-	"kjdd/xds/rim"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 // sqFuzzSeeds returns the ITI-18/ITI-38 request samples (placeholders

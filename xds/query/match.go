@@ -1,8 +1,9 @@
 package query
 
 import (
-	"kjdd/xds/rim"
 	"slices"
+
+	"kjdd/xds/rim"
 )
 
 // Matching of registry objects against stored-query parameters

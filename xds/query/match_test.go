@@ -1,9 +1,10 @@
 package query
 
 import (
-	"kjdd/xds/rim"
 	"strings"
 	"testing"
+
+	"kjdd/xds/rim"
 )
 
 func TestLikeMatch(t *testing.T) {

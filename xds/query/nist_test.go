@@ -3,8 +3,6 @@ package query
 import (
 	"context"
 	"fmt"
-	"kjdd/xds/hl7"
-	"kjdd/xds/rim"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +12,9 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 // The NIST XDS Toolkit stored-query suite, replayed: the seed submissions of

@@ -3,12 +3,13 @@ package query
 import (
 	"errors"
 	"fmt"
-	"kjdd/xds/hl7"
-	"kjdd/xds/rim"
-	"kjdd/xds/soap"
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // Parsing rules, decided against the NIST toolkit and IPF:

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"kjdd/xds/rim"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+
+	"kjdd/xds/rim"
 )
 
 var sqUpdateGolden = flag.Bool("update-query-golden", false, "rewrite xds/query/testdata/query golden files")

@@ -1,11 +1,12 @@
 package query
 
 import (
+	"strings"
+	"testing"
+
 	"kjdd/xds/internal/xdstest"
 	"kjdd/xds/rim"
 	"kjdd/xds/soap"
-	"strings"
-	"testing"
 )
 
 // TestParsersRefuseKeptElement: the parsers of requests refuse an element

@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+
 	"kjdd/xds/rim"
 )
 

@@ -2,8 +2,6 @@ package query
 
 import (
 	"context"
-	"kjdd/xds/internal/xsdtest"
-	"kjdd/xds/rim"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+
+	"kjdd/xds/internal/xsdtest"
+	"kjdd/xds/rim"
 )
 
 // sqSharedDir returns the shared project directory (../shared beside the

@@ -2,6 +2,7 @@ package rim
 
 import (
 	"crypto/sha1"
+
 	"kjdd/xds/hl7"
 )
 

@@ -1,12 +1,13 @@
 package rim
 
 import (
-	"kjdd/xds/hl7"
-	"kjdd/xds/soap"
 	"strconv"
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"kjdd/xds/hl7"
+	"kjdd/xds/soap"
 )
 
 // Slot names of XDS metadata (ITI TF-3 4.2.3).

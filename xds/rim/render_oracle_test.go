@@ -5,12 +5,13 @@ package rim
 // writer must produce exactly the bytes etree serialises of it.
 
 import (
-	"kjdd/xds/hl7"
-	"kjdd/xds/soap"
 	"net/url"
 	"strconv"
 
 	"github.com/beevik/etree"
+
+	"kjdd/xds/hl7"
+	"kjdd/xds/soap"
 )
 
 // Namespace prefixes of rendered responses. Each rendered root declares the

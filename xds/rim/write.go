@@ -2,11 +2,12 @@ package rim
 
 import (
 	"crypto/sha1"
+	"net/url"
+	"strconv"
+
 	"kjdd/xds/hl7"
 	"kjdd/xds/internal/xmlw"
 	"kjdd/xds/soap"
-	"net/url"
-	"strconv"
 )
 
 // The writer. Every answer kjdd gives is written here, straight into a

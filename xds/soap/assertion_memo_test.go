@@ -1,11 +1,12 @@
 package soap
 
 import (
-	"kjdd/xds/internal/xdstest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"kjdd/xds/internal/xdstest"
 )
 
 // memoEnvelope is a request whose wsse:Security, wrapped in depth

@@ -3,8 +3,9 @@ package soap
 import (
 	"bytes"
 	"io"
-	"kjdd/xds/internal/xdstest"
 	"testing"
+
+	"kjdd/xds/internal/xdstest"
 )
 
 // BenchmarkReadMessageSOAP reads NHN's kjernejournal ITI-38 request

@@ -3,11 +3,12 @@ package soap
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"kjdd/xds/hl7"
-	"kjdd/xds/internal/xmlw"
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"kjdd/xds/hl7"
+	"kjdd/xds/internal/xmlw"
 )
 
 // ContentTypeSOAP is the HTTP Content-Type of a plain SOAP 1.2 message.

@@ -3,10 +3,11 @@ package soap
 import (
 	"bytes"
 	"errors"
-	"kjdd/xds/internal/xdstest"
 	"os"
 	"strings"
 	"testing"
+
+	"kjdd/xds/internal/xdstest"
 )
 
 // FuzzReadMessage feeds arbitrary bodies to ReadMessage, as plain SOAP and

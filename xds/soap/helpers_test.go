@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"kjdd/xds/internal/xdstest"
 	"net/textproto"
 	"os"
 	"strings"
 	"testing"
+
+	"kjdd/xds/internal/xdstest"
 )
 
 // capture is a raw MIME capture of the corpus: either a bare multipart body

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
-	"kjdd/xds/internal/xdstest"
 	"strings"
 	"testing"
+
+	"kjdd/xds/internal/xdstest"
 )
 
 // TestLimitsOrDefaults checks that unset limits take the defaults and that

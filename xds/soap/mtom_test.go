@@ -3,13 +3,14 @@ package soap
 import (
 	"encoding/base64"
 	"fmt"
-	"kjdd/xds/internal/xdstest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
+
+	"kjdd/xds/internal/xdstest"
 )
 
 // mtomCT is the Content-Type of the messages mimeMessage builds.

@@ -3,11 +3,12 @@ package soap
 import (
 	"bytes"
 	"fmt"
-	"kjdd/xds/hl7"
-	"kjdd/xds/internal/xdstest"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"kjdd/xds/hl7"
+	"kjdd/xds/internal/xdstest"
 )
 
 // badInput is one refused request: body, Content-Type, limits to apply and

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/xml"
-	"kjdd/xds/internal/xmlw"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"kjdd/xds/internal/xmlw"
 )
 
 // xmlScanner is the guard's tokenizer: a strict, non-validating reader of

@@ -1,10 +1,11 @@
-package xds
+package validate
 
 import (
-	"kjdd/xds/hl7"
-	"kjdd/xds/rim"
 	"strconv"
 	"strings"
+
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 // The Norwegian XDS metadata profile (HIS 1169, norway.md §2): patients are

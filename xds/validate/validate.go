@@ -1,13 +1,14 @@
-package xds
+package validate
 
 import (
 	"fmt"
-	"kjdd/xds/hl7"
-	"kjdd/xds/rim"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 // Transaction is the IHE transaction a submission arrived with; it decides
@@ -34,8 +35,8 @@ func (t Transaction) String() string {
 	return "Transaction(" + strconv.Itoa(int(t)) + ")"
 }
 
-// ValidationOptions selects the rules ValidateSubmission applies.
-type ValidationOptions struct {
+// Options selects the rules Submission applies.
+type Options struct {
 	// Transaction is ITI41 or ITI42; any other value fails validation.
 	Transaction Transaction
 	// Norwegian adds the rules of the Norwegian XDS metadata profile
@@ -53,15 +54,15 @@ type ValidationOptions struct {
 	Lenient []string
 }
 
-// DefaultValidationOptions returns the options kjdd runs with: the IHE rules
+// DefaultOptions returns the options kjdd runs with: the IHE rules
 // for tx plus the Norwegian profile, FH-nummer accepted, nothing relaxed.
-func DefaultValidationOptions(tx Transaction) ValidationOptions {
-	return ValidationOptions{Transaction: tx, Norwegian: true, AcceptFHNumber: true}
+func DefaultOptions(tx Transaction) Options {
+	return Options{Transaction: tx, Norwegian: true, AcceptFHNumber: true}
 }
 
 // Validate reports whether the options are usable: a known transaction and
 // only known, relaxable rule ids in Lenient.
-func (o ValidationOptions) Validate() error {
+func (o Options) Validate() error {
 	if o.Transaction != ITI41 && o.Transaction != ITI42 {
 		return fmt.Errorf("validation: unknown transaction %d", int(o.Transaction))
 	}
@@ -77,9 +78,9 @@ func (o ValidationOptions) Validate() error {
 	return nil
 }
 
-// ValidationRules returns the ids of every rule ValidateSubmission applies,
+// Rules returns the ids of every rule Submission applies,
 // sorted.
-func ValidationRules() []string {
+func Rules() []string {
 	rules := make([]string, 0, len(ruleCatalog))
 	for r := range ruleCatalog {
 		rules = append(rules, r)
@@ -88,9 +89,9 @@ func ValidationRules() []string {
 	return rules
 }
 
-// ValidationRule returns the rule id of an error produced by
-// ValidateSubmission ("IHE-DE-CLASSCODE"), or "" for any other error.
-func ValidationRule(e *rim.RegistryError) string {
+// Rule returns the rule id of an error produced by
+// Submission ("IHE-DE-CLASSCODE"), or "" for any other error.
+func Rule(e *rim.RegistryError) string {
 	if e == nil || !strings.HasPrefix(e.Context, "[") {
 		return ""
 	}
@@ -201,14 +202,14 @@ var ruleCatalog = map[string]bool{
 	ruleNOObjectType: false,
 }
 
-// ValidateSubmission checks the metadata of an ITI-41 or ITI-42 submission
+// Submission checks the metadata of an ITI-41 or ITI-42 submission
 // against the IHE rules and, with opts.Norwegian, the Norwegian profile. It
 // returns every problem found, each with the most specific error code and a
 // codeContext "[RULE-ID] Object id: what is wrong" that never contains a
 // national identity number or a person's name. An empty result means the
 // submission may be registered; references to objects already in the
 // registry are only checked for syntax here, the registry resolves them.
-func ValidateSubmission(sub *rim.Submission, opts ValidationOptions) rim.RegistryErrors {
+func Submission(sub *rim.Submission, opts Options) rim.RegistryErrors {
 	v := &validator{opts: opts, lenient: make(map[string]bool, len(opts.Lenient))}
 	if err := opts.Validate(); err != nil {
 		// Fail closed: a misconfigured validator accepts nothing.
@@ -256,7 +257,7 @@ func ValidateSubmission(sub *rim.Submission, opts ValidationOptions) rim.Registr
 
 // validator carries one validation run.
 type validator struct {
-	opts    ValidationOptions
+	opts    Options
 	lenient map[string]bool
 	sub     *rim.Submission
 	errs    rim.RegistryErrors

@@ -1,16 +1,17 @@
-package xds
+package validate
 
 import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"io"
-	"kjdd/xds/hl7"
-	"kjdd/xds/rim"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 // Realistic Norwegian values: NHN's test patient, Finnmarkssykehuset's
@@ -161,7 +162,7 @@ type finding struct {
 func findings(errs rim.RegistryErrors) []finding {
 	out := make([]finding, 0, len(errs))
 	for _, e := range errs {
-		out = append(out, finding{code: e.Code, rule: ValidationRule(e), warning: e.IsWarning()})
+		out = append(out, finding{code: e.Code, rule: Rule(e), warning: e.IsWarning()})
 	}
 	return out
 }
@@ -170,7 +171,7 @@ func findings(errs rim.RegistryErrors) []finding {
 type validationCase struct {
 	tx     Transaction // ITI42 when zero
 	noSub  bool        // validate a nil submission
-	opts   func(*ValidationOptions)
+	opts   func(*Options)
 	mutate func(*rim.Submission)
 	want   []finding
 }
@@ -210,7 +211,7 @@ var validationCases = map[string]validationCase{
 		entry(s).ServiceStartTime, entry(s).ServiceStopTime = "20250122", "2025012215"
 	}},
 	"valid on-demand entry outside the Norwegian profile": {
-		opts:   func(o *ValidationOptions) { o.Norwegian = false },
+		opts:   func(o *Options) { o.Norwegian = false },
 		mutate: func(s *rim.Submission) { entry(s).ObjectType = rim.ObjectTypeOnDemand },
 	},
 	"ITI-41 leaves hash and size to the repository": {tx: ITI41, mutate: func(s *rim.Submission) {
@@ -220,15 +221,15 @@ var validationCases = map[string]validationCase{
 	// Options and the submission itself.
 	"unknown transaction fails closed": {tx: Transaction(7), want: []finding{{code: rim.XDSRegistryError, rule: ruleOptions}}},
 	"unknown lenient rule fails closed": {
-		opts: func(o *ValidationOptions) { o.Lenient = []string{"IHE-NO-SUCH-RULE"} },
+		opts: func(o *Options) { o.Lenient = []string{"IHE-NO-SUCH-RULE"} },
 		want: []finding{{code: rim.XDSRegistryError, rule: ruleOptions}},
 	},
 	"patient rules cannot be relaxed": {
-		opts: func(o *ValidationOptions) { o.Lenient = []string{rulePatientIDMatch} },
+		opts: func(o *Options) { o.Lenient = []string{rulePatientIDMatch} },
 		want: []finding{{code: rim.XDSRegistryError, rule: ruleOptions}},
 	},
 	"relaxed rule becomes a warning": {
-		opts:   func(o *ValidationOptions) { o.Lenient = []string{ruleDETitle} },
+		opts:   func(o *Options) { o.Lenient = []string{ruleDETitle} },
 		mutate: func(s *rim.Submission) { entry(s).Title = strings.Repeat("é", 129) },
 		want:   []finding{{code: rim.XDSRegistryMetadataError, rule: ruleDETitle, warning: true}},
 	},
@@ -262,7 +263,7 @@ var validationCases = map[string]validationCase{
 	"objectType missing": {mutate: func(s *rim.Submission) { entry(s).ObjectType = "" }, want: []finding{metaErr(ruleDEObjectType)}},
 	"objectType unknown": {mutate: func(s *rim.Submission) { entry(s).ObjectType = "urn:uuid:7edca82f-054d-47f2-a032-9b2a5b518fff" }, want: []finding{metaErr(ruleDEObjectType)}},
 	"on-demand entry with content": {
-		tx: ITI41, opts: func(o *ValidationOptions) { o.Norwegian = false },
+		tx: ITI41, opts: func(o *Options) { o.Norwegian = false },
 		mutate: func(s *rim.Submission) { entry(s).ObjectType = rim.ObjectTypeOnDemand },
 		want:   []finding{metaErr(ruleDEObjectType)},
 	},
@@ -433,7 +434,7 @@ var validationCases = map[string]validationCase{
 		want:   []finding{{code: rim.XDSUnknownPatientID, rule: ruleNOPatientIDAuthority}},
 	},
 	"FH-nummer when not accepted": {
-		opts:   func(o *ValidationOptions) { o.AcceptFHNumber = false },
+		opts:   func(o *Options) { o.AcceptFHNumber = false },
 		mutate: func(s *rim.Submission) { setPatient(s, "80000000179^^^&"+hl7.OIDFHNumber+"&ISO") },
 		want:   []finding{{code: rim.XDSUnknownPatientID, rule: ruleNOPatientIDAuthority}},
 	},
@@ -515,12 +516,12 @@ func TestValidateSubmission(t *testing.T) {
 			if tc.noSub {
 				sub = nil
 			}
-			opts := DefaultValidationOptions(tx)
+			opts := DefaultOptions(tx)
 			opts.HomeCommunityID = "urn:oid:2.16.578.1.12.4.5.100.1"
 			if tc.opts != nil {
 				tc.opts(&opts)
 			}
-			errs := ValidateSubmission(sub, opts)
+			errs := Submission(sub, opts)
 			if got := findings(errs); !slices.Equal(got, tc.want) {
 				t.Fatalf("got %v, want %v\n%v", got, tc.want, errs)
 			}
@@ -542,7 +543,7 @@ var nameOrNumber = regexp.MustCompile(`(^|[^0-9])[0-9]{11}($|[^0-9])|GREVLING|KV
 // object named, location set, and nothing personal.
 func checkContext(t *testing.T, e *rim.RegistryError, location string) {
 	t.Helper()
-	rule := ValidationRule(e)
+	rule := Rule(e)
 	if rule == "" || !strings.HasPrefix(e.Context, "["+rule+"] ") {
 		t.Errorf("context %q does not start with a known rule id", e.Context)
 	}
@@ -566,7 +567,7 @@ func TestEveryRuleHasACase(t *testing.T) {
 			covered[f.rule] = true
 		}
 	}
-	for _, r := range ValidationRules() {
+	for _, r := range Rules() {
 		if !covered[r] {
 			t.Errorf("rule %s has no case in validationCases", r)
 		}
@@ -607,7 +608,7 @@ func TestValidateSubmissionContexts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			sub := validSubmission()
 			tc.mutate(sub)
-			errs := ValidateSubmission(sub, DefaultValidationOptions(ITI42))
+			errs := Submission(sub, DefaultOptions(ITI42))
 			if len(errs) == 0 || errs[0].Context != tc.want {
 				t.Fatalf("first context of %v, want %q", errs, tc.want)
 			}
@@ -621,23 +622,23 @@ func TestValidateSubmissionNilObjects(t *testing.T) {
 	sub.Folders = append(sub.Folders, nil)
 	sub.Associations = append(sub.Associations, nil)
 	want := []finding{metaErr(ruleDEID), metaErr(ruleFDID), metaErr(ruleAssocRef)}
-	if got := findings(ValidateSubmission(sub, DefaultValidationOptions(ITI42))); !slices.Equal(got, want) {
+	if got := findings(Submission(sub, DefaultOptions(ITI42))); !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 }
 
 func TestValidationOptions(t *testing.T) {
 	tests := map[string]struct {
-		opts    ValidationOptions
+		opts    Options
 		wantErr bool
 	}{
-		"default ITI-41":              {opts: DefaultValidationOptions(ITI41)},
-		"default ITI-42":              {opts: DefaultValidationOptions(ITI42)},
-		"zero transaction":            {opts: ValidationOptions{Norwegian: true}, wantErr: true},
-		"relaxable rule":              {opts: ValidationOptions{Transaction: ITI42, Lenient: []string{ruleNOAuthorInstitutionID}}},
-		"confidentiality is not":      {opts: ValidationOptions{Transaction: ITI42, Lenient: []string{ruleNOConfidentiality}}, wantErr: true},
-		"unknown rule":                {opts: ValidationOptions{Transaction: ITI42, Lenient: []string{"NO-SUCH"}}, wantErr: true},
-		"rule id written with braces": {opts: ValidationOptions{Transaction: ITI42, Lenient: []string{"[IHE-DE-TITLE]"}}, wantErr: true},
+		"default ITI-41":              {opts: DefaultOptions(ITI41)},
+		"default ITI-42":              {opts: DefaultOptions(ITI42)},
+		"zero transaction":            {opts: Options{Norwegian: true}, wantErr: true},
+		"relaxable rule":              {opts: Options{Transaction: ITI42, Lenient: []string{ruleNOAuthorInstitutionID}}},
+		"confidentiality is not":      {opts: Options{Transaction: ITI42, Lenient: []string{ruleNOConfidentiality}}, wantErr: true},
+		"unknown rule":                {opts: Options{Transaction: ITI42, Lenient: []string{"NO-SUCH"}}, wantErr: true},
+		"rule id written with braces": {opts: Options{Transaction: ITI42, Lenient: []string{"[IHE-DE-TITLE]"}}, wantErr: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -646,7 +647,7 @@ func TestValidationOptions(t *testing.T) {
 			}
 		})
 	}
-	def := DefaultValidationOptions(ITI41)
+	def := DefaultOptions(ITI41)
 	if !def.Norwegian || !def.AcceptFHNumber || def.Transaction != ITI41 || len(def.Lenient) != 0 {
 		t.Fatalf("DefaultValidationOptions(ITI41) = %+v", def)
 	}
@@ -674,7 +675,7 @@ func TestValidationRule(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := ValidationRule(tc.err); got != tc.want {
+			if got := Rule(tc.err); got != tc.want {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})

@@ -1,4 +1,4 @@
-package xds
+package validate
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	"kjdd/xds/soap"
 )
 
-var validateUpdateGolden = flag.Bool("update-validate-golden", false, "rewrite xds/testdata/validate golden files")
+var validateUpdateGolden = flag.Bool("update-validate-golden", false, "rewrite xds/validate/testdata/validate golden files")
 
 // xmlDeclaration matches a leading <?xml ...?> declaration.
 var xmlDeclaration = regexp.MustCompile(`^\s*<\?xml[^>]*\?>`)
@@ -163,8 +163,8 @@ func TestValidateConformanceSamples(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			sub := parseSampleSubmission(t, xdstest.ReadSample(t, tc.file), tc.tx)
-			opts := ValidationOptions{Transaction: tc.tx, Norwegian: tc.norwegian, AcceptFHNumber: true, Lenient: tc.lenient}
-			errs := ValidateSubmission(sub, opts)
+			opts := Options{Transaction: tc.tx, Norwegian: tc.norwegian, AcceptFHNumber: true, Lenient: tc.lenient}
+			errs := Submission(sub, opts)
 			if got := findings(errs); !slices.Equal(got, tc.want) {
 				t.Fatalf("got %v, want %v\n%v", got, tc.want, errs)
 			}
@@ -197,7 +197,7 @@ func TestValidateConformanceSamples(t *testing.T) {
 //     free-text institutions only.
 func TestValidateNorwegianPnRSample(t *testing.T) {
 	sub := parseSampleSubmission(t, xdstest.ReadSample(t, "iti41-request-pjd-no.xml"), ITI41)
-	errs := ValidateSubmission(sub, DefaultValidationOptions(ITI41))
+	errs := Submission(sub, DefaultOptions(ITI41))
 	want := []finding{
 		metaErr(ruleSSUniqueID),
 		metaErr(ruleDEAuthor),
@@ -244,7 +244,7 @@ func TestValidSubmissionSurvivesTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parse back: %v", err)
 	}
-	if errs := ValidateSubmission(back, DefaultValidationOptions(ITI42)); len(errs) != 0 {
+	if errs := Submission(back, DefaultOptions(ITI42)); len(errs) != 0 {
 		t.Fatalf("fixture read back from XML: %v", errs)
 	}
 }
