@@ -25,37 +25,37 @@ func (g GuardedSource) visible(ctx context.Context, entries []*rim.DocumentEntry
 	return g.Gate.Visible(ctx, g.Caller, entries)
 }
 
-// DocumentEntriesByPatient implements xds.Source.
+// DocumentEntriesByPatient implements query.Source.
 func (g GuardedSource) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.DocumentEntry, error) {
 	entries, err := g.Source.DocumentEntriesByPatient(ctx, patientID, statuses)
 	return g.visible(ctx, entries, err)
 }
 
-// DocumentEntries implements xds.Source.
+// DocumentEntries implements query.Source.
 func (g GuardedSource) DocumentEntries(ctx context.Context, l query.Lookup) ([]*rim.DocumentEntry, error) {
 	entries, err := g.Source.DocumentEntries(ctx, l)
 	return g.visible(ctx, entries, err)
 }
 
-// SubmissionSetsByPatient implements xds.Source.
+// SubmissionSetsByPatient implements query.Source.
 func (g GuardedSource) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.SubmissionSet, error) {
 	sets, err := g.Source.SubmissionSetsByPatient(ctx, patientID, statuses)
 	return visiblePackages(ctx, g, sets, err, func(s *rim.SubmissionSet) string { return s.PatientID })
 }
 
-// FoldersByPatient implements xds.Source.
+// FoldersByPatient implements query.Source.
 func (g GuardedSource) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.Folder, error) {
 	folders, err := g.Source.FoldersByPatient(ctx, patientID, statuses)
 	return visiblePackages(ctx, g, folders, err, func(f *rim.Folder) string { return f.PatientID })
 }
 
-// SubmissionSets implements xds.Source.
+// SubmissionSets implements query.Source.
 func (g GuardedSource) SubmissionSets(ctx context.Context, l query.Lookup) ([]*rim.SubmissionSet, error) {
 	sets, err := g.Source.SubmissionSets(ctx, l)
 	return visiblePackages(ctx, g, sets, err, func(s *rim.SubmissionSet) string { return s.PatientID })
 }
 
-// Folders implements xds.Source.
+// Folders implements query.Source.
 func (g GuardedSource) Folders(ctx context.Context, l query.Lookup) ([]*rim.Folder, error) {
 	folders, err := g.Source.Folders(ctx, l)
 	return visiblePackages(ctx, g, folders, err, func(f *rim.Folder) string { return f.PatientID })
@@ -86,7 +86,7 @@ func visiblePackages[T any](ctx context.Context, g GuardedSource, objs []T, err 
 	return kept, nil
 }
 
-// AssociationsOf implements xds.Source. An association whose end is a
+// AssociationsOf implements query.Source. An association whose end is a
 // DocumentEntry the caller may not see is dropped.
 func (g GuardedSource) AssociationsOf(ctx context.Context, uuids []string) ([]*rim.Association, error) {
 	assocs, err := g.Source.AssociationsOf(ctx, uuids)

@@ -130,7 +130,7 @@ func (c *Client) Serves(repositoryUniqueID string) bool {
 
 // Retrieve fetches one document with ITI-43 (SOAP 1.2, WS-Addressing,
 // plain application/soap+xml request; MTOM or plain answer). Failures are
-// errors carrying a *xds.RegistryError: XDSUnknownRepositoryId for a
+// errors carrying a *rim.RegistryError: XDSUnknownRepositoryId for a
 // repository not configured, XDSDocumentUniqueIdError when the EPJ says it
 // has no such document, XDSRepositoryError "document source unavailable"
 // for everything else (unreachable, timeout, 5xx, an unusable answer).

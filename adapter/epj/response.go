@@ -21,7 +21,7 @@ type sourceError struct {
 // Error implements error; it carries the cause, so it is for logs only.
 func (e *sourceError) Error() string { return "epj: " + e.reg.Error() + ": " + e.cause.Error() }
 
-// Unwrap exposes both, so that xds.AsRegistryErrors finds the registry
+// Unwrap exposes both, so that rim.AsRegistryErrors finds the registry
 // error and errors.Is finds e.g. context.DeadlineExceeded.
 func (e *sourceError) Unwrap() []error { return []error{e.reg, e.cause} }
 
@@ -43,7 +43,7 @@ type documentResponse struct {
 }
 
 // findDocument reads an ITI-43 answer. It returns the DocumentResponse of
-// documentUniqueID, a *xds.RegistryError XDSDocumentUniqueIdError when the
+// documentUniqueID, a *rim.RegistryError XDSDocumentUniqueIdError when the
 // EPJ says it has no such document, or an unavailable error. An answer that
 // carries any other document is refused: kjdd never passes on a document
 // it did not ask for.

@@ -27,7 +27,7 @@ const dtmLayout = "20060102150405"
 // repository stores). It is all or nothing: any error leaves the registry
 // as it was.
 //
-// Errors of the submission are returned as xds.RegistryErrors with the most
+// Errors of the submission are returned as rim.RegistryErrors with the most
 // specific IHE code; other errors (database, reading content) are internal
 // and render as XDSRegistryError without detail. warnings are returned on
 // success. Nothing is dropped from the metadata (extra slots are kept), so

@@ -326,7 +326,7 @@ func TestObjectCacheGetAll(t *testing.T) {
 // TestRevisionNamesStoredVersion: every object the store reads carries the
 // Revision of the row version it was decoded from, the same for every read
 // and every instance while the row stands, and a new one once the row is
-// updated: so the writer's fragment cache can key by it (xds.Revision).
+// updated: so the writer's fragment cache can key by it (rim.Revision).
 func TestRevisionNamesStoredVersion(t *testing.T) {
 	ctx := context.Background()
 	for _, b := range fileBackends(t) {

@@ -169,37 +169,37 @@ func (s *Store) Register(ctx context.Context, fn func(tx *Tx) error) (err error)
 	return nil
 }
 
-// DocumentEntriesByPatient implements xds.Source.
+// DocumentEntriesByPatient implements query.Source.
 func (s *Store) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.DocumentEntry, error) {
 	return byPatient[rim.DocumentEntry](ctx, s.d, s.reads, s.objects, s.keyLists, tableDocumentEntries, patientID, statuses)
 }
 
-// SubmissionSetsByPatient implements xds.Source.
+// SubmissionSetsByPatient implements query.Source.
 func (s *Store) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.SubmissionSet, error) {
 	return byPatient[rim.SubmissionSet](ctx, s.d, s.reads, s.objects, s.keyLists, tableSubmissionSets, patientID, statuses)
 }
 
-// FoldersByPatient implements xds.Source.
+// FoldersByPatient implements query.Source.
 func (s *Store) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.Folder, error) {
 	return byPatient[rim.Folder](ctx, s.d, s.reads, s.objects, s.keyLists, tableFolders, patientID, statuses)
 }
 
-// DocumentEntries implements xds.Source.
+// DocumentEntries implements query.Source.
 func (s *Store) DocumentEntries(ctx context.Context, l query.Lookup) ([]*rim.DocumentEntry, error) {
 	return lookup[rim.DocumentEntry](ctx, s.d, s.reads, s.objects, tableDocumentEntries, l)
 }
 
-// SubmissionSets implements xds.Source.
+// SubmissionSets implements query.Source.
 func (s *Store) SubmissionSets(ctx context.Context, l query.Lookup) ([]*rim.SubmissionSet, error) {
 	return lookup[rim.SubmissionSet](ctx, s.d, s.reads, s.objects, tableSubmissionSets, l)
 }
 
-// Folders implements xds.Source.
+// Folders implements query.Source.
 func (s *Store) Folders(ctx context.Context, l query.Lookup) ([]*rim.Folder, error) {
 	return lookup[rim.Folder](ctx, s.d, s.reads, s.objects, tableFolders, l)
 }
 
-// AssociationsOf implements xds.Source.
+// AssociationsOf implements query.Source.
 func (s *Store) AssociationsOf(ctx context.Context, uuids []string) ([]*rim.Association, error) {
 	return associationsOf(ctx, s.d, s.reads, s.objects, uuids)
 }
