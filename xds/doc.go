@@ -12,8 +12,10 @@
 //   - query: stored queries (parsing and execution against a Source port).
 //   - validate: metadata validation for IHE and the Norwegian profile.
 //
-// query and validate are independent of each other. The packages are
-// pure: they do no network, file or database I/O of their own. Where they
-// need data or storage (stored-query execution, spooling large MTOM
-// parts) they ask a small port interface that the adapter implements.
+// query and validate are independent of each other. The packages do no
+// network or database I/O of their own; where stored-query execution needs
+// data it asks a small port interface (query.Source) that the adapter
+// implements. One exception remains: soap spools MTOM parts larger than
+// Limits.MemoryPartBytes to temporary files in Limits.SpoolDir itself
+// (issue 9 item 4 moves that behind a port as well).
 package xds
