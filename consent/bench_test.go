@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"testing"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // BenchmarkDecide20 decides a typical listing: 20 entries, a few of them
 // NORS, two document records and a block of another practitioner.
 func BenchmarkDecide20(b *testing.B) {
-	var entries []*xds.DocumentEntry
+	var entries []*rim.DocumentEntry
 	for i := range 20 {
 		id := fmt.Sprintf("2.16.578.1.12.4.5.100.1.3.%d", i)
 		if i%7 == 0 {

@@ -3,7 +3,7 @@ package consent
 import (
 	"strings"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // Requester is the part of the caller the sperring decision needs. The
@@ -91,7 +91,7 @@ const (
 type Item struct {
 	// Entry is the entry as found in the registry, for the audit. It is
 	// what is returned only when Outcome.Shown().
-	Entry *xds.DocumentEntry
+	Entry *rim.DocumentEntry
 	// Outcome is what is done with the entry.
 	Outcome Outcome
 	// Reason says why the entry is not plainly shown (empty for
@@ -99,7 +99,7 @@ type Item struct {
 	Reason string
 	// Masked is the masked copy listed in place of Entry; set for
 	// OutcomeObfuscate only.
-	Masked *xds.DocumentEntry
+	Masked *rim.DocumentEntry
 }
 
 // Decision is the sperring decision for one request.
@@ -127,7 +127,7 @@ type Decision struct {
 // VisibilityObfuscate, unless the purpose of use is one of
 // OverridePurposes: then the entry is shown and the decision records the
 // override.
-func (p Policy) Decide(req Requester, in Inputs, entries []*xds.DocumentEntry) Decision {
+func (p Policy) Decide(req Requester, in Inputs, entries []*rim.DocumentEntry) Decision {
 	d := Decision{Items: make([]Item, len(entries))}
 	for i, e := range entries {
 		d.Items[i].Entry = e
@@ -226,7 +226,7 @@ func scanInputs(in Inputs, req Requester) (s scanned, ok bool) {
 
 // documentReason says why e is blocked at document level, or "" when it is
 // not.
-func documentReason(e *xds.DocumentEntry, documents map[string][]string) string {
+func documentReason(e *rim.DocumentEntry, documents map[string][]string) string {
 	var reasons []string
 	if IsNORS(e) {
 		reasons = append(reasons, ReasonNORS)
@@ -252,7 +252,7 @@ const CodeNORS = "NORS"
 // scheme is accepted: NORS exists only in Volven 9603, and a misspelt
 // scheme (urn:oid: prefix, FHIR URL, none) must not unblock a document;
 // rejecting the spelling is metadata validation's job.
-func IsNORS(e *xds.DocumentEntry) bool {
+func IsNORS(e *rim.DocumentEntry) bool {
 	for _, c := range e.ConfidentialityCodes {
 		if strings.EqualFold(strings.TrimSpace(c.Code), CodeNORS) {
 			return true
@@ -264,8 +264,8 @@ func IsNORS(e *xds.DocumentEntry) bool {
 // Visible returns the entries that may be listed, in order: shown entries
 // as they are and masked copies of obfuscated ones. Hidden entries are not
 // in it, so they are neither returned nor counted.
-func (d Decision) Visible() []*xds.DocumentEntry {
-	out := make([]*xds.DocumentEntry, 0, len(d.Items))
+func (d Decision) Visible() []*rim.DocumentEntry {
+	out := make([]*rim.DocumentEntry, 0, len(d.Items))
 	for _, it := range d.Items {
 		switch {
 		case it.Outcome.Shown() && it.Entry != nil:

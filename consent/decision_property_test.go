@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // TestDecideProperties decides many random requests and checks what must
@@ -35,10 +35,10 @@ func TestDecideProperties(t *testing.T) {
 		for i := range 1 + rng.IntN(8) {
 			uniqueIDs = append(uniqueIDs, fmt.Sprintf("2.16.578.1.12.4.5.100.1.3.%d", i))
 		}
-		var entries []*xds.DocumentEntry
+		var entries []*rim.DocumentEntry
 		for range rng.IntN(25) {
 			id := uniqueIDs[rng.IntN(len(uniqueIDs))]
-			var e *xds.DocumentEntry
+			var e *rim.DocumentEntry
 			switch r := rng.IntN(20); {
 			case r == 0:
 				e = nil
@@ -76,14 +76,14 @@ func TestDecideProperties(t *testing.T) {
 	}
 }
 
-func checkDecision(t *testing.T, round int, d Decision, entries []*xds.DocumentEntry) {
+func checkDecision(t *testing.T, round int, d Decision, entries []*rim.DocumentEntry) {
 	t.Helper()
 	if len(d.Items) != len(entries) {
 		t.Errorf("round %d: %d items for %d entries", round, len(d.Items), len(entries))
 		return
 	}
 	visible := d.Visible()
-	listed := map[*xds.DocumentEntry]bool{}
+	listed := map[*rim.DocumentEntry]bool{}
 	listedIDs := map[string]bool{}
 	for _, e := range visible {
 		listed[e] = true

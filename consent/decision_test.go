@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 var testKey = []byte("kjdd-test-obfuscation-key-32byte")
@@ -23,12 +23,12 @@ const (
 	hprOther   = "123456789"
 )
 
-func tableEntries() []*xds.DocumentEntry {
-	return []*xds.DocumentEntry{
+func tableEntries() []*rim.DocumentEntry {
+	return []*rim.DocumentEntry{
 		entry(patientA, idPlain),
 		entry(patientA, idNORS, nors),
 		entry(patientA, idRecorded),
-		entry(patientA, idBoth, xds.Code{Code: "N", Scheme: "2.16.840.1.113883.5.25"}, nors),
+		entry(patientA, idBoth, rim.Code{Code: "N", Scheme: "2.16.840.1.113883.5.25"}, nors),
 	}
 }
 
@@ -291,7 +291,7 @@ func TestDecideEntryChecks(t *testing.T) {
 	other := entry(patientB, "1.2.3.9")
 	noPatient := entry(patientA, "1.2.3.10")
 	noPatient.PatientID = ""
-	entries := []*xds.DocumentEntry{entry(patientA, idPlain), nil, other, noPatient}
+	entries := []*rim.DocumentEntry{entry(patientA, idPlain), nil, other, noPatient}
 	d := p.Decide(Requester{HPRNumber: hprOther, PurposeOfUse: "TREAT"}, Inputs{Patient: patientA}, entries)
 	want := []outcome{"show", "hide: invalid entry", "hide: patient mismatch", "hide: patient mismatch"}
 	for i, w := range want {
@@ -307,22 +307,22 @@ func TestDecideEntryChecks(t *testing.T) {
 
 func TestIsNORS(t *testing.T) {
 	tests := map[string]struct {
-		codes []xds.Code
+		codes []rim.Code
 		want  bool
 	}{
-		"NORS in 9603":               {codes: []xds.Code{nors}, want: true},
-		"NORS next to HL7 N":         {codes: []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}, nors}, want: true},
-		"NORS with urn:oid: scheme":  {codes: []xds.Code{{Code: "NORS", Scheme: "urn:oid:" + CodeSystemSperring}}, want: true},
-		"NORS without scheme":        {codes: []xds.Code{{Code: "NORS"}}, want: true},
-		"nors lower-case and spaced": {codes: []xds.Code{{Code: " nors ", Scheme: CodeSystemSperring}}, want: true},
-		"HL7 N only":                 {codes: []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}}, want: false},
-		"9603 N (normal)":            {codes: []xds.Code{{Code: "N", Scheme: CodeSystemSperring}}, want: false},
-		"NORN_DUP is for citizens":   {codes: []xds.Code{{Code: "NORN_DUP", Scheme: CodeSystemSperring}}, want: false},
+		"NORS in 9603":               {codes: []rim.Code{nors}, want: true},
+		"NORS next to HL7 N":         {codes: []rim.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}, nors}, want: true},
+		"NORS with urn:oid: scheme":  {codes: []rim.Code{{Code: "NORS", Scheme: "urn:oid:" + CodeSystemSperring}}, want: true},
+		"NORS without scheme":        {codes: []rim.Code{{Code: "NORS"}}, want: true},
+		"nors lower-case and spaced": {codes: []rim.Code{{Code: " nors ", Scheme: CodeSystemSperring}}, want: true},
+		"HL7 N only":                 {codes: []rim.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}}, want: false},
+		"9603 N (normal)":            {codes: []rim.Code{{Code: "N", Scheme: CodeSystemSperring}}, want: false},
+		"NORN_DUP is for citizens":   {codes: []rim.Code{{Code: "NORN_DUP", Scheme: CodeSystemSperring}}, want: false},
 		"no codes":                   {want: false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := IsNORS(&xds.DocumentEntry{ConfidentialityCodes: tc.codes}); got != tc.want {
+			if got := IsNORS(&rim.DocumentEntry{ConfidentialityCodes: tc.codes}); got != tc.want {
 				t.Errorf("IsNORS(%v) = %v, want %v", tc.codes, got, tc.want)
 			}
 		})
@@ -390,7 +390,7 @@ func TestVisibleAndAllowsRetrieve(t *testing.T) {
 func TestAllowsRetrieveDuplicateUniqueID(t *testing.T) {
 	// Two entries with the same uniqueId, one of another patient: the
 	// retrieve is refused rather than decided by whichever comes first.
-	entries := []*xds.DocumentEntry{entry(patientA, idPlain), entry(patientB, idPlain)}
+	entries := []*rim.DocumentEntry{entry(patientA, idPlain), entry(patientB, idPlain)}
 	d := Policy{}.Decide(Requester{HPRNumber: hprOther}, Inputs{Patient: patientA}, entries)
 	if d.AllowsRetrieve(idPlain) {
 		t.Error("AllowsRetrieve() = true although one entry with that id is hidden")

@@ -5,13 +5,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"kjdd/test/testkit/paths"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"kjdd/xds"
+	"kjdd/test/testkit/paths"
+	"kjdd/xds/rim"
 )
 
 // Synthetic national identity numbers as they appear in NHN's PJD test
@@ -88,32 +88,32 @@ func (s *recordStore) remove(patient, id string) {
 
 // entry returns a DocumentEntry of patient with the given uniqueId and
 // confidentiality codes, filled the way the Norwegian profile fills it.
-func entry(patient, uniqueID string, conf ...xds.Code) *xds.DocumentEntry {
+func entry(patient, uniqueID string, conf ...rim.Code) *rim.DocumentEntry {
 	if len(conf) == 0 {
-		conf = []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25", Display: "Normal"}}
+		conf = []rim.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25", Display: "Normal"}}
 	}
-	return &xds.DocumentEntry{
+	return &rim.DocumentEntry{
 		EntryUUID:  "urn:uuid:" + uuidFor(uniqueID),
 		LogicalID:  "urn:uuid:" + uuidFor(uniqueID),
 		Version:    "1",
 		UniqueID:   uniqueID,
 		PatientID:  patient + "^^^&" + OIDFodselsnummer + "&ISO",
-		ObjectType: xds.ObjectTypeStable,
+		ObjectType: rim.ObjectTypeStable,
 		MimeType:   "application/pdf",
-		Status:     xds.StatusApproved,
+		Status:     rim.StatusApproved,
 		Home:       "urn:oid:2.16.578.1.12.4.5.100.1",
 		Title:      "Epikrise etter innleggelse",
 		Comments:   "Pasienten ble innlagt med brystsmerter",
-		ClassCode:  xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
-		TypeCode:   xds.Code{Code: "A03-2", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikrise"},
-		FormatCode: xds.Code{Code: "urn:no:ehelse:document:pdf", Scheme: "2.16.578.1.12.4.1.1.9621", Display: "PDF"},
-		HealthcareFacilityTypeCode: xds.Code{
+		ClassCode:  rim.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
+		TypeCode:   rim.Code{Code: "A03-2", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikrise"},
+		FormatCode: rim.Code{Code: "urn:no:ehelse:document:pdf", Scheme: "2.16.578.1.12.4.1.1.9621", Display: "PDF"},
+		HealthcareFacilityTypeCode: rim.Code{
 			Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303", Display: "Alminnelige somatiske sykehus",
 		},
-		PracticeSettingCode:  xds.Code{Code: "PV", Scheme: "2.16.578.1.12.4.1.1.8655", Display: "Psykisk helsevern voksne"},
+		PracticeSettingCode:  rim.Code{Code: "PV", Scheme: "2.16.578.1.12.4.1.1.8655", Display: "Psykisk helsevern voksne"},
 		ConfidentialityCodes: conf,
-		EventCodes:           []xds.Code{{Code: "F32", Scheme: "2.16.578.1.12.4.1.1.7110", Display: "Depressiv episode"}},
-		Authors: []xds.Author{{
+		EventCodes:           []rim.Code{{Code: "F32", Scheme: "2.16.578.1.12.4.1.1.7110", Display: "Depressiv episode"}},
+		Authors: []rim.Author{{
 			Person:       "565505933^GREVLING^KVART^^^^^^&2.16.578.1.12.4.1.4.4&ISO",
 			Institutions: []string{"Finnmarkssykehuset HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^983974880"},
 		}},
@@ -129,12 +129,12 @@ func entry(patient, uniqueID string, conf ...xds.Code) *xds.DocumentEntry {
 		HasSize:            true,
 		RepositoryUniqueID: "2.16.578.1.12.4.5.100.1.2",
 		ReferenceIDs:       []string{"A123^^^&2.16.578.1.12.4.5.100.1&ISO^urn:ihe:iti:xds:2013:accession"},
-		ExtraSlots:         []xds.Slot{{Name: "urn:no:dips:internal", Values: []string{"secret"}}},
+		ExtraSlots:         []rim.Slot{{Name: "urn:no:dips:internal", Values: []string{"secret"}}},
 	}
 }
 
 // nors is the NORS confidentiality code as the profile writes it.
-var nors = xds.Code{Code: "NORS", Scheme: CodeSystemSperring, Display: "Sperret"}
+var nors = rim.Code{Code: "NORS", Scheme: CodeSystemSperring, Display: "Sperret"}
 
 // uuidFor makes a stable, well-formed UUID from a test uniqueId.
 func uuidFor(s string) string {

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"math/big"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // Masked metadata values.
@@ -44,9 +44,9 @@ const (
 // The uniqueId is an OID under 2.25 (the UUID arc), so it is a well-formed
 // uniqueId that cannot collide with the hospital's own OIDs. key must be at
 // least MinKeyLength bytes; Decide refuses to obfuscate with a shorter one.
-func Obfuscate(e *xds.DocumentEntry, key []byte) *xds.DocumentEntry {
+func Obfuscate(e *rim.DocumentEntry, key []byte) *rim.DocumentEntry {
 	entryUUID := maskedUUID(key, "entryUUID", e.EntryUUID)
-	return &xds.DocumentEntry{
+	return &rim.DocumentEntry{
 		EntryUUID:                  entryUUID,
 		LogicalID:                  entryUUID,
 		Version:                    "1",
@@ -62,7 +62,7 @@ func Obfuscate(e *xds.DocumentEntry, key []byte) *xds.DocumentEntry {
 		FormatCode:                 maskCode(e.FormatCode),
 		HealthcareFacilityTypeCode: maskCode(e.HealthcareFacilityTypeCode),
 		PracticeSettingCode:        maskCode(e.PracticeSettingCode),
-		ConfidentialityCodes: []xds.Code{{
+		ConfidentialityCodes: []rim.Code{{
 			Code: CodeNORS, Scheme: CodeSystemSperring, Display: MaskedTitle,
 		}},
 		CreationTime:         dayOf(e.CreationTime),
@@ -73,8 +73,8 @@ func Obfuscate(e *xds.DocumentEntry, key []byte) *xds.DocumentEntry {
 	}
 }
 
-func maskCode(c xds.Code) xds.Code {
-	return xds.Code{Code: maskedCode, Scheme: c.Scheme, Display: MaskedTitle}
+func maskCode(c rim.Code) rim.Code {
+	return rim.Code{Code: maskedCode, Scheme: c.Scheme, Display: MaskedTitle}
 }
 
 // dayOf truncates a DTM to the day: when a document was written is useful

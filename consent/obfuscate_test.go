@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -39,7 +39,7 @@ func TestObfuscateGolden(t *testing.T) {
 
 func TestObfuscateLeaksNothing(t *testing.T) {
 	e := entry(patientA, idNORS, nors)
-	e.Revision = xds.Revision{Row: 7, Version: 42} // as read from the store
+	e.Revision = rim.Revision{Row: 7, Version: 42} // as read from the store
 	m := Obfuscate(e, testKey)
 	if !m.Revision.IsZero() {
 		// The writer would answer the masked copy with the original's
@@ -108,7 +108,7 @@ func TestObfuscateIDs(t *testing.T) {
 			}
 		})
 	}
-	for _, e := range []*xds.DocumentEntry{e1, e2} {
+	for _, e := range []*rim.DocumentEntry{e1, e2} {
 		m := Obfuscate(e, testKey)
 		if !uuidURN.MatchString(m.EntryUUID) || m.LogicalID != m.EntryUUID {
 			t.Errorf("entryUUID %q / lid %q is not a version 8 UUID URN", m.EntryUUID, m.LogicalID)

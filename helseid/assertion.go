@@ -13,7 +13,7 @@ import (
 // its start tag (prefix, URI; the default namespace under ""), sorted by
 // prefix. Together they determine its tree exactly; Tree builds it, and
 // only when the assertion must be verified. It is the one form in which an
-// assertion reaches helseid (xds.AssertionSource on the other side of the
+// assertion reaches helseid (soap.AssertionSource on the other side of the
 // adapter, the same value), and what a verification is reused by. Raw is
 // never modified by anyone.
 type Assertion struct {
@@ -57,7 +57,7 @@ func (a Assertion) Tree() (*etree.Element, error) {
 var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;", "\t", "&#9;", "\n", "&#10;", "\r", "&#13;")
 
 // SecurityHeader is what a SOAP message offers as an XUA credential, as
-// its reader saw it in one pass over the whole message (xds.SecurityHeader
+// its reader saw it in one pass over the whole message (soap.SecurityHeader
 // on the other side of the adapter).
 type SecurityHeader struct {
 	// Present reports a wsse:Security header block.

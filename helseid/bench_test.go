@@ -63,7 +63,7 @@ func BenchmarkSAMLVerify(b *testing.B) {
 		}
 	})
 	// reused-as-bytes is what kjdd's SOAP reader hands over: the assertion
-	// kept as bytes (xds.AssertionSource), its verification reused.
+	// kept as bytes (soap.AssertionSource), its verification reused.
 	b.Run("reused-as-bytes", func(b *testing.B) {
 		v := newSAMLValidator(b, StaticCertificates{signer.Certificate}, nil)
 		h := readXUA(b, signer.Envelope())

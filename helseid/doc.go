@@ -29,7 +29,7 @@ package helseid
 // Three caches take part, and together they may only ever save work, never
 // change an answer:
 //
-//  1. The guard memo (xds/assertion.go, one per xds.Reader, bounded in
+//  1. The guard memo (xds/assertion.go, one per soap.Reader, bounded in
 //     bytes). The guard is a pure function of the bytes it reads and the
 //     bindings in scope, so an assertion whose bytes and bindings equal one
 //     it passed before, with room left under the message's element and

@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"kjdd/helseid/helseidtest"
-	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // readXUA reads a SOAP message as kjdd does, the assertion kept as bytes,
 // and returns what it offers as an XUA credential.
 func readXUA(t testing.TB, msg []byte) SecurityHeader {
 	t.Helper()
-	m, err := xds.ReadMessage(bytes.NewReader(msg), xds.ContentTypeSOAP, xds.DefaultLimits())
+	m, err := soap.ReadMessage(bytes.NewReader(msg), soap.ContentTypeSOAP, soap.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}

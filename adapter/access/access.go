@@ -10,7 +10,8 @@ import (
 	"net/http"
 
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // Transaction names a use of kjdd, as audited and as matched against the
@@ -70,7 +71,7 @@ type Policy interface {
 	// Visible returns the subset of entries (of one or several patients)
 	// the caller may see, in their order. An error means deny: the caller
 	// must treat it as "nothing may be shown", never as "show everything".
-	Visible(ctx context.Context, c *Caller, entries []*xds.DocumentEntry) ([]*xds.DocumentEntry, error)
+	Visible(ctx context.Context, c *Caller, entries []*rim.DocumentEntry) ([]*rim.DocumentEntry, error)
 	// PatientHidden reports whether nothing at all of the patient may be
 	// shown with the caller (patient- or practitioner-level sperring, or
 	// another patient than the credential's): then not even the patient's
@@ -106,7 +107,7 @@ func (Open) Authenticate(_ context.Context, cred Credentials) (*Caller, error) {
 type ShowAll struct{}
 
 // Visible shows every entry.
-func (ShowAll) Visible(_ context.Context, _ *Caller, entries []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {
+func (ShowAll) Visible(_ context.Context, _ *Caller, entries []*rim.DocumentEntry) ([]*rim.DocumentEntry, error) {
 	return entries, nil
 }
 
@@ -122,7 +123,7 @@ var (
 
 // XUAFrom is the XUA credential a SOAP message offers, as helseid takes it:
 // the same value on the other side of the adapter.
-func XUAFrom(h xds.SecurityHeader) helseid.SecurityHeader {
+func XUAFrom(h soap.SecurityHeader) helseid.SecurityHeader {
 	return helseid.SecurityHeader{Present: h.Present, Assertions: h.Assertions, Space: h.Space, Local: h.Local,
 		InSecurity: h.InSecurity, Assertion: helseid.Assertion(h.Assertion)}
 }

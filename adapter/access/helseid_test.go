@@ -10,7 +10,7 @@ import (
 
 	"kjdd/helseid"
 	"kjdd/helseid/helseidtest"
-	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 const (
@@ -44,7 +44,7 @@ func newTestHelseID(t *testing.T, iss *helseidtest.Issuer) *HelseID {
 // the XUA credential it offers.
 func security(t *testing.T, env []byte) helseid.SecurityHeader {
 	t.Helper()
-	m, err := xds.ReadMessage(bytes.NewReader(env), xds.ContentTypeSOAP, xds.DefaultLimits())
+	m, err := soap.ReadMessage(bytes.NewReader(env), soap.ContentTypeSOAP, soap.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}

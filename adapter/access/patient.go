@@ -4,7 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"kjdd/xds"
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
 )
 
 // PatientBound hides every entry that is not about the patient the
@@ -17,10 +18,10 @@ type PatientBound struct {
 }
 
 // Visible implements Policy.
-func (p PatientBound) Visible(ctx context.Context, c *Caller, entries []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {
+func (p PatientBound) Visible(ctx context.Context, c *Caller, entries []*rim.DocumentEntry) ([]*rim.DocumentEntry, error) {
 	if c != nil && c.Principal != nil && c.Principal.PatientID != "" {
 		bound := patientKey(c.Principal.PatientID)
-		kept := make([]*xds.DocumentEntry, 0, len(entries))
+		kept := make([]*rim.DocumentEntry, 0, len(entries))
 		// A patient's entries carry the same id string: parse it once.
 		var last string
 		same := false
@@ -53,7 +54,7 @@ func (p PatientBound) PatientHidden(ctx context.Context, c *Caller, patientID st
 // assigning authority, so "id^^^&oid&ISO" and "id^^^&urn:oid:oid&ISO"
 // compare equal while ids of different authorities do not.
 func patientKey(s string) string {
-	if id, oid, ok := xds.ParseCX(s); ok {
+	if id, oid, ok := hl7.ParseCX(s); ok {
 		return id + "|" + oid
 	}
 	// Lenient reading for the urn:oid: form some senders put in the HD.
@@ -61,7 +62,7 @@ func patientKey(s string) string {
 	if len(parts) >= 4 {
 		hd := strings.Split(parts[3], "&")
 		if len(hd) >= 2 {
-			return parts[0] + "|" + xds.NormalizeOID(hd[1])
+			return parts[0] + "|" + hl7.NormalizeOID(hd[1])
 		}
 	}
 	return s

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 func TestPatientBound(t *testing.T) {
@@ -13,7 +13,7 @@ func TestPatientBound(t *testing.T) {
 		a = "13116900216^^^&2.16.578.1.12.4.1.4.1&ISO"
 		b = "12119000465^^^&2.16.578.1.12.4.1.4.1&ISO"
 	)
-	entries := []*xds.DocumentEntry{{UniqueID: "1.1", PatientID: a}, {UniqueID: "1.2", PatientID: b}, {UniqueID: "1.3", PatientID: a}}
+	entries := []*rim.DocumentEntry{{UniqueID: "1.1", PatientID: a}, {UniqueID: "1.2", PatientID: b}, {UniqueID: "1.3", PatientID: a}}
 	tests := map[string]struct {
 		caller *Caller
 		want   []string

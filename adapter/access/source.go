@@ -3,7 +3,8 @@ package access
 import (
 	"context"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
 )
 
 // GuardedSource wraps the registry's Source so that every DocumentEntry a
@@ -12,52 +13,52 @@ import (
 // against the result limit, and associations that point at them are dropped
 // too, so nothing betrays that they exist.
 type GuardedSource struct {
-	Source xds.Source
+	Source query.Source
 	Gate   Gate
 	Caller *Caller
 }
 
-func (g GuardedSource) visible(ctx context.Context, entries []*xds.DocumentEntry, err error) ([]*xds.DocumentEntry, error) {
+func (g GuardedSource) visible(ctx context.Context, entries []*rim.DocumentEntry, err error) ([]*rim.DocumentEntry, error) {
 	if err != nil || len(entries) == 0 {
 		return entries, err
 	}
 	return g.Gate.Visible(ctx, g.Caller, entries)
 }
 
-// DocumentEntriesByPatient implements xds.Source.
-func (g GuardedSource) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.DocumentEntry, error) {
+// DocumentEntriesByPatient implements query.Source.
+func (g GuardedSource) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.DocumentEntry, error) {
 	entries, err := g.Source.DocumentEntriesByPatient(ctx, patientID, statuses)
 	return g.visible(ctx, entries, err)
 }
 
-// DocumentEntries implements xds.Source.
-func (g GuardedSource) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*xds.DocumentEntry, error) {
+// DocumentEntries implements query.Source.
+func (g GuardedSource) DocumentEntries(ctx context.Context, l query.Lookup) ([]*rim.DocumentEntry, error) {
 	entries, err := g.Source.DocumentEntries(ctx, l)
 	return g.visible(ctx, entries, err)
 }
 
-// SubmissionSetsByPatient implements xds.Source.
-func (g GuardedSource) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.SubmissionSet, error) {
+// SubmissionSetsByPatient implements query.Source.
+func (g GuardedSource) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.SubmissionSet, error) {
 	sets, err := g.Source.SubmissionSetsByPatient(ctx, patientID, statuses)
-	return visiblePackages(ctx, g, sets, err, func(s *xds.SubmissionSet) string { return s.PatientID })
+	return visiblePackages(ctx, g, sets, err, func(s *rim.SubmissionSet) string { return s.PatientID })
 }
 
-// FoldersByPatient implements xds.Source.
-func (g GuardedSource) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.Folder, error) {
+// FoldersByPatient implements query.Source.
+func (g GuardedSource) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.Folder, error) {
 	folders, err := g.Source.FoldersByPatient(ctx, patientID, statuses)
-	return visiblePackages(ctx, g, folders, err, func(f *xds.Folder) string { return f.PatientID })
+	return visiblePackages(ctx, g, folders, err, func(f *rim.Folder) string { return f.PatientID })
 }
 
-// SubmissionSets implements xds.Source.
-func (g GuardedSource) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*xds.SubmissionSet, error) {
+// SubmissionSets implements query.Source.
+func (g GuardedSource) SubmissionSets(ctx context.Context, l query.Lookup) ([]*rim.SubmissionSet, error) {
 	sets, err := g.Source.SubmissionSets(ctx, l)
-	return visiblePackages(ctx, g, sets, err, func(s *xds.SubmissionSet) string { return s.PatientID })
+	return visiblePackages(ctx, g, sets, err, func(s *rim.SubmissionSet) string { return s.PatientID })
 }
 
-// Folders implements xds.Source.
-func (g GuardedSource) Folders(ctx context.Context, l xds.Lookup) ([]*xds.Folder, error) {
+// Folders implements query.Source.
+func (g GuardedSource) Folders(ctx context.Context, l query.Lookup) ([]*rim.Folder, error) {
 	folders, err := g.Source.Folders(ctx, l)
-	return visiblePackages(ctx, g, folders, err, func(f *xds.Folder) string { return f.PatientID })
+	return visiblePackages(ctx, g, folders, err, func(f *rim.Folder) string { return f.PatientID })
 }
 
 // visiblePackages drops the SubmissionSets or Folders of patients the
@@ -85,9 +86,9 @@ func visiblePackages[T any](ctx context.Context, g GuardedSource, objs []T, err 
 	return kept, nil
 }
 
-// AssociationsOf implements xds.Source. An association whose end is a
+// AssociationsOf implements query.Source. An association whose end is a
 // DocumentEntry the caller may not see is dropped.
-func (g GuardedSource) AssociationsOf(ctx context.Context, uuids []string) ([]*xds.Association, error) {
+func (g GuardedSource) AssociationsOf(ctx context.Context, uuids []string) ([]*rim.Association, error) {
 	assocs, err := g.Source.AssociationsOf(ctx, uuids)
 	if err != nil || len(assocs) == 0 {
 		return assocs, err
@@ -96,7 +97,7 @@ func (g GuardedSource) AssociationsOf(ctx context.Context, uuids []string) ([]*x
 	for _, a := range assocs {
 		ends = append(ends, a.Source, a.Target)
 	}
-	all, err := g.Source.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: ends})
+	all, err := g.Source.DocumentEntries(ctx, query.Lookup{EntryUUIDs: ends})
 	if err != nil {
 		return nil, err
 	}
@@ -126,4 +127,4 @@ func (g GuardedSource) AssociationsOf(ctx context.Context, uuids []string) ([]*x
 	return kept, nil
 }
 
-var _ xds.Source = GuardedSource{}
+var _ query.Source = GuardedSource{}

@@ -5,26 +5,27 @@ import (
 	"testing"
 
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
 )
 
 // packageSource is a registry holding only SubmissionSets and Folders.
 type packageSource struct {
-	xds.Source
-	sets    []*xds.SubmissionSet
-	folders []*xds.Folder
+	query.Source
+	sets    []*rim.SubmissionSet
+	folders []*rim.Folder
 }
 
-func (s packageSource) SubmissionSetsByPatient(context.Context, string, []string) ([]*xds.SubmissionSet, error) {
+func (s packageSource) SubmissionSetsByPatient(context.Context, string, []string) ([]*rim.SubmissionSet, error) {
 	return s.sets, nil
 }
-func (s packageSource) SubmissionSets(context.Context, xds.Lookup) ([]*xds.SubmissionSet, error) {
+func (s packageSource) SubmissionSets(context.Context, query.Lookup) ([]*rim.SubmissionSet, error) {
 	return s.sets, nil
 }
-func (s packageSource) FoldersByPatient(context.Context, string, []string) ([]*xds.Folder, error) {
+func (s packageSource) FoldersByPatient(context.Context, string, []string) ([]*rim.Folder, error) {
 	return s.folders, nil
 }
-func (s packageSource) Folders(context.Context, xds.Lookup) ([]*xds.Folder, error) {
+func (s packageSource) Folders(context.Context, query.Lookup) ([]*rim.Folder, error) {
 	return s.folders, nil
 }
 
@@ -37,8 +38,8 @@ func TestGuardedSourceHidesPackagesOfHiddenPatients(t *testing.T) {
 		b = "12119000465^^^&2.16.578.1.12.4.1.4.1&ISO"
 	)
 	src := packageSource{
-		sets:    []*xds.SubmissionSet{{UniqueID: "ss.a", PatientID: a}, {UniqueID: "ss.b", PatientID: b}},
-		folders: []*xds.Folder{{UniqueID: "f.b", PatientID: b}, {UniqueID: "f.a", PatientID: a}},
+		sets:    []*rim.SubmissionSet{{UniqueID: "ss.a", PatientID: a}, {UniqueID: "ss.b", PatientID: b}},
+		folders: []*rim.Folder{{UniqueID: "f.b", PatientID: b}, {UniqueID: "f.a", PatientID: a}},
 	}
 	g := GuardedSource{Source: src, Gate: Compose(Open{}, PatientBound{Next: ShowAll{}}),
 		Caller: &Caller{Principal: &helseid.Principal{PatientID: a}}}
@@ -48,12 +49,12 @@ func TestGuardedSourceHidesPackagesOfHiddenPatients(t *testing.T) {
 			s, err := g.SubmissionSetsByPatient(ctx, a, nil)
 			return setIDs(s), err
 		},
-		"SubmissionSets": func() ([]string, error) { s, err := g.SubmissionSets(ctx, xds.Lookup{}); return setIDs(s), err },
+		"SubmissionSets": func() ([]string, error) { s, err := g.SubmissionSets(ctx, query.Lookup{}); return setIDs(s), err },
 		"FoldersByPatient": func() ([]string, error) {
 			f, err := g.FoldersByPatient(ctx, a, nil)
 			return folderIDs(f), err
 		},
-		"Folders": func() ([]string, error) { f, err := g.Folders(ctx, xds.Lookup{}); return folderIDs(f), err },
+		"Folders": func() ([]string, error) { f, err := g.Folders(ctx, query.Lookup{}); return folderIDs(f), err },
 	}
 	for name, check := range checks {
 		t.Run(name, func(t *testing.T) {
@@ -68,14 +69,14 @@ func TestGuardedSourceHidesPackagesOfHiddenPatients(t *testing.T) {
 	}
 }
 
-func setIDs(s []*xds.SubmissionSet) (ids []string) {
+func setIDs(s []*rim.SubmissionSet) (ids []string) {
 	for _, x := range s {
 		ids = append(ids, x.UniqueID)
 	}
 	return ids
 }
 
-func folderIDs(f []*xds.Folder) (ids []string) {
+func folderIDs(f []*rim.Folder) (ids []string) {
 	for _, x := range f {
 		ids = append(ids, x.UniqueID)
 	}

@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"kjdd/consent"
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // InputsResolver gives a patient's sperring inputs; consent.Resolver is
@@ -50,7 +50,7 @@ type Sperring struct {
 }
 
 // Visible implements Policy.
-func (s Sperring) Visible(ctx context.Context, c *Caller, entries []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {
+func (s Sperring) Visible(ctx context.Context, c *Caller, entries []*rim.DocumentEntry) ([]*rim.DocumentEntry, error) {
 	rec := RecorderFrom(ctx)
 	if c == nil || c.Principal == nil {
 		rec.failed()
@@ -107,7 +107,7 @@ func (s Sperring) Visible(ctx context.Context, c *Caller, entries []*xds.Documen
 	var flags consent.Decision
 	for _, p := range patients {
 		idx := groups[p]
-		group := make([]*xds.DocumentEntry, len(idx))
+		group := make([]*rim.DocumentEntry, len(idx))
 		for j, i := range idx {
 			group[j] = entries[i]
 		}
@@ -140,7 +140,7 @@ func (s Sperring) Visible(ctx context.Context, c *Caller, entries []*xds.Documen
 // decide is the decision over one patient's entries: under the records of
 // the identity number p, or, for the entries whose id names none (p ""),
 // on their own codes. It has one item per entry, in order.
-func (s Sperring) decide(ctx context.Context, req consent.Requester, p string, group []*xds.DocumentEntry) (consent.Decision, error) {
+func (s Sperring) decide(ctx context.Context, req consent.Requester, p string, group []*rim.DocumentEntry) (consent.Decision, error) {
 	var in consent.Inputs
 	if p == "" {
 		in, group = unkeyed(group)
@@ -162,7 +162,7 @@ func (s Sperring) decide(ctx context.Context, req consent.Requester, p string, g
 // carry the same patient id, one a record can name; false for anything
 // else (nil entries, several patients, ids without an identity number),
 // which the grouping in Visible decides.
-func onePatient(entries []*xds.DocumentEntry) (string, bool) {
+func onePatient(entries []*rim.DocumentEntry) (string, bool) {
 	if entries[0] == nil {
 		return "", false
 	}
@@ -203,12 +203,12 @@ var _ Policy = Sperring{}
 
 // unkeyed prepares entries of patients sperring cannot key for the
 // decision: copies under unkeyedPatient, with inputs that hold no record.
-func unkeyed(entries []*xds.DocumentEntry) (consent.Inputs, []*xds.DocumentEntry) {
-	copies := make([]*xds.DocumentEntry, len(entries))
+func unkeyed(entries []*rim.DocumentEntry) (consent.Inputs, []*rim.DocumentEntry) {
+	copies := make([]*rim.DocumentEntry, len(entries))
 	for i, e := range entries {
 		c := *e
 		c.PatientID = unkeyedPatient
-		c.Revision = xds.Revision{} // a modified copy, not the stored version
+		c.Revision = rim.Revision{} // a modified copy, not the stored version
 		copies[i] = &c
 	}
 	return consent.Inputs{Patient: unkeyedPatient}, copies

@@ -12,7 +12,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/consent"
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // Synthetic identity numbers (NHN's PJD test data), never real people.
@@ -30,28 +30,28 @@ const foreignPatient = "1ce3e4ad1f0f4a6^^^&1.3.6.1.4.1.21367.2005.13.20.1000&ISO
 
 func cx(n string) string { return n + "^^^&2.16.578.1.12.4.1.4.1&ISO" }
 
-var norsCode = xds.Code{Code: "NORS", Scheme: "2.16.578.1.12.4.1.1.9603"}
+var norsCode = rim.Code{Code: "NORS", Scheme: "2.16.578.1.12.4.1.1.9603"}
 
-func doc(uid, patient string, conf ...xds.Code) *xds.DocumentEntry {
+func doc(uid, patient string, conf ...rim.Code) *rim.DocumentEntry {
 	if len(conf) == 0 {
-		conf = []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}}
+		conf = []rim.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}}
 	}
-	return &xds.DocumentEntry{
+	return &rim.DocumentEntry{
 		EntryUUID: "urn:uuid:" + uid, UniqueID: uid, PatientID: patient, Title: "Epikrise " + uid,
-		Status: xds.StatusApproved, ConfidentialityCodes: conf,
-		ClassCode: xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602"},
+		Status: rim.StatusApproved, ConfidentialityCodes: conf,
+		ClassCode: rim.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602"},
 	}
 }
 
 // candidates are the entries of every case, in this order.
-func candidates() []*xds.DocumentEntry {
-	return []*xds.DocumentEntry{
+func candidates() []*rim.DocumentEntry {
+	return []*rim.DocumentEntry{
 		doc("a-1", cx(patientA)),
 		doc("a-2", cx(patientA)),
 		doc("a-3", cx(patientA), norsCode),
 		doc("b-1", cx(patientB)),
 		doc("c-1", cx(patientC)),
-		doc("c-2", cx(patientC), xds.Code{Code: "N", Scheme: "2.16.840.1.113883.5.25"}, norsCode),
+		doc("c-2", cx(patientC), rim.Code{Code: "N", Scheme: "2.16.840.1.113883.5.25"}, norsCode),
 		doc("x-1", foreignPatient),
 		doc("x-2", foreignPatient, norsCode),
 	}
@@ -89,7 +89,7 @@ func caller(hpr, purpose string) *Caller {
 	}}
 }
 
-func uids(es []*xds.DocumentEntry) []string {
+func uids(es []*rim.DocumentEntry) []string {
 	var out []string
 	for _, e := range es {
 		out = append(out, e.UniqueID)
@@ -174,7 +174,7 @@ func TestSperringVisible(t *testing.T) {
 				t.Fatalf("recorded %d of %d entries (denied %v): %+v", n, len(candidates()), d.Denied, d)
 			}
 			for i, e := range got {
-				if want := candidates()[slices.IndexFunc(candidates(), func(c *xds.DocumentEntry) bool {
+				if want := candidates()[slices.IndexFunc(candidates(), func(c *rim.DocumentEntry) bool {
 					return c.UniqueID == e.UniqueID || masked(c.UniqueID) == e.UniqueID
 				})].PatientID; e.PatientID != want {
 					t.Fatalf("visible entry %d is of patient %q, want %q", i, e.PatientID, want)
@@ -183,7 +183,7 @@ func TestSperringVisible(t *testing.T) {
 			// One patient's entries alone (what a query asks, decided
 			// without grouping) give that patient's part of the whole.
 			for _, patient := range []string{cx(patientA), cx(patientB), cx(patientC), foreignPatient} {
-				var alone []*xds.DocumentEntry
+				var alone []*rim.DocumentEntry
 				var want []string
 				for _, c := range candidates() {
 					if c.PatientID == patient {
@@ -228,7 +228,7 @@ func TestSperringFailsClosed(t *testing.T) {
 	cases := map[string]struct {
 		s       Sperring
 		caller  *Caller
-		entries []*xds.DocumentEntry
+		entries []*rim.DocumentEntry
 		want    error
 	}{
 		"nil caller":                {s: Sperring{Resolver: cached, Policy: policy}, caller: nil, entries: candidates(), want: ErrNoPrincipal},
@@ -238,7 +238,7 @@ func TestSperringFailsClosed(t *testing.T) {
 		"store down, nothing cache": {s: Sperring{Resolver: storeOnly, Policy: policy}, caller: caller(hprOther, "BTG"), entries: candidates(), want: consent.ErrUnavailable},
 		"store down, one patient cached, another not": {
 			s: Sperring{Resolver: cached, Policy: policy}, caller: caller(hprOther, "BTG"),
-			entries: []*xds.DocumentEntry{doc("a-1", cx(patientA)), doc("c-1", cx(patientC))}, want: consent.ErrUnavailable,
+			entries: []*rim.DocumentEntry{doc("a-1", cx(patientA)), doc("c-1", cx(patientC))}, want: consent.ErrUnavailable,
 		},
 	}
 	for name, tc := range cases {
@@ -261,7 +261,7 @@ func TestSperringFailsClosed(t *testing.T) {
 	}
 
 	// The cached patient alone is still decided from the cache.
-	got, err := Sperring{Resolver: cached, Policy: policy}.Visible(ctx, caller(hprOther, "TREAT"), []*xds.DocumentEntry{doc("a-1", cx(patientA)), doc("a-2", cx(patientA))})
+	got, err := Sperring{Resolver: cached, Policy: policy}.Visible(ctx, caller(hprOther, "TREAT"), []*rim.DocumentEntry{doc("a-1", cx(patientA)), doc("a-2", cx(patientA))})
 	if err != nil || !slices.Equal(uids(got), []string{"a-1"}) {
 		t.Fatalf("cached patient with the store down: %v, %v", uids(got), err)
 	}
@@ -313,7 +313,7 @@ func TestDecisionRecorderKeepsOverrides(t *testing.T) {
 func BenchmarkSperringVisible(b *testing.B) {
 	ctx := context.Background()
 	_, recs := sperringStore(b)
-	var entries []*xds.DocumentEntry
+	var entries []*rim.DocumentEntry
 	for i := range 20 {
 		if i%7 == 0 {
 			entries = append(entries, doc(fmt.Sprintf("a-%d", i), cx(patientA), norsCode))

@@ -24,7 +24,9 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/consent"
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // Metadata profiles.
@@ -174,7 +176,7 @@ func integer[T int | int64](env, fl, usage string, p func(c *Config) *T) field {
 // oid binds an OID, kept bare: the urn:oid: prefix is accepted and taken off.
 func oid(env, fl, usage string, p func(c *Config) *string) field {
 	f := str(env, fl, usage, p)
-	f.set = func(c *Config, v string) error { *p(c) = xds.NormalizeOID(v); return nil }
+	f.set = func(c *Config, v string) error { *p(c) = hl7.NormalizeOID(v); return nil }
 	return f
 }
 
@@ -237,15 +239,15 @@ const maxCacheBytes = 4 << 30
 // community and repository ids have no default outside --dev: they are
 // assigned by NHN or the regional health authority.
 func Default() Config {
-	lim := xds.DefaultLimits()
+	lim := soap.DefaultLimits()
 	return Config{
 		Listen:          ":8080",
 		Store:           "sqlite:kjdd.db",
 		MetadataProfile: ProfileNorway,
 		MaxResults:      1000,
 		ObjectCache:     defaultObjectCache,
-		AssertionMemo:   xds.DefaultAssertionMemoBytes,
-		FragmentCache:   xds.DefaultFragmentCacheBytes,
+		AssertionMemo:   soap.DefaultAssertionMemoBytes,
+		FragmentCache:   rim.DefaultFragmentCacheBytes,
 		MaxBodyBytes:    lim.MaxBodyBytes,
 		MaxPartBytes:    lim.MaxPartBytes,
 		LogLevel:        LogLevel(slog.LevelInfo),
@@ -400,12 +402,12 @@ func (c *Config) Validate() error {
 	}
 	if c.HomeCommunityID == "" {
 		bad("KJDD_HOME_COMMUNITY_ID", "required (the OID NHN or the RHF assigned to this community)")
-	} else if !xds.ValidOID(c.HomeCommunityID) {
+	} else if !hl7.ValidOID(c.HomeCommunityID) {
 		bad("KJDD_HOME_COMMUNITY_ID", "not a valid OID")
 	}
 	if c.RepositoryUniqueID == "" {
 		bad("KJDD_REPOSITORY_UNIQUE_ID", "required (the OID of kjdd's own repository)")
-	} else if !xds.ValidOID(c.RepositoryUniqueID) {
+	} else if !hl7.ValidOID(c.RepositoryUniqueID) {
 		bad("KJDD_REPOSITORY_UNIQUE_ID", "not a valid OID")
 	}
 	var repos Repositories
@@ -463,7 +465,7 @@ func (c *Config) Validate() error {
 	}
 	if c.HospitalOrgNumber == "" {
 		bad("KJDD_HOSPITAL_ORGNR", "required (the organisation number the EPJ's HelseID client carries as orgnr_parent)")
-	} else if !xds.ValidOrgNumber(c.HospitalOrgNumber) {
+	} else if !hl7.ValidOrgNumber(c.HospitalOrgNumber) {
 		bad("KJDD_HOSPITAL_ORGNR", "not a valid organisation number")
 	}
 	if c.BlockedVisibility != consent.VisibilityHide && c.BlockedVisibility != consent.VisibilityObfuscate {
@@ -525,8 +527,8 @@ func validHostName(h string) bool {
 }
 
 // Limits returns the wire limits for this configuration.
-func (c *Config) Limits() xds.Limits {
-	lim := xds.DefaultLimits()
+func (c *Config) Limits() soap.Limits {
+	lim := soap.DefaultLimits()
 	lim.MaxBodyBytes = c.MaxBodyBytes
 	lim.MaxPartBytes = c.MaxPartBytes
 	if c.SpoolDir != "" {

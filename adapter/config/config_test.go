@@ -10,7 +10,8 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/consent"
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -133,8 +134,8 @@ func TestObjectCacheDefault(t *testing.T) {
 // writer's fragment cache default to xds's own, and are bounded.
 func TestWireCacheDefaults(t *testing.T) {
 	d := Default()
-	if d.AssertionMemo != xds.DefaultAssertionMemoBytes || d.FragmentCache != xds.DefaultFragmentCacheBytes {
-		t.Fatalf("defaults %d, %d; xds's %d, %d", d.AssertionMemo, d.FragmentCache, xds.DefaultAssertionMemoBytes, xds.DefaultFragmentCacheBytes)
+	if d.AssertionMemo != soap.DefaultAssertionMemoBytes || d.FragmentCache != rim.DefaultFragmentCacheBytes {
+		t.Fatalf("defaults %d, %d; xds's %d, %d", d.AssertionMemo, d.FragmentCache, soap.DefaultAssertionMemoBytes, rim.DefaultFragmentCacheBytes)
 	}
 	for _, tc := range []struct {
 		name  string

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"kjdd/adapter/registry"
-	"kjdd/xds"
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 // Patients are the fødselsnumre of NHN's synthetic test patients the demo
@@ -42,24 +44,24 @@ const (
 // The demo hospital. Names and numbers are fictional; the organisation
 // number has a valid check digit because the Norwegian profile checks it.
 var (
-	demoAuthors = []xds.Author{{
-		Person: "565505933^GREVLING^KVART^^^^^^&" + xds.OIDHPR + "&ISO",
+	demoAuthors = []rim.Author{{
+		Person: "565505933^GREVLING^KVART^^^^^^&" + hl7.OIDHPR + "&ISO",
 		Institutions: []string{
-			"Demo sykehus HF^^^^^&" + xds.OIDOrgNumber + "&ISO^^^^923456783",
-			"Medisinsk avdeling^^^^^&" + xds.OIDRESH + "&ISO^^^^4001031",
+			"Demo sykehus HF^^^^^&" + hl7.OIDOrgNumber + "&ISO^^^^923456783",
+			"Medisinsk avdeling^^^^^&" + hl7.OIDRESH + "&ISO^^^^4001031",
 		},
 		// Coded roles use the CX form of ITI TF-3 4.2.3.1.4.2: Volven 9060
 		// "Kategori helsepersonell", LE = lege.
 		Roles: []string{"LE^^^&2.16.578.1.12.4.1.1.9060&ISO"},
 	}}
-	submissionAuthors = []xds.Author{{
-		Institutions: []string{"Demo sykehus HF^^^^^&" + xds.OIDOrgNumber + "&ISO^^^^923456783"},
+	submissionAuthors = []rim.Author{{
+		Institutions: []string{"Demo sykehus HF^^^^^&" + hl7.OIDOrgNumber + "&ISO^^^^923456783"},
 	}}
-	facility        = xds.Code{Code: "86.101", Scheme: volven1303, Display: "Alminnelige somatiske sykehus"}
-	practiceSetting = xds.Code{Code: "S03", Scheme: volven8655, Display: "Indremedisin"}
-	formatCode      = xds.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: ihfFormatOID, Display: "mimeType Sufficient"}
-	normal          = xds.Code{Code: "N", Scheme: hl7Conf, Display: "Normal"}
-	sperret         = xds.Code{Code: "NORS", Scheme: volven9603, Display: "Sperret"}
+	facility        = rim.Code{Code: "86.101", Scheme: volven1303, Display: "Alminnelige somatiske sykehus"}
+	practiceSetting = rim.Code{Code: "S03", Scheme: volven8655, Display: "Indremedisin"}
+	formatCode      = rim.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: ihfFormatOID, Display: "mimeType Sufficient"}
+	normal          = rim.Code{Code: "N", Scheme: hl7Conf, Display: "Normal"}
+	sperret         = rim.Code{Code: "NORS", Scheme: volven9603, Display: "Sperret"}
 )
 
 // template is one kind of demo document.
@@ -149,7 +151,7 @@ func Seed(ctx context.Context, reg *registry.Registry) error {
 			continue
 		}
 		sub := submission(p, fnr, ssUID)
-		if _, err := reg.Register(ctx, sub, xds.ITI41); err != nil {
+		if _, err := reg.Register(ctx, sub, validate.ITI41); err != nil {
 			// The error carries only registry codes and uniqueIds.
 			return fmt.Errorf("devdata: register demo patient %d: %w", p+1, err)
 		}
@@ -158,19 +160,19 @@ func Seed(ctx context.Context, reg *registry.Registry) error {
 }
 
 // submission builds the demo submission of patient number p.
-func submission(p int, fnr, ssUID string) *xds.Submission {
-	patientID := fnr + "^^^&" + xds.OIDFNR + "&ISO"
-	ss := &xds.SubmissionSet{
+func submission(p int, fnr, ssUID string) *rim.Submission {
+	patientID := fnr + "^^^&" + hl7.OIDFNR + "&ISO"
+	ss := &rim.SubmissionSet{
 		EntryUUID:       "SubmissionSet01",
 		UniqueID:        ssUID,
 		SourceID:        demoRoot,
 		PatientID:       patientID,
 		Title:           "Demodokumenter",
 		SubmissionTime:  time.Now().UTC().Format("20060102150405"),
-		ContentTypeCode: xds.Code{Code: "A00-1", Scheme: volven9602, Display: "Epikriser og sammenfatninger"},
+		ContentTypeCode: rim.Code{Code: "A00-1", Scheme: volven9602, Display: "Epikriser og sammenfatninger"},
 		Authors:         submissionAuthors,
 	}
-	sub := &xds.Submission{SubmissionSet: ss, SubmissionSets: 1}
+	sub := &rim.Submission{SubmissionSet: ss, SubmissionSets: 1}
 	// A fixed admission date per patient, so that the demo data is the same
 	// on every machine.
 	admitted := time.Date(2026, time.September, 7+7*p, 10, 30, 0, 0, time.UTC)
@@ -178,20 +180,20 @@ func submission(p int, fnr, ssUID string) *xds.Submission {
 		t := templates[ti]
 		id := fmt.Sprintf("Document%02d", d+1)
 		created := admitted.Add(time.Duration(d) * 26 * time.Hour)
-		conf := []xds.Code{normal}
+		conf := []rim.Code{normal}
 		if fnr == SperretPatient && d == sperretDocument {
 			conf = append(conf, sperret)
 		}
-		de := &xds.DocumentEntry{
+		de := &rim.DocumentEntry{
 			EntryUUID:                  id,
 			UniqueID:                   fmt.Sprintf("%s.2.%d.%d", demoRoot, p+1, d+1),
 			PatientID:                  patientID,
 			SourcePatientID:            patientID,
-			ObjectType:                 xds.ObjectTypeStable,
+			ObjectType:                 rim.ObjectTypeStable,
 			MimeType:                   t.mimeType,
 			Title:                      t.title,
-			ClassCode:                  xds.Code{Code: t.class, Scheme: volven9602, Display: t.classDisplay},
-			TypeCode:                   xds.Code{Code: t.typ, Scheme: volven9602, Display: t.typDisplay},
+			ClassCode:                  rim.Code{Code: t.class, Scheme: volven9602, Display: t.classDisplay},
+			TypeCode:                   rim.Code{Code: t.typ, Scheme: volven9602, Display: t.typDisplay},
 			FormatCode:                 formatCode,
 			HealthcareFacilityTypeCode: facility,
 			PracticeSettingCode:        practiceSetting,
@@ -204,14 +206,14 @@ func submission(p int, fnr, ssUID string) *xds.Submission {
 			LanguageCode:               "nb-NO",
 		}
 		sub.DocumentEntries = append(sub.DocumentEntries, de)
-		sub.Associations = append(sub.Associations, &xds.Association{
+		sub.Associations = append(sub.Associations, &rim.Association{
 			EntryUUID:           fmt.Sprintf("Association%02d", d+1),
-			Type:                xds.AssocHasMember,
+			Type:                rim.AssocHasMember,
 			Source:              ss.EntryUUID,
 			Target:              id,
 			SubmissionSetStatus: "Original",
 		})
-		sub.Documents = append(sub.Documents, xds.Document{ID: id, Content: bytesBlob(content(t, created))})
+		sub.Documents = append(sub.Documents, rim.Document{ID: id, Content: bytesBlob(content(t, created))})
 	}
 	return sub
 }

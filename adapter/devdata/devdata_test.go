@@ -15,7 +15,9 @@ import (
 
 	"kjdd/adapter/registry"
 	"kjdd/adapter/store"
-	"kjdd/xds"
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 func TestSeedTwice(t *testing.T) {
@@ -28,7 +30,7 @@ func TestSeedTwice(t *testing.T) {
 	reg := registry.New(st, registry.Options{
 		HomeCommunityID:    "2.16.578.1.12.4.5.100.1",
 		RepositoryUniqueID: "2.16.578.1.12.4.5.100.1.2",
-		Validation:         xds.DefaultValidationOptions(xds.ITI41),
+		Validation:         validate.DefaultOptions(validate.ITI41),
 	}, nil, nil)
 
 	wantPerPatient := map[string]int{"13116900216": 5, "12119000465": 3, "08077000292": 3}
@@ -43,8 +45,8 @@ func TestSeedTwice(t *testing.T) {
 		var state bytes.Buffer
 		nors := map[string]int{}
 		for _, fnr := range Patients {
-			pid := fnr + "^^^&" + xds.OIDFNR + "&ISO"
-			des, err := st.DocumentEntriesByPatient(ctx, pid, []string{xds.StatusApproved})
+			pid := fnr + "^^^&" + hl7.OIDFNR + "&ISO"
+			des, err := st.DocumentEntriesByPatient(ctx, pid, []string{rim.StatusApproved})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +66,7 @@ func TestSeedTwice(t *testing.T) {
 						nors[fnr]++
 					}
 				}
-				if !slices.ContainsFunc(de.ConfidentialityCodes, func(c xds.Code) bool { return c == normal }) {
+				if !slices.ContainsFunc(de.ConfidentialityCodes, func(c rim.Code) bool { return c == normal }) {
 					t.Fatalf("document %s lacks confidentialityCode N", de.UniqueID)
 				}
 				checkContent(t, st, de)
@@ -86,7 +88,7 @@ func TestSeedTwice(t *testing.T) {
 
 // checkContent reads a seeded document back and checks it against its
 // metadata: hash, size, and a well-formed PDF where it claims to be one.
-func checkContent(t *testing.T, st *store.Store, de *xds.DocumentEntry) {
+func checkContent(t *testing.T, st *store.Store, de *rim.DocumentEntry) {
 	t.Helper()
 	rc, err := st.OpenContent(context.Background(), de.UniqueID)
 	if err != nil {

@@ -15,7 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // Default timeouts; see Options.
@@ -32,7 +33,7 @@ const (
 type Options struct {
 	// Limits bound the EPJ's answer as they bound requests to kjdd; large
 	// documents are spooled to Limits.SpoolDir.
-	Limits xds.Limits
+	Limits soap.Limits
 	// ConnectTimeout bounds TCP connect and TLS handshake.
 	ConnectTimeout time.Duration
 	// ResponseHeaderTimeout bounds the wait for the EPJ to start answering.
@@ -47,7 +48,7 @@ type Options struct {
 type Client struct {
 	repos   map[string]*url.URL // by bare repositoryUniqueId
 	http    *http.Client
-	limits  xds.Limits
+	limits  soap.Limits
 	timeout time.Duration
 	// dial opens connections; tests count attempts through it.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -111,8 +112,8 @@ func (o Options) orDefaults() Options {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
-	if o.Limits == (xds.Limits{}) {
-		o.Limits = xds.DefaultLimits()
+	if o.Limits == (soap.Limits{}) {
+		o.Limits = soap.DefaultLimits()
 	}
 	return o
 }
@@ -129,7 +130,7 @@ func (c *Client) Serves(repositoryUniqueID string) bool {
 
 // Retrieve fetches one document with ITI-43 (SOAP 1.2, WS-Addressing,
 // plain application/soap+xml request; MTOM or plain answer). Failures are
-// errors carrying a *xds.RegistryError: XDSUnknownRepositoryId for a
+// errors carrying a *rim.RegistryError: XDSUnknownRepositoryId for a
 // repository not configured, XDSDocumentUniqueIdError when the EPJ says it
 // has no such document, XDSRepositoryError "document source unavailable"
 // for everything else (unreachable, timeout, 5xx, an unusable answer).
@@ -141,7 +142,7 @@ func (c *Client) Retrieve(ctx context.Context, repositoryUniqueID, documentUniqu
 		endpoint = c.repos[normalizeOID(repositoryUniqueID)]
 	}
 	if endpoint == nil {
-		return nil, xds.NewError(xds.XDSUnknownRepositoryID, "repository "+repositoryUniqueID+" is not known here")
+		return nil, rim.NewError(rim.XDSUnknownRepositoryID, "repository "+repositoryUniqueID+" is not known here")
 	}
 	body, messageID, err := retrieveRequest(endpoint.String(), repositoryUniqueID, documentUniqueID)
 	if err != nil {
@@ -161,7 +162,7 @@ func (c *Client) Retrieve(ctx context.Context, repositoryUniqueID, documentUniqu
 	}
 	// The whole answer is read (large parts spooled) before the context
 	// ends; Content then reads from memory or disk, not from the network.
-	m, err := xds.ReadMessage(resp.Body, resp.Header.Get("Content-Type"), c.limits)
+	m, err := soap.ReadMessage(resp.Body, resp.Header.Get("Content-Type"), c.limits)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, unavailable(ctx.Err())
@@ -183,7 +184,7 @@ func (c *Client) post(ctx context.Context, endpoint *url.URL, body []byte) (*htt
 		if err != nil {
 			return nil, err
 		}
-		req.Header.Set("Content-Type", xds.SOAPContentType(xds.ActionRetrieveDocumentSet))
+		req.Header.Set("Content-Type", soap.SOAPContentType(soap.ActionRetrieveDocumentSet))
 		req.Header.Set("Accept", "multipart/related, application/soap+xml")
 		resp, err := c.http.Do(req)
 		if err == nil || attempt > 0 || !errors.Is(err, syscall.ECONNREFUSED) {
@@ -198,7 +199,7 @@ func (c *Client) post(ctx context.Context, endpoint *url.URL, body []byte) (*htt
 }
 
 // retrieved turns the answer into a Retrieved whose Content closes m.
-func (c *Client) retrieved(m *xds.Message, messageID, repositoryUniqueID, documentUniqueID string) (*Retrieved, error) {
+func (c *Client) retrieved(m *soap.Message, messageID, repositoryUniqueID, documentUniqueID string) (*Retrieved, error) {
 	if m.RelatesTo != "" && m.RelatesTo != messageID {
 		return nil, unavailablef("the EPJ's answer relates to another request")
 	}
@@ -215,11 +216,11 @@ func (c *Client) retrieved(m *xds.Message, messageID, repositoryUniqueID, docume
 		return nil, unavailable(err)
 	}
 	var size int64 = -1
-	if sb, ok := blob.(xds.SizedBlob); ok {
+	if sb, ok := blob.(soap.SizedBlob); ok {
 		size = sb.Size()
 	}
 	mimeType := dr.mimeType
-	if p, ok := blob.(*xds.Part); ok && mimeType == "" {
+	if p, ok := blob.(*soap.Part); ok && mimeType == "" {
 		mimeType = p.ContentType
 	}
 	return &Retrieved{MimeType: mimeType, Content: &content{ReadCloser: rc, msg: m}, Size: size}, nil
@@ -228,7 +229,7 @@ func (c *Client) retrieved(m *xds.Message, messageID, repositoryUniqueID, docume
 // content is the document's reader; Close also removes the spooled file.
 type content struct {
 	io.ReadCloser
-	msg *xds.Message
+	msg *soap.Message
 }
 
 // Close closes the reader and the message it came from.

@@ -19,7 +19,8 @@ import (
 	"github.com/beevik/etree"
 
 	"kjdd/adapter/epj/epjtest"
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // repoOID is the repository the tests' fake EPJ plays.
@@ -32,8 +33,8 @@ func clientFor(t *testing.T, srv *httptest.Server, opts Options) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Limits == (xds.Limits{}) {
-		opts.Limits = xds.DefaultLimits()
+	if opts.Limits == (soap.Limits{}) {
+		opts.Limits = soap.DefaultLimits()
 		opts.Limits.SpoolDir = t.TempDir()
 	}
 	return NewClient(repos, opts)
@@ -41,9 +42,9 @@ func clientFor(t *testing.T, srv *httptest.Server, opts Options) *Client {
 
 // wantRegistryError checks err carries a registry error of code with
 // context.
-func wantRegistryError(t *testing.T, err error, code xds.ErrorCode, context string) {
+func wantRegistryError(t *testing.T, err error, code rim.ErrorCode, context string) {
 	t.Helper()
-	errs, ok := xds.AsRegistryErrors(err)
+	errs, ok := rim.AsRegistryErrors(err)
 	if !ok || len(errs) != 1 {
 		t.Fatalf("error %v carries no single registry error", err)
 	}
@@ -81,7 +82,7 @@ func TestRetrieve(t *testing.T) {
 	tests := map[string]struct {
 		repo, doc string
 		opts      Options
-		wantCode  xds.ErrorCode
+		wantCode  rim.ErrorCode
 		wantCtx   string
 		wantIs    error
 	}{
@@ -89,13 +90,13 @@ func TestRetrieve(t *testing.T) {
 		"plain SOAP answer, inline":   {repo: repoOID, doc: "1.2.3.2"},
 		"spooled 3 MB document":       {repo: repoOID, doc: "1.2.3.3"},
 		"repository as urn:oid":       {repo: "urn:oid:" + repoOID, doc: "1.2.3.1"},
-		"unknown repository":          {repo: "1.2.3.999", doc: "1.2.3.1", wantCode: xds.XDSUnknownRepositoryID, wantCtx: "repository 1.2.3.999 is not known here"},
-		"unknown document":            {repo: repoOID, doc: "1.2.3.404", wantCode: xds.XDSDocumentUniqueIDError, wantCtx: "document is not available"},
-		"EPJ answers 503":             {repo: repoOID, doc: "1.2.3.4", wantCode: xds.XDSRepositoryError, wantCtx: "document source unavailable"},
-		"EPJ answers 500 with fault":  {repo: repoOID, doc: "1.2.3.5", wantCode: xds.XDSRepositoryError, wantCtx: "document source unavailable"},
-		"EPJ slower than the timeout": {repo: repoOID, doc: "1.2.3.6", opts: Options{Timeout: 300 * time.Millisecond}, wantCode: xds.XDSRepositoryError, wantCtx: "document source unavailable", wantIs: context.DeadlineExceeded},
+		"unknown repository":          {repo: "1.2.3.999", doc: "1.2.3.1", wantCode: rim.XDSUnknownRepositoryID, wantCtx: "repository 1.2.3.999 is not known here"},
+		"unknown document":            {repo: repoOID, doc: "1.2.3.404", wantCode: rim.XDSDocumentUniqueIDError, wantCtx: "document is not available"},
+		"EPJ answers 503":             {repo: repoOID, doc: "1.2.3.4", wantCode: rim.XDSRepositoryError, wantCtx: "document source unavailable"},
+		"EPJ answers 500 with fault":  {repo: repoOID, doc: "1.2.3.5", wantCode: rim.XDSRepositoryError, wantCtx: "document source unavailable"},
+		"EPJ slower than the timeout": {repo: repoOID, doc: "1.2.3.6", opts: Options{Timeout: 300 * time.Millisecond}, wantCode: rim.XDSRepositoryError, wantCtx: "document source unavailable", wantIs: context.DeadlineExceeded},
 		"EPJ slower than the header timeout": {repo: repoOID, doc: "1.2.3.6", opts: Options{ResponseHeaderTimeout: 300 * time.Millisecond},
-			wantCode: xds.XDSRepositoryError, wantCtx: "document source unavailable"},
+			wantCode: rim.XDSRepositoryError, wantCtx: "document source unavailable"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -145,7 +146,7 @@ func TestRetrieveCallerCancels(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	_, err := clientFor(t, srv, Options{}).Retrieve(ctx, repoOID, "1.2.3.6")
-	wantRegistryError(t, err, xds.XDSRepositoryError, "document source unavailable")
+	wantRegistryError(t, err, rim.XDSRepositoryError, "document source unavailable")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v is not context.Canceled", err)
 	}
@@ -194,7 +195,7 @@ func TestRetrieveConnectionRefused(t *testing.T) {
 				t.Errorf("%d dials, want %d", dials.Load(), tc.wantDials)
 			}
 			if tc.wantErr {
-				wantRegistryError(t, err, xds.XDSRepositoryError, "document source unavailable")
+				wantRegistryError(t, err, rim.XDSRepositoryError, "document source unavailable")
 				return
 			}
 			if err != nil {
@@ -212,13 +213,13 @@ func TestRetrieveConnectionRefused(t *testing.T) {
 // MTOM with one part "cid@x" holding "payload".
 func misbehaving(t *testing.T, respond func(relatesTo string) *etree.Document) *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m, err := xds.ReadMessage(r.Body, r.Header.Get("Content-Type"), xds.Limits{})
+		m, err := soap.ReadMessage(r.Body, r.Header.Get("Content-Type"), soap.Limits{})
 		if err != nil {
 			t.Errorf("the client sent an unreadable request: %v", err)
 			return
 		}
 		defer m.Close()
-		mw := xds.NewMTOMWriter(w, xds.ActionRetrieveDocumentSetResponse)
+		mw := soap.NewMTOMWriter(w, soap.ActionRetrieveDocumentSetResponse)
 		w.Header().Set("Content-Type", mw.ContentType())
 		_ = mw.WriteRoot(respond(m.MessageID))
 		_, _ = mw.WritePart("cid@x", "text/plain", strings.NewReader("payload"))
@@ -231,8 +232,8 @@ func misbehaving(t *testing.T, respond func(relatesTo string) *etree.Document) *
 // cid@x, errs are RegistryError codes.
 func responseWith(relatesTo, status string, docs [][2]string, errs ...string) *etree.Document {
 	body := etree.NewElement("xdsb:RetrieveDocumentSetResponse")
-	body.CreateAttr("xmlns:xdsb", xds.NSXDSB)
-	body.CreateAttr("xmlns:rs", xds.NSRS)
+	body.CreateAttr("xmlns:xdsb", rim.NSXDSB)
+	body.CreateAttr("xmlns:rs", rim.NSRS)
 	rr := body.CreateElement("rs:RegistryResponse")
 	rr.CreateAttr("status", status)
 	if len(errs) > 0 {
@@ -246,9 +247,9 @@ func responseWith(relatesTo, status string, docs [][2]string, errs ...string) *e
 		dr.CreateElement("xdsb:RepositoryUniqueId").SetText(d[0])
 		dr.CreateElement("xdsb:DocumentUniqueId").SetText(d[1])
 		dr.CreateElement("xdsb:mimeType").SetText("text/plain")
-		dr.CreateElement("xdsb:Document").AddChild(xds.XOPInclude("cid@x"))
+		dr.CreateElement("xdsb:Document").AddChild(soap.XOPInclude("cid@x"))
 	}
-	return xds.NewEnvelope(xds.ActionRetrieveDocumentSetResponse, relatesTo, body)
+	return soap.NewEnvelope(soap.ActionRetrieveDocumentSetResponse, relatesTo, body)
 }
 
 // TestRetrieveRefusesBadAnswers checks that an answer kjdd cannot trust is
@@ -257,41 +258,41 @@ func TestRetrieveRefusesBadAnswers(t *testing.T) {
 	const doc = "1.2.3.1"
 	tests := map[string]struct {
 		respond  func(relatesTo string) *etree.Document
-		wantCode xds.ErrorCode
+		wantCode rim.ErrorCode
 	}{
 		"well-formed answer is accepted": {respond: func(rt string) *etree.Document {
-			return responseWith(rt, xds.ResponseSuccess, [][2]string{{repoOID, doc}})
+			return responseWith(rt, rim.ResponseSuccess, [][2]string{{repoOID, doc}})
 		}},
 		"another document": {respond: func(rt string) *etree.Document {
-			return responseWith(rt, xds.ResponseSuccess, [][2]string{{repoOID, "1.2.3.666"}})
-		}, wantCode: xds.XDSRepositoryError},
+			return responseWith(rt, rim.ResponseSuccess, [][2]string{{repoOID, "1.2.3.666"}})
+		}, wantCode: rim.XDSRepositoryError},
 		"the document and another": {respond: func(rt string) *etree.Document {
-			return responseWith(rt, xds.ResponseSuccess, [][2]string{{repoOID, doc}, {repoOID, "1.2.3.666"}})
-		}, wantCode: xds.XDSRepositoryError},
+			return responseWith(rt, rim.ResponseSuccess, [][2]string{{repoOID, doc}, {repoOID, "1.2.3.666"}})
+		}, wantCode: rim.XDSRepositoryError},
 		"the document twice": {respond: func(rt string) *etree.Document {
-			return responseWith(rt, xds.ResponseSuccess, [][2]string{{repoOID, doc}, {repoOID, doc}})
-		}, wantCode: xds.XDSRepositoryError},
+			return responseWith(rt, rim.ResponseSuccess, [][2]string{{repoOID, doc}, {repoOID, doc}})
+		}, wantCode: rim.XDSRepositoryError},
 		"another repository": {respond: func(rt string) *etree.Document {
-			return responseWith(rt, xds.ResponseSuccess, [][2]string{{"1.2.3.999", doc}})
-		}, wantCode: xds.XDSRepositoryError},
+			return responseWith(rt, rim.ResponseSuccess, [][2]string{{"1.2.3.999", doc}})
+		}, wantCode: rim.XDSRepositoryError},
 		"answer to another request": {respond: func(string) *etree.Document {
-			return responseWith("urn:uuid:00000000-0000-4000-8000-000000000000", xds.ResponseSuccess, [][2]string{{repoOID, doc}})
-		}, wantCode: xds.XDSRepositoryError},
+			return responseWith("urn:uuid:00000000-0000-4000-8000-000000000000", rim.ResponseSuccess, [][2]string{{repoOID, doc}})
+		}, wantCode: rim.XDSRepositoryError},
 		"success without document": {respond: func(rt string) *etree.Document {
-			return responseWith(rt, xds.ResponseSuccess, nil)
-		}, wantCode: xds.XDSRepositoryError},
+			return responseWith(rt, rim.ResponseSuccess, nil)
+		}, wantCode: rim.XDSRepositoryError},
 		"failure with another error code": {respond: func(rt string) *etree.Document {
-			return responseWith(rt, xds.ResponseFailure, nil, string(xds.XDSRepositoryBusy))
-		}, wantCode: xds.XDSRepositoryError},
+			return responseWith(rt, rim.ResponseFailure, nil, string(rim.XDSRepositoryBusy))
+		}, wantCode: rim.XDSRepositoryError},
 		"failure: unknown document": {respond: func(rt string) *etree.Document {
-			return responseWith(rt, xds.ResponseFailure, nil, string(xds.XDSDocumentUniqueIDError))
-		}, wantCode: xds.XDSDocumentUniqueIDError},
+			return responseWith(rt, rim.ResponseFailure, nil, string(rim.XDSDocumentUniqueIDError))
+		}, wantCode: rim.XDSDocumentUniqueIDError},
 		"SOAP fault with status 200": {respond: func(rt string) *etree.Document {
-			return xds.FaultEnvelope(&xds.Fault{Code: xds.FaultReceiver, Reason: "x"}, rt)
-		}, wantCode: xds.XDSRepositoryError},
+			return soap.FaultEnvelope(&soap.Fault{Code: soap.FaultReceiver, Reason: "x"}, rt)
+		}, wantCode: rim.XDSRepositoryError},
 		"wrong body": {respond: func(rt string) *etree.Document {
-			return xds.NewEnvelope(xds.ActionRetrieveDocumentSetResponse, rt, etree.NewElement("Other"))
-		}, wantCode: xds.XDSRepositoryError},
+			return soap.NewEnvelope(soap.ActionRetrieveDocumentSetResponse, rt, etree.NewElement("Other"))
+		}, wantCode: rim.XDSRepositoryError},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -312,7 +313,7 @@ func TestRetrieveRefusesBadAnswers(t *testing.T) {
 				readAll(t, got)
 				t.Fatal("a bad answer was accepted")
 			}
-			errs, _ := xds.AsRegistryErrors(err)
+			errs, _ := rim.AsRegistryErrors(err)
 			if len(errs) != 1 || errs[0].Code != tc.wantCode {
 				t.Fatalf("error %v, want %s", err, tc.wantCode)
 			}
@@ -327,7 +328,7 @@ func TestRetrieveRedirectRefused(t *testing.T) {
 	srv := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
 	defer srv.Close()
 	_, err := clientFor(t, srv, Options{}).Retrieve(context.Background(), repoOID, "1.2.3.1")
-	wantRegistryError(t, err, xds.XDSRepositoryError, "document source unavailable")
+	wantRegistryError(t, err, rim.XDSRepositoryError, "document source unavailable")
 }
 
 // TestRetrieveRequestIsValid checks the request the client sends against
@@ -338,12 +339,12 @@ func TestRetrieveRequestIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	validateXSD(t, body)
-	m, err := xds.ReadMessage(bytes.NewReader(body), xds.ContentTypeSOAP, xds.Limits{})
+	m, err := soap.ReadMessage(bytes.NewReader(body), soap.ContentTypeSOAP, soap.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Action != xds.ActionRetrieveDocumentSet || m.MessageID != messageID || m.To != "https://epj.example/r" ||
-		m.ReplyTo != xds.NSWSA+"/anonymous" {
+	if m.Action != soap.ActionRetrieveDocumentSet || m.MessageID != messageID || m.To != "https://epj.example/r" ||
+		m.ReplyTo != soap.NSWSA+"/anonymous" {
 		t.Errorf("headers: Action %q MessageID %q To %q ReplyTo %q", m.Action, m.MessageID, m.To, m.ReplyTo)
 	}
 }
@@ -355,7 +356,7 @@ func TestServesNilClient(t *testing.T) {
 		t.Error("nil client serves")
 	}
 	_, err := c.Retrieve(context.Background(), repoOID, "1.2.3.1")
-	wantRegistryError(t, err, xds.XDSUnknownRepositoryID, "repository "+repoOID+" is not known here")
+	wantRegistryError(t, err, rim.XDSUnknownRepositoryID, "repository "+repoOID+" is not known here")
 }
 
 // TestRetrieve100MB retrieves a 100 MB document generated on the fly and

@@ -5,7 +5,8 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // retrieveRequest renders the SOAP 1.2 ITI-43 request for one document and
@@ -14,16 +15,16 @@ import (
 // anonymous, To.
 func retrieveRequest(to, repositoryUniqueID, documentUniqueID string) ([]byte, string, error) {
 	body := etree.NewElement("xdsb:RetrieveDocumentSetRequest")
-	body.CreateAttr("xmlns:xdsb", xds.NSXDSB)
+	body.CreateAttr("xmlns:xdsb", rim.NSXDSB)
 	dr := body.CreateElement("xdsb:DocumentRequest")
 	dr.CreateElement("xdsb:RepositoryUniqueId").SetText(repositoryUniqueID)
 	dr.CreateElement("xdsb:DocumentUniqueId").SetText(documentUniqueID)
 
-	doc := xds.NewEnvelope(xds.ActionRetrieveDocumentSet, "", body)
+	doc := soap.NewEnvelope(soap.ActionRetrieveDocumentSet, "", body)
 	header := doc.Root().SelectElement("Header")
 	messageID := header.SelectElement("MessageID").Text()
 	replyTo := header.CreateElement("wsa:ReplyTo")
-	replyTo.CreateElement("wsa:Address").SetText(xds.NSWSA + "/anonymous")
+	replyTo.CreateElement("wsa:Address").SetText(soap.NSWSA + "/anonymous")
 	toEl := header.CreateElement("wsa:To")
 	toEl.CreateAttr("env:mustUnderstand", "true")
 	toEl.SetText(to)

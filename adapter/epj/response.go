@@ -7,27 +7,28 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // sourceError is a failure of the EPJ repository: the registry error the
 // caller gets (its context is safe to send) and the cause, for logs.
 type sourceError struct {
-	reg   *xds.RegistryError
+	reg   *rim.RegistryError
 	cause error
 }
 
 // Error implements error; it carries the cause, so it is for logs only.
 func (e *sourceError) Error() string { return "epj: " + e.reg.Error() + ": " + e.cause.Error() }
 
-// Unwrap exposes both, so that xds.AsRegistryErrors finds the registry
+// Unwrap exposes both, so that rim.AsRegistryErrors finds the registry
 // error and errors.Is finds e.g. context.DeadlineExceeded.
 func (e *sourceError) Unwrap() []error { return []error{e.reg, e.cause} }
 
 // unavailable is the answer to every failure of the EPJ other than "no such
 // document": unreachable, timed out, 5xx, or an answer kjdd cannot use.
 func unavailable(cause error) error {
-	return &sourceError{reg: xds.NewError(xds.XDSRepositoryError, "document source unavailable"), cause: cause}
+	return &sourceError{reg: rim.NewError(rim.XDSRepositoryError, "document source unavailable"), cause: cause}
 }
 
 // unavailablef is unavailable with a formatted cause.
@@ -42,16 +43,16 @@ type documentResponse struct {
 }
 
 // findDocument reads an ITI-43 answer. It returns the DocumentResponse of
-// documentUniqueID, a *xds.RegistryError XDSDocumentUniqueIdError when the
+// documentUniqueID, a *rim.RegistryError XDSDocumentUniqueIdError when the
 // EPJ says it has no such document, or an unavailable error. An answer that
 // carries any other document is refused: kjdd never passes on a document
 // it did not ask for.
-func findDocument(m *xds.Message, repositoryUniqueID, documentUniqueID string) (*documentResponse, error) {
+func findDocument(m *soap.Message, repositoryUniqueID, documentUniqueID string) (*documentResponse, error) {
 	root := m.BodyRoot
-	if root.Tag == "Fault" && root.NamespaceURI() == xds.NSSOAP12 {
+	if root.Tag == "Fault" && root.NamespaceURI() == soap.NSSOAP12 {
 		return nil, unavailablef("the EPJ answered with a SOAP fault")
 	}
-	if root.Tag != "RetrieveDocumentSetResponse" || root.NamespaceURI() != xds.NSXDSB {
+	if root.Tag != "RetrieveDocumentSetResponse" || root.NamespaceURI() != rim.NSXDSB {
 		return nil, unavailablef("the EPJ answered with %s instead of RetrieveDocumentSetResponse", root.Tag)
 	}
 	var (
@@ -61,10 +62,10 @@ func findDocument(m *xds.Message, repositoryUniqueID, documentUniqueID string) (
 	)
 	for el := range root.ChildElementsSeq() {
 		switch {
-		case el.Tag == "RegistryResponse" && el.NamespaceURI() == xds.NSRS:
+		case el.Tag == "RegistryResponse" && el.NamespaceURI() == rim.NSRS:
 			status = el.SelectAttrValue("status", "")
 			codes = append(codes, errorCodes(el)...)
-		case el.Tag == "DocumentResponse" && el.NamespaceURI() == xds.NSXDSB:
+		case el.Tag == "DocumentResponse" && el.NamespaceURI() == rim.NSXDSB:
 			dr := readDocumentResponse(el)
 			if dr.documentUniqueID != documentUniqueID ||
 				dr.repositoryUniqueID != "" && normalizeOID(dr.repositoryUniqueID) != normalizeOID(repositoryUniqueID) {
@@ -80,9 +81,9 @@ func findDocument(m *xds.Message, repositoryUniqueID, documentUniqueID string) (
 		return found, nil
 	}
 	for _, c := range codes {
-		if c == string(xds.XDSDocumentUniqueIDError) {
+		if c == string(rim.XDSDocumentUniqueIDError) {
 			return nil, &sourceError{
-				reg:   xds.NewError(xds.XDSDocumentUniqueIDError, "document is not available"),
+				reg:   rim.NewError(rim.XDSDocumentUniqueIDError, "document is not available"),
 				cause: errors.New("the EPJ does not have the document"),
 			}
 		}
@@ -101,7 +102,7 @@ type rawDocumentResponse struct {
 func readDocumentResponse(el *etree.Element) rawDocumentResponse {
 	var dr rawDocumentResponse
 	for c := range el.ChildElementsSeq() {
-		if c.NamespaceURI() != xds.NSXDSB {
+		if c.NamespaceURI() != rim.NSXDSB {
 			continue
 		}
 		switch c.Tag {
@@ -123,11 +124,11 @@ func readDocumentResponse(el *etree.Element) rawDocumentResponse {
 func errorCodes(rr *etree.Element) []string {
 	var codes []string
 	for list := range rr.ChildElementsSeq() {
-		if list.Tag != "RegistryErrorList" || list.NamespaceURI() != xds.NSRS {
+		if list.Tag != "RegistryErrorList" || list.NamespaceURI() != rim.NSRS {
 			continue
 		}
 		for e := range list.ChildElementsSeq() {
-			if e.Tag == "RegistryError" && e.NamespaceURI() == xds.NSRS {
+			if e.Tag == "RegistryError" && e.NamespaceURI() == rim.NSRS {
 				codes = append(codes, e.SelectAttrValue("errorCode", ""))
 			}
 		}

@@ -7,7 +7,8 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // FuzzFindDocument feeds arbitrary answers (read as plain SOAP) to the
@@ -15,22 +16,22 @@ import (
 // error, and must never hand out a document other than the one asked for.
 func FuzzFindDocument(f *testing.F) {
 	for _, doc := range []*bytes.Buffer{
-		render(f, responseWith("urn:uuid:1", xds.ResponseSuccess, [][2]string{{repoOID, "1.2.3.1"}})),
-		render(f, responseWith("urn:uuid:1", xds.ResponseFailure, nil, string(xds.XDSDocumentUniqueIDError))),
-		render(f, responseWith("urn:uuid:1", xds.ResponseSuccess, [][2]string{{repoOID, "1.2.3.1"}, {"1.2.9", "1.2.3.1"}})),
-		render(f, xds.FaultEnvelope(&xds.Fault{Code: xds.FaultReceiver}, "")),
+		render(f, responseWith("urn:uuid:1", rim.ResponseSuccess, [][2]string{{repoOID, "1.2.3.1"}})),
+		render(f, responseWith("urn:uuid:1", rim.ResponseFailure, nil, string(rim.XDSDocumentUniqueIDError))),
+		render(f, responseWith("urn:uuid:1", rim.ResponseSuccess, [][2]string{{repoOID, "1.2.3.1"}, {"1.2.9", "1.2.3.1"}})),
+		render(f, soap.FaultEnvelope(&soap.Fault{Code: soap.FaultReceiver}, "")),
 	} {
 		f.Add(doc.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		m, err := xds.ReadMessage(bytes.NewReader(body), xds.ContentTypeSOAP, xds.Limits{MaxBodyBytes: 1 << 20})
+		m, err := soap.ReadMessage(bytes.NewReader(body), soap.ContentTypeSOAP, soap.Limits{MaxBodyBytes: 1 << 20})
 		if err != nil {
 			return
 		}
 		defer m.Close()
 		dr, err := findDocument(m, repoOID, "1.2.3.1")
 		if err != nil {
-			var reg *xds.RegistryError
+			var reg *rim.RegistryError
 			if !errors.As(err, &reg) {
 				t.Fatalf("error without a registry error: %v", err)
 			}

@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // asAuthFault maps an authentication refusal to its SOAP fault: a Sender
@@ -18,16 +18,16 @@ import (
 // dependency needed to decide failed. The reason is the generic text of the
 // class; the detail, which renderFault logs and never sends, says what
 // exactly failed. Neither holds a national id: AuthError reasons never do.
-func asAuthFault(err error) (*xds.Fault, bool) {
+func asAuthFault(err error) (*soap.Fault, bool) {
 	ae, ok := helseid.AsAuthError(err)
 	if !ok {
 		return nil, false
 	}
-	f := &xds.Fault{Code: xds.FaultSender, Subcode: ae.SOAPSubcode(), Reason: ae.Message(), Detail: ae.Error()}
+	f := &soap.Fault{Code: soap.FaultSender, Subcode: ae.SOAPSubcode(), Reason: ae.Message(), Detail: ae.Error()}
 	switch ae.Kind {
 	case helseid.Unavailable:
 		// Not the sender's fault; the SOAP binding answers it with 500.
-		f.Code, f.Subcode = xds.FaultReceiver, ""
+		f.Code, f.Subcode = soap.FaultReceiver, ""
 	case helseid.Forbidden, helseid.InsufficientScope:
 		// Authenticated, but not for this: the SOAP binding allows any
 		// 4xx for a Sender fault, and 403 says it without a challenge.

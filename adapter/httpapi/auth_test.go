@@ -13,7 +13,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // secretReason stands for the detail of a refusal, which must reach the log
@@ -31,19 +32,19 @@ func testServer(log *bytes.Buffer) *Server {
 func TestAuthFaults(t *testing.T) {
 	tests := map[string]struct {
 		err         error
-		wantCode    xds.FaultCode
+		wantCode    soap.FaultCode
 		wantSubcode string
 		wantStatus  int
 	}{
-		"no wsse:Security":        {err: authError(helseid.InvalidSecurity), wantCode: xds.FaultSender, wantSubcode: "wsse:InvalidSecurity", wantStatus: http.StatusBadRequest},
-		"no token":                {err: authError(helseid.MissingCredentials), wantCode: xds.FaultSender, wantSubcode: "wsse:InvalidSecurity", wantStatus: http.StatusBadRequest},
-		"assertion not verified":  {err: authError(helseid.FailedAuthentication), wantCode: xds.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusBadRequest},
-		"token not accepted":      {err: authError(helseid.InvalidToken), wantCode: xds.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusBadRequest},
-		"dpop proof not accepted": {err: authError(helseid.InvalidDPoPProof), wantCode: xds.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusBadRequest},
-		"patient mismatch":        {err: authError(helseid.Forbidden), wantCode: xds.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusForbidden},
-		"scope missing":           {err: authError(helseid.InsufficientScope), wantCode: xds.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusForbidden},
-		"key source down":         {err: authError(helseid.Unavailable), wantCode: xds.FaultReceiver, wantStatus: http.StatusInternalServerError},
-		"wrapped refusal":         {err: fmt.Errorf("query: %w", authError(helseid.FailedAuthentication)), wantCode: xds.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusBadRequest},
+		"no wsse:Security":        {err: authError(helseid.InvalidSecurity), wantCode: soap.FaultSender, wantSubcode: "wsse:InvalidSecurity", wantStatus: http.StatusBadRequest},
+		"no token":                {err: authError(helseid.MissingCredentials), wantCode: soap.FaultSender, wantSubcode: "wsse:InvalidSecurity", wantStatus: http.StatusBadRequest},
+		"assertion not verified":  {err: authError(helseid.FailedAuthentication), wantCode: soap.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusBadRequest},
+		"token not accepted":      {err: authError(helseid.InvalidToken), wantCode: soap.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusBadRequest},
+		"dpop proof not accepted": {err: authError(helseid.InvalidDPoPProof), wantCode: soap.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusBadRequest},
+		"patient mismatch":        {err: authError(helseid.Forbidden), wantCode: soap.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusForbidden},
+		"scope missing":           {err: authError(helseid.InsufficientScope), wantCode: soap.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusForbidden},
+		"key source down":         {err: authError(helseid.Unavailable), wantCode: soap.FaultReceiver, wantStatus: http.StatusInternalServerError},
+		"wrapped refusal":         {err: fmt.Errorf("query: %w", authError(helseid.FailedAuthentication)), wantCode: soap.FaultSender, wantSubcode: "wsse:FailedAuthentication", wantStatus: http.StatusBadRequest},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -67,7 +68,7 @@ func TestAuthFaults(t *testing.T) {
 			w := httptest.NewRecorder()
 			c, _ := gin.CreateTestContext(w)
 			c.Request = httptest.NewRequest(http.MethodPost, "/xca", nil)
-			s.renderError(c, xcaOps[xds.ActionCrossGatewayQuery], &xds.Message{MessageID: "urn:uuid:00000000-0000-4000-8000-000000000001"}, tc.err)
+			s.renderError(c, xcaOps[soap.ActionCrossGatewayQuery], &soap.Message{MessageID: "urn:uuid:00000000-0000-4000-8000-000000000001"}, tc.err)
 			if w.Code != tc.wantStatus {
 				t.Errorf("HTTP %d, want %d", w.Code, tc.wantStatus)
 			}
@@ -88,8 +89,8 @@ func TestAuthFaults(t *testing.T) {
 func TestAuthFaultIgnoresOtherErrors(t *testing.T) {
 	for name, err := range map[string]error{
 		"plain error":    errors.New("boom"),
-		"registry error": xds.NewError(xds.XDSRegistryError, "x"),
-		"soap fault":     &xds.Fault{Code: xds.FaultSender, Reason: "x"},
+		"registry error": rim.NewError(rim.XDSRegistryError, "x"),
+		"soap fault":     &soap.Fault{Code: soap.FaultSender, Reason: "x"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, ok := asAuthFault(err); ok {

@@ -15,7 +15,8 @@ import (
 	"kjdd/adapter/registry"
 	"kjdd/adapter/store"
 	"kjdd/test/testkit/fixture"
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 const (
@@ -38,14 +39,14 @@ const benchFindDocuments = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-
 // write the LeafClass answer. Authentication and sperring are the open
 // gate here; their costs are measured in helseid and consent.
 func BenchmarkITI38FindDocuments20(b *testing.B) {
-	var entries []*xds.DocumentEntry
+	var entries []*rim.DocumentEntry
 	for i := range 20 {
 		entries = append(entries, fixture.DocumentEntry(i, benchPatient, benchRepo))
 	}
 	for i := 20; i < 1020; i++ {
 		entries = append(entries, fixture.DocumentEntry(i, fmt.Sprintf("%011d^^^&2.16.578.1.12.4.1.4.1&ISO", i), benchRepo))
 	}
-	h, _ := openWorld(b, entries, xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes}))
+	h, _ := openWorld(b, entries, rim.NewWriter(rim.WriterConfig{FragmentCacheBytes: rim.DefaultFragmentCacheBytes}))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -71,7 +72,7 @@ func BenchmarkITI38FindDocuments20Cold(b *testing.B) {
 		"nothing cached":         {store.WithObjectCache(0)},
 	} {
 		b.Run(name, func(b *testing.B) {
-			var entries []*xds.DocumentEntry
+			var entries []*rim.DocumentEntry
 			bodies := make([]string, patients)
 			for p := range patients {
 				fnr := fmt.Sprintf("%011d", 20_000_000_000+p)
@@ -80,7 +81,7 @@ func BenchmarkITI38FindDocuments20Cold(b *testing.B) {
 				}
 				bodies[p] = strings.Replace(benchFindDocuments, "13116900216", fnr, 1)
 			}
-			h, _ := openWorld(b, entries, xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes}), opts...)
+			h, _ := openWorld(b, entries, rim.NewWriter(rim.WriterConfig{FragmentCacheBytes: rim.DefaultFragmentCacheBytes}), opts...)
 			b.ReportAllocs()
 			b.ResetTimer()
 			n := 0
@@ -101,7 +102,7 @@ func BenchmarkITI38FindDocuments20Cold(b *testing.B) {
 // openWorld is the in-process world of the handler tests and benchmarks: a
 // SQLite store holding entries, the registry over it behind the open gate,
 // and the handler with writer (nil: none).
-func openWorld(tb testing.TB, entries []*xds.DocumentEntry, writer *xds.Writer, opts ...store.Option) (http.Handler, *registry.Registry) {
+func openWorld(tb testing.TB, entries []*rim.DocumentEntry, writer *rim.Writer, opts ...store.Option) (http.Handler, *registry.Registry) {
 	tb.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite:"+filepath.Join(tb.TempDir(), "world.db"), opts...)
@@ -114,6 +115,6 @@ func openWorld(tb testing.TB, entries []*xds.DocumentEntry, writer *xds.Writer, 
 	}
 	reg := registry.New(st, registry.Options{HomeCommunityID: benchHome, RepositoryUniqueID: benchRepo},
 		nil, access.Compose(access.Open{}, access.ShowAll{}))
-	h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Writer: writer, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := New(Options{Registry: reg, Limits: soap.DefaultLimits(), Writer: writer, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return h, reg
 }

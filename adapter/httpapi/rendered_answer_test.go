@@ -13,7 +13,9 @@ import (
 
 	"kjdd/adapter/access"
 	"kjdd/test/testkit/fixture"
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 var messageIDElement = regexp.MustCompile(`<wsa:MessageID>[^<]*</wsa:MessageID>`)
@@ -26,33 +28,33 @@ var messageIDElement = regexp.MustCompile(`<wsa:MessageID>[^<]*</wsa:MessageID>`
 // the tree renderer, its oracle.)
 func TestQueryAnswerIsTheWritersBytes(t *testing.T) {
 	ctx := context.Background()
-	var entries []*xds.DocumentEntry
+	var entries []*rim.DocumentEntry
 	for i := range 5 {
 		e := fixture.DocumentEntry(i, benchPatient, benchRepo)
 		e.Title = fmt.Sprintf("Epikrise & <vurdering> \"%d\" 'før'", i)
 		entries = append(entries, e)
 	}
-	h, reg := openWorld(t, entries, xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes}))
-	uncached := xds.NewWriter(xds.WriterConfig{})
+	h, reg := openWorld(t, entries, rim.NewWriter(rim.WriterConfig{FragmentCacheBytes: rim.DefaultFragmentCacheBytes}))
+	uncached := rim.NewWriter(rim.WriterConfig{})
 
-	iti18 := strings.Replace(benchFindDocuments, xds.ActionCrossGatewayQuery, xds.ActionRegistryStoredQuery, 1)
+	iti18 := strings.Replace(benchFindDocuments, soap.ActionCrossGatewayQuery, soap.ActionRegistryStoredQuery, 1)
 	tests := map[string]struct {
 		path, body, action string
 		tx                 access.Transaction
 		home               string
 	}{
-		"ITI-38 LeafClass":  {"/xca", benchFindDocuments, xds.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
-		"ITI-38 ObjectRef":  {"/xca", strings.Replace(benchFindDocuments, `returnType="LeafClass"`, `returnType="ObjectRef"`, 1), xds.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
-		"ITI-18 LeafClass":  {"/xds/registry", iti18, xds.ActionRegistryStoredQueryResponse, access.ITI18, ""},
-		"ITI-38 no results": {"/xca", strings.Replace(benchFindDocuments, "13116900216", "12119000465", 1), xds.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
+		"ITI-38 LeafClass":  {"/xca", benchFindDocuments, soap.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
+		"ITI-38 ObjectRef":  {"/xca", strings.Replace(benchFindDocuments, `returnType="LeafClass"`, `returnType="ObjectRef"`, 1), soap.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
+		"ITI-18 LeafClass":  {"/xds/registry", iti18, soap.ActionRegistryStoredQueryResponse, access.ITI18, ""},
+		"ITI-38 no results": {"/xca", strings.Replace(benchFindDocuments, "13116900216", "12119000465", 1), soap.ActionCrossGatewayQueryResponse, access.ITI38, benchHome},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			m, err := xds.ReadMessage(strings.NewReader(tc.body), xds.ContentTypeSOAP, xds.DefaultLimits())
+			m, err := soap.ReadMessage(strings.NewReader(tc.body), soap.ContentTypeSOAP, soap.DefaultLimits())
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := xds.ParseAdhocQueryRequest(m.BodyRoot)
+			q, err := query.ParseAdhocQueryRequest(m.BodyRoot)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +62,7 @@ func TestQueryAnswerIsTheWritersBytes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := xds.AppendEnvelope(nil, tc.action, m.MessageID, func(dst []byte) []byte {
+			want := soap.AppendEnvelope(nil, tc.action, m.MessageID, func(dst []byte) []byte {
 				return uncached.AppendAdhocQueryResponse(dst, res, q.ReturnType, tc.home, nil)
 			})
 			for round := range 2 {
@@ -72,7 +74,7 @@ func TestQueryAnswerIsTheWritersBytes(t *testing.T) {
 				if rec.Code != http.StatusOK {
 					t.Fatalf("round %d: status %d: %s", round, rec.Code, got)
 				}
-				if ct := rec.Header().Get("Content-Type"); ct != xds.SOAPContentType(tc.action) {
+				if ct := rec.Header().Get("Content-Type"); ct != soap.SOAPContentType(tc.action) {
 					t.Errorf("round %d: Content-Type %q", round, ct)
 				}
 				if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(got)) {

@@ -15,7 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // Registry is every use case the handlers call (*registry.Registry is
@@ -32,10 +33,10 @@ type Options struct {
 	Registry Registry
 	// Reader reads SOAP requests; nil means one of the server's own with
 	// Limits and no memo.
-	Reader *xds.Reader
+	Reader *soap.Reader
 	// Writer writes SOAP answers; nil writes without a fragment cache.
-	Writer *xds.Writer
-	Limits xds.Limits
+	Writer *rim.Writer
+	Limits soap.Limits
 	Logger *slog.Logger
 	// Ready are the checks of /readyz (store, caches, key sources); none
 	// means always ready.
@@ -58,9 +59,9 @@ type Server struct {
 	submit    submitter
 	authorize authorizer
 
-	limits xds.Limits
-	reader *xds.Reader
-	writer *xds.Writer
+	limits soap.Limits
+	reader *soap.Reader
+	writer *rim.Writer
 	// answers recycles the buffers answers are written into.
 	answers  sync.Pool
 	log      *slog.Logger
@@ -76,7 +77,7 @@ func New(o Options) http.Handler {
 		o.Logger = slog.Default()
 	}
 	if o.Reader == nil {
-		o.Reader = xds.NewReader(xds.ReaderConfig{Limits: o.Limits})
+		o.Reader = soap.NewReader(soap.ReaderConfig{Limits: o.Limits})
 	}
 	s := &Server{query: o.Registry, retrieve: o.Registry, submit: o.Registry, authorize: o.Registry,
 		limits: o.Reader.Limits(), reader: o.Reader, writer: o.Writer, log: o.Logger, ready: o.Ready, metrics: newMetrics(), sperring: o.Sperring}

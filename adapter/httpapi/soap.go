@@ -9,7 +9,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"kjdd/adapter/access"
-	"kjdd/xds"
+	"kjdd/xds/hl7"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // soapOp is one SOAP operation: the transaction an Action selects on an
@@ -20,40 +22,40 @@ type soapOp struct {
 	// mtom answers with multipart/related (retrieve transactions).
 	mtom bool
 	// serve handles a parsed request and writes the success answer.
-	serve func(s *Server, c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error
+	serve func(s *Server, c *gin.Context, op soapOp, m *soap.Message, cred access.Credentials) error
 	// failure appends the body of an answer that carries only errors.
-	failure func(s *Server, dst []byte, errs xds.RegistryErrors) []byte
+	failure func(s *Server, dst []byte, errs rim.RegistryErrors) []byte
 	// internal is the code for an unexpected failure of this transaction.
-	internal xds.ErrorCode
+	internal rim.ErrorCode
 }
 
 var (
-	queryFailure = func(s *Server, dst []byte, errs xds.RegistryErrors) []byte {
-		return s.writer.AppendAdhocQueryResponse(dst, nil, xds.ReturnObjectRef, "", errs)
+	queryFailure = func(s *Server, dst []byte, errs rim.RegistryErrors) []byte {
+		return s.writer.AppendAdhocQueryResponse(dst, nil, rim.ReturnObjectRef, "", errs)
 	}
-	retrieveFailure = func(_ *Server, dst []byte, errs xds.RegistryErrors) []byte {
-		return xds.AppendRetrieveDocumentSetResponse(dst, nil, errs)
+	retrieveFailure = func(_ *Server, dst []byte, errs rim.RegistryErrors) []byte {
+		return rim.AppendRetrieveDocumentSetResponse(dst, nil, errs)
 	}
-	registerFailure = func(_ *Server, dst []byte, errs xds.RegistryErrors) []byte {
-		return xds.AppendRegistryResponse(dst, errs)
+	registerFailure = func(_ *Server, dst []byte, errs rim.RegistryErrors) []byte {
+		return rim.AppendRegistryResponse(dst, errs)
 	}
 	xcaOps = map[string]soapOp{
-		xds.ActionCrossGatewayQuery: {tx: access.ITI38, responseAction: xds.ActionCrossGatewayQueryResponse,
-			serve: (*Server).serveQuery, failure: queryFailure, internal: xds.XDSRegistryError},
-		xds.ActionCrossGatewayRetrieve: {tx: access.ITI39, responseAction: xds.ActionCrossGatewayRetrieveResponse, mtom: true,
-			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: xds.XDSRepositoryError},
+		soap.ActionCrossGatewayQuery: {tx: access.ITI38, responseAction: soap.ActionCrossGatewayQueryResponse,
+			serve: (*Server).serveQuery, failure: queryFailure, internal: rim.XDSRegistryError},
+		soap.ActionCrossGatewayRetrieve: {tx: access.ITI39, responseAction: soap.ActionCrossGatewayRetrieveResponse, mtom: true,
+			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: rim.XDSRepositoryError},
 	}
 	registryOps = map[string]soapOp{
-		xds.ActionRegistryStoredQuery: {tx: access.ITI18, responseAction: xds.ActionRegistryStoredQueryResponse,
-			serve: (*Server).serveQuery, failure: queryFailure, internal: xds.XDSRegistryError},
-		xds.ActionRegisterDocumentSet: {tx: access.ITI42, responseAction: xds.ActionRegisterDocumentSetResponse,
-			serve: (*Server).serveRegister, failure: registerFailure, internal: xds.XDSRegistryError},
+		soap.ActionRegistryStoredQuery: {tx: access.ITI18, responseAction: soap.ActionRegistryStoredQueryResponse,
+			serve: (*Server).serveQuery, failure: queryFailure, internal: rim.XDSRegistryError},
+		soap.ActionRegisterDocumentSet: {tx: access.ITI42, responseAction: soap.ActionRegisterDocumentSetResponse,
+			serve: (*Server).serveRegister, failure: registerFailure, internal: rim.XDSRegistryError},
 	}
 	repositoryOps = map[string]soapOp{
-		xds.ActionProvideAndRegister: {tx: access.ITI41, responseAction: xds.ActionProvideAndRegisterResponse,
-			serve: (*Server).serveRegister, failure: registerFailure, internal: xds.XDSRepositoryError},
-		xds.ActionRetrieveDocumentSet: {tx: access.ITI43, responseAction: xds.ActionRetrieveDocumentSetResponse, mtom: true,
-			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: xds.XDSRepositoryError},
+		soap.ActionProvideAndRegister: {tx: access.ITI41, responseAction: soap.ActionProvideAndRegisterResponse,
+			serve: (*Server).serveRegister, failure: registerFailure, internal: rim.XDSRepositoryError},
+		soap.ActionRetrieveDocumentSet: {tx: access.ITI43, responseAction: soap.ActionRetrieveDocumentSetResponse, mtom: true,
+			serve: (*Server).serveRetrieve, failure: retrieveFailure, internal: rim.XDSRepositoryError},
 	}
 )
 
@@ -76,9 +78,9 @@ func (s *Server) soap(ops map[string]soapOp) gin.HandlerFunc {
 			s.outcome("unknown", "fault")
 			// The action is the caller's text: the log gets it masked,
 			// like any text quoted from a request.
-			s.renderFault(c, &xds.Fault{Code: xds.FaultSender, Subcode: "wsa:ActionNotSupported",
+			s.renderFault(c, &soap.Fault{Code: soap.FaultSender, Subcode: "wsa:ActionNotSupported",
 				Reason: "the action is not supported at this endpoint", ProblemAction: m.Action,
-				Detail: xds.RedactNationalIDs(m.Action)}, m.MessageID, "")
+				Detail: hl7.RedactNationalIDs(m.Action)}, m.MessageID, "")
 			return
 		}
 		cred := access.Credentials{Transaction: op.tx, XUA: access.XUAFrom(m.SecurityHeader()), HTTP: c.Request}
@@ -99,8 +101,8 @@ func (s *Server) outcome(tx access.Transaction, outcome string) {
 // fault for transport and security failures, the transaction's own answer
 // with a RegistryErrorList for registry failures, and an internal error code
 // (details only in the log) for anything else.
-func (s *Server) renderError(c *gin.Context, op soapOp, m *xds.Message, err error) {
-	var fault *xds.Fault
+func (s *Server) renderError(c *gin.Context, op soapOp, m *soap.Message, err error) {
+	var fault *soap.Fault
 	if errors.As(err, &fault) {
 		s.outcome(op.tx, "fault")
 		s.renderFault(c, fault, m.MessageID, op.tx)
@@ -111,10 +113,10 @@ func (s *Server) renderError(c *gin.Context, op soapOp, m *xds.Message, err erro
 		s.renderFault(c, f, m.MessageID, op.tx)
 		return
 	}
-	errs, ok := xds.AsRegistryErrors(err)
+	errs, ok := rim.AsRegistryErrors(err)
 	if !ok {
 		s.log.Error("request failed", "transaction", op.tx, "err", err)
-		errs = xds.RegistryErrors{xds.NewError(op.internal, "internal error")}
+		errs = rim.RegistryErrors{rim.NewError(op.internal, "internal error")}
 		s.outcome(op.tx, "error")
 	} else {
 		s.outcome(op.tx, "failure")
@@ -126,10 +128,10 @@ func (s *Server) renderError(c *gin.Context, op soapOp, m *xds.Message, err erro
 // renderFault answers with a SOAP 1.2 fault. The reason is the fault's
 // caller-facing text; Detail goes to the log only.
 func (s *Server) renderFault(c *gin.Context, err error, relatesTo string, tx access.Transaction) {
-	var f *xds.Fault
+	var f *soap.Fault
 	if !errors.As(err, &f) {
 		s.log.Error("request failed before dispatch", "err", err)
-		f = &xds.Fault{Code: xds.FaultReceiver, Reason: "internal error"}
+		f = &soap.Fault{Code: soap.FaultReceiver, Reason: "internal error"}
 	}
 	if tx == "" {
 		tx = "unknown"
@@ -140,12 +142,12 @@ func (s *Server) renderFault(c *gin.Context, err error, relatesTo string, tx acc
 	status := f.HTTPStatus
 	if status == 0 {
 		status = http.StatusInternalServerError
-		if f.Code == xds.FaultSender {
+		if f.Code == soap.FaultSender {
 			status = http.StatusBadRequest
 		}
 	}
-	doc := xds.FaultEnvelope(f, relatesTo)
-	c.Header("Content-Type", xds.ContentTypeSOAP)
+	doc := soap.FaultEnvelope(f, relatesTo)
+	c.Header("Content-Type", soap.ContentTypeSOAP)
 	c.Status(status)
 	if _, err := doc.WriteTo(c.Writer); err != nil {
 		s.log.Debug("fault not delivered", "err", err)
@@ -155,15 +157,15 @@ func (s *Server) renderFault(c *gin.Context, err error, relatesTo string, tx acc
 // attachment is an MTOM part of an answer.
 type attachment struct {
 	contentID, contentType string
-	write                  func(w *xds.MTOMWriter, cid, ctype string) error
+	write                  func(w *soap.MTOMWriter, cid, ctype string) error
 }
 
 // writeAnswer writes an answer whose body appendBody appends as bytes:
 // plain SOAP or, for retrieve transactions, MTOM with the documents
 // streamed as parts after the envelope.
-func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *xds.Message, appendBody func(dst []byte) []byte, parts []attachment) {
+func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *soap.Message, appendBody func(dst []byte) []byte, parts []attachment) {
 	bp := s.answers.Get().(*[]byte)
-	buf := xds.AppendEnvelope((*bp)[:0], op.responseAction, m.MessageID, appendBody)
+	buf := soap.AppendEnvelope((*bp)[:0], op.responseAction, m.MessageID, appendBody)
 	defer func() {
 		// The buffer is written out before it is reused: nothing keeps it.
 		if cap(buf) <= maxPooledAnswer {
@@ -173,7 +175,7 @@ func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *xds.Message, appendBo
 	}()
 	if !op.mtom {
 		h := c.Writer.Header()
-		h.Set("Content-Type", xds.SOAPContentType(op.responseAction))
+		h.Set("Content-Type", soap.SOAPContentType(op.responseAction))
 		h.Set("Content-Length", strconv.Itoa(len(buf)))
 		c.Status(http.StatusOK)
 		if _, err := c.Writer.Write(buf); err != nil {
@@ -181,7 +183,7 @@ func (s *Server) writeAnswer(c *gin.Context, op soapOp, m *xds.Message, appendBo
 		}
 		return
 	}
-	mw := xds.NewMTOMWriter(c.Writer, op.responseAction)
+	mw := soap.NewMTOMWriter(c.Writer, op.responseAction)
 	c.Header("Content-Type", mw.ContentType())
 	c.Status(http.StatusOK)
 	if err := mw.WriteRootBytes(buf); err != nil {

@@ -14,7 +14,7 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/adapter/store"
 	"kjdd/consent"
-	"kjdd/xds"
+	"kjdd/xds/hl7"
 )
 
 // SperringService is what the sperring API needs from the application: the
@@ -212,9 +212,9 @@ func jsonProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typeErr):
-		return "field " + xds.RedactNationalIDs(typeErr.Field) + " has the wrong type"
+		return "field " + hl7.RedactNationalIDs(typeErr.Field) + " has the wrong type"
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + xds.RedactNationalIDs(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return "unknown field " + hl7.RedactNationalIDs(strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
 	return "the body is not a valid JSON object"
 }

@@ -19,7 +19,7 @@ import (
 	"kjdd/adapter/registry"
 	"kjdd/adapter/store"
 	"kjdd/consent"
-	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 const apiPatient = "13116900216" // NHN's synthetic test patient
@@ -148,7 +148,7 @@ func TestSperringAPIRefusesAnonymous(t *testing.T) {
 	}
 	reg := registry.New(st, registry.Options{HomeCommunityID: "2.16.578.1.12.4.5.100.1", RepositoryUniqueID: "2.16.578.1.12.4.5.100.1.2"},
 		nil, access.Compose(access.Open{}, access.ShowAll{}))
-	h := New(Options{Registry: reg, Limits: xds.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sperring: recordsService{recs}})
+	h := New(Options{Registry: reg, Limits: soap.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sperring: recordsService{recs}})
 	cases := map[string]struct{ method, path, body string }{
 		"create":                 {http.MethodPost, "/api/v1/sperring", `{"patient": "` + apiPatient + `", "kind": "patient"}`},
 		"search":                 {http.MethodPost, "/api/v1/sperring/_search", `{"patient": "` + apiPatient + `"}`},

@@ -8,7 +8,9 @@ import (
 
 	"kjdd/adapter/access"
 	"kjdd/adapter/registry"
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // The use cases the SOAP handlers call, each declared by the handler that
@@ -16,35 +18,35 @@ import (
 type (
 	// querier serves serveQuery: stored queries (ITI-18, ITI-38).
 	querier interface {
-		Query(ctx context.Context, cred access.Credentials, q *xds.StoredQuery) (*xds.QueryResult, error)
+		Query(ctx context.Context, cred access.Credentials, q *query.StoredQuery) (*rim.QueryResult, error)
 		HomeCommunityID() string
 	}
 	// retriever serves serveRetrieve (ITI-43, ITI-39).
 	retriever interface {
-		Retrieve(ctx context.Context, cred access.Credentials, reqs []xds.DocumentRequest) (*registry.RetrieveResult, error)
+		Retrieve(ctx context.Context, cred access.Credentials, reqs []rim.DocumentRequest) (*registry.RetrieveResult, error)
 	}
 	// submitter serves serveRegister (ITI-42, ITI-41).
 	submitter interface {
-		Submit(ctx context.Context, cred access.Credentials, sub *xds.Submission) (xds.RegistryErrors, error)
+		Submit(ctx context.Context, cred access.Credentials, sub *rim.Submission) (rim.RegistryErrors, error)
 	}
 )
 
 // bodyRoot returns the SOAP body's element if it is the expected one, or
 // a Sender fault naming what was expected.
-func bodyRoot(m *xds.Message, space, local string) (*xds.Message, error) {
+func bodyRoot(m *soap.Message, space, local string) (*soap.Message, error) {
 	r := m.BodyRoot
 	if r == nil || r.Tag != local || r.NamespaceURI() != space {
-		return nil, xds.SenderFault("", "the SOAP body must contain "+local+" for this action")
+		return nil, soap.SenderFault("", "the SOAP body must contain "+local+" for this action")
 	}
 	return m, nil
 }
 
 // serveQuery answers ITI-18 and ITI-38.
-func (s *Server) serveQuery(c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error {
-	if _, err := bodyRoot(m, xds.NSQuery, "AdhocQueryRequest"); err != nil {
+func (s *Server) serveQuery(c *gin.Context, op soapOp, m *soap.Message, cred access.Credentials) error {
+	if _, err := bodyRoot(m, rim.NSQuery, "AdhocQueryRequest"); err != nil {
 		return err
 	}
-	q, err := xds.ParseAdhocQueryRequest(m.BodyRoot)
+	q, err := query.ParseAdhocQueryRequest(m.BodyRoot)
 	if err != nil {
 		return err
 	}
@@ -65,11 +67,11 @@ func (s *Server) serveQuery(c *gin.Context, op soapOp, m *xds.Message, cred acce
 
 // serveRetrieve answers ITI-43 and ITI-39 with the documents streamed as
 // MTOM parts.
-func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error {
-	if _, err := bodyRoot(m, xds.NSXDSB, "RetrieveDocumentSetRequest"); err != nil {
+func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *soap.Message, cred access.Credentials) error {
+	if _, err := bodyRoot(m, rim.NSXDSB, "RetrieveDocumentSetRequest"); err != nil {
 		return err
 	}
-	reqs, err := xds.ParseRetrieveDocumentSetRequest(m.BodyRoot)
+	reqs, err := rim.ParseRetrieveDocumentSetRequest(m.BodyRoot)
 	if err != nil {
 		return err
 	}
@@ -78,12 +80,12 @@ func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred a
 		return err
 	}
 	defer res.Close()
-	mw := xds.NewMTOMWriter(io.Discard, "") // only for fresh content ids
-	docs := make([]xds.RetrievedDocument, 0, len(res.Documents))
+	mw := soap.NewMTOMWriter(io.Discard, "") // only for fresh content ids
+	docs := make([]rim.RetrievedDocument, 0, len(res.Documents))
 	parts := make([]attachment, 0, len(res.Documents))
 	for _, d := range res.Documents {
 		cid := mw.NewContentID()
-		docs = append(docs, xds.RetrievedDocument{
+		docs = append(docs, rim.RetrievedDocument{
 			HomeCommunityID:    d.HomeCommunityID,
 			RepositoryUniqueID: d.RepositoryUniqueID,
 			DocumentUniqueID:   d.DocumentUniqueID,
@@ -92,7 +94,7 @@ func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred a
 		})
 		content := d.Content
 		parts = append(parts, attachment{contentID: cid, contentType: d.MimeType,
-			write: func(w *xds.MTOMWriter, cid, ctype string) error {
+			write: func(w *soap.MTOMWriter, cid, ctype string) error {
 				_, err := w.WritePart(cid, ctype, content)
 				return err
 			}})
@@ -106,27 +108,27 @@ func (s *Server) serveRetrieve(c *gin.Context, op soapOp, m *xds.Message, cred a
 	}
 	s.outcome(cred.Transaction, outcome)
 	s.writeAnswer(c, op, m, func(dst []byte) []byte {
-		return xds.AppendRetrieveDocumentSetResponse(dst, docs, res.Errors)
+		return rim.AppendRetrieveDocumentSetResponse(dst, docs, res.Errors)
 	}, parts)
 	return nil
 }
 
 // serveRegister answers ITI-42 and ITI-41.
-func (s *Server) serveRegister(c *gin.Context, op soapOp, m *xds.Message, cred access.Credentials) error {
+func (s *Server) serveRegister(c *gin.Context, op soapOp, m *soap.Message, cred access.Credentials) error {
 	var (
-		sub *xds.Submission
+		sub *rim.Submission
 		err error
 	)
 	if cred.Transaction == access.ITI41 {
-		if _, err := bodyRoot(m, xds.NSXDSB, "ProvideAndRegisterDocumentSetRequest"); err != nil {
+		if _, err := bodyRoot(m, rim.NSXDSB, "ProvideAndRegisterDocumentSetRequest"); err != nil {
 			return err
 		}
-		sub, err = xds.ParseProvideAndRegister(m.BodyRoot, m.Blob)
+		sub, err = rim.ParseProvideAndRegister(m.BodyRoot, m.Blob)
 	} else {
-		if _, err := bodyRoot(m, xds.NSLCM, "SubmitObjectsRequest"); err != nil {
+		if _, err := bodyRoot(m, rim.NSLCM, "SubmitObjectsRequest"); err != nil {
 			return err
 		}
-		sub, err = xds.ParseSubmitObjectsRequest(m.BodyRoot)
+		sub, err = rim.ParseSubmitObjectsRequest(m.BodyRoot)
 	}
 	if err != nil {
 		return err
@@ -136,6 +138,6 @@ func (s *Server) serveRegister(c *gin.Context, op soapOp, m *xds.Message, cred a
 		return err
 	}
 	s.outcome(cred.Transaction, "success")
-	s.writeAnswer(c, op, m, func(dst []byte) []byte { return xds.AppendRegistryResponse(dst, warnings) }, nil)
+	s.writeAnswer(c, op, m, func(dst []byte) []byte { return rim.AppendRegistryResponse(dst, warnings) }, nil)
 	return nil
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 
 	"kjdd/adapter/access"
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
 )
 
 // Query answers a stored query (ITI-18 or, with cred.Transaction ITI-38,
 // ITI-38). The result contains only what the caller may see.
-func (r *Registry) Query(ctx context.Context, cred access.Credentials, q *xds.StoredQuery) (*xds.QueryResult, error) {
+func (r *Registry) Query(ctx context.Context, cred access.Credentials, q *query.StoredQuery) (*rim.QueryResult, error) {
 	cred.PatientID = q.PatientID()
 	caller, err := r.gate.Authenticate(ctx, cred)
 	if err != nil {
@@ -21,7 +22,7 @@ func (r *Registry) Query(ctx context.Context, cred access.Credentials, q *xds.St
 			return nil, r.withLocation(err)
 		}
 	}
-	res, err := xds.ExecuteQuery(ctx, q, r.source(caller), r.opts.MaxResults)
+	res, err := query.Execute(ctx, q, r.source(caller), r.opts.MaxResults)
 	if xca {
 		err = r.withLocation(err)
 	}
@@ -31,15 +32,15 @@ func (r *Registry) Query(ctx context.Context, cred access.Credentials, q *xds.St
 // checkQueryHome applies the XCA rules for AdhocQuery@home: id-based
 // queries must name the community (the ids are only unique within it), and
 // a named community must be this one.
-func (r *Registry) checkQueryHome(q *xds.StoredQuery) error {
+func (r *Registry) checkQueryHome(q *query.StoredQuery) error {
 	if q.Home == "" {
 		if q.IDBased() {
-			return xds.NewError(xds.XDSMissingHomeCommunityID, "AdhocQuery home is required for "+q.Name)
+			return rim.NewError(rim.XDSMissingHomeCommunityID, "AdhocQuery home is required for "+q.Name)
 		}
 		return nil
 	}
 	if !r.ownCommunity(q.Home) {
-		return xds.NewError(xds.XDSUnknownCommunity, "AdhocQuery home is not served by this gateway")
+		return rim.NewError(rim.XDSUnknownCommunity, "AdhocQuery home is not served by this gateway")
 	}
 	return nil
 }

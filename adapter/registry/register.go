@@ -12,7 +12,11 @@ import (
 	"time"
 
 	"kjdd/adapter/store"
-	"kjdd/xds"
+	"kjdd/xds/hl7"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
+	"kjdd/xds/validate"
 )
 
 // dtmLayout is the HL7 DTM form the registry writes (UTC, to the second).
@@ -23,7 +27,7 @@ const dtmLayout = "20060102150405"
 // repository stores). It is all or nothing: any error leaves the registry
 // as it was.
 //
-// Errors of the submission are returned as xds.RegistryErrors with the most
+// Errors of the submission are returned as rim.RegistryErrors with the most
 // specific IHE code; other errors (database, reading content) are internal
 // and render as XDSRegistryError without detail. warnings are returned on
 // success. Nothing is dropped from the metadata (extra slots are kept), so
@@ -47,20 +51,20 @@ const dtmLayout = "20060102150405"
 // XFRM_RPLC deprecate their target; adding to a registered Folder updates
 // its lastUpdateTime. Registrations for one patient are serialised, so two
 // concurrent replacements of one document cannot both succeed.
-func (r *Registry) Register(ctx context.Context, sub *xds.Submission, tx xds.Transaction) (warnings xds.RegistryErrors, err error) {
+func (r *Registry) Register(ctx context.Context, sub *rim.Submission, tx validate.Transaction) (warnings rim.RegistryErrors, err error) {
 	opts := r.opts.Validation
 	opts.Transaction = tx
-	found := xds.ValidateSubmission(sub, opts)
+	found := validate.Submission(sub, opts)
 	if found.HasErrors() {
 		return nil, found
 	}
 	warnings = found
 	if sub == nil || sub.SubmissionSet == nil {
 		// Validation reports these; never let a relaxed rule reach a nil.
-		return nil, xds.NewError(xds.XDSRegistryMetadataError, "submission without a SubmissionSet")
+		return nil, rim.NewError(rim.XDSRegistryMetadataError, "submission without a SubmissionSet")
 	}
 
-	xds.AssignEntryUUIDs(sub, r.opts.NewUUID)
+	rim.AssignEntryUUIDs(sub, r.opts.NewUUID)
 	for _, a := range sub.Associations {
 		if a.EntryUUID == "" {
 			a.EntryUUID = r.opts.NewUUID()
@@ -79,16 +83,16 @@ func (r *Registry) Register(ctx context.Context, sub *xds.Submission, tx xds.Tra
 		}
 		return warnings, nil
 	}
-	if list, ok := xds.AsRegistryErrors(err); ok {
+	if list, ok := rim.AsRegistryErrors(err); ok {
 		return nil, list
 	}
 	switch {
 	case errors.Is(err, store.ErrDuplicate):
 		// Only reachable when a concurrent registration took a uniqueId
 		// between our check and our insert.
-		return nil, xds.NewError(xds.XDSDuplicateUniqueIDInRegistry, "a uniqueId of the submission was registered concurrently")
+		return nil, rim.NewError(rim.XDSDuplicateUniqueIDInRegistry, "a uniqueId of the submission was registered concurrently")
 	case errors.Is(err, store.ErrBusy):
-		return nil, xds.NewError(xds.XDSRegistryBusy, "the registry is busy, try again")
+		return nil, rim.NewError(rim.XDSRegistryBusy, "the registry is busy, try again")
 	}
 	return nil, fmt.Errorf("register: %w", err)
 }
@@ -96,7 +100,7 @@ func (r *Registry) Register(ctx context.Context, sub *xds.Submission, tx xds.Tra
 // SubmissionSetRegistered reports whether a SubmissionSet with uniqueID is in
 // the registry (of any status).
 func (r *Registry) SubmissionSetRegistered(ctx context.Context, uniqueID string) (bool, error) {
-	got, err := r.store.SubmissionSets(ctx, xds.Lookup{UniqueIDs: []string{uniqueID}})
+	got, err := r.store.SubmissionSets(ctx, query.Lookup{UniqueIDs: []string{uniqueID}})
 	if err != nil {
 		return false, err
 	}
@@ -105,27 +109,27 @@ func (r *Registry) SubmissionSetRegistered(ctx context.Context, uniqueID string)
 
 // registration is one Register call inside its store transaction.
 type registration struct {
-	sub        *xds.Submission
-	tx         xds.Transaction
+	sub        *rim.Submission
+	tx         validate.Transaction
 	repository string
 	now        time.Time
 
-	problems xds.RegistryErrors
+	problems rim.RegistryErrors
 	// registry objects the submission refers to, by entryUUID
-	existingEntries map[string]*xds.DocumentEntry
-	existingFolders map[string]*xds.Folder
-	existingSets    map[string]*xds.SubmissionSet
-	existingAssocs  map[string]*xds.Association
+	existingEntries map[string]*rim.DocumentEntry
+	existingFolders map[string]*rim.Folder
+	existingSets    map[string]*rim.SubmissionSet
+	existingAssocs  map[string]*rim.Association
 	// new objects, by entryUUID
-	newEntries map[string]*xds.DocumentEntry
-	newFolders map[string]*xds.Folder
+	newEntries map[string]*rim.DocumentEntry
+	newFolders map[string]*rim.Folder
 	// effects decided by the checks
 	deprecate    []string
 	touchFolders []string
 }
 
-func (g *registration) fail(code xds.ErrorCode, format string, args ...any) {
-	g.problems = append(g.problems, xds.NewError(code, xds.RedactNationalIDs(fmt.Sprintf(format, args...))))
+func (g *registration) fail(code rim.ErrorCode, format string, args ...any) {
+	g.problems = append(g.problems, rim.NewError(code, hl7.RedactNationalIDs(fmt.Sprintf(format, args...))))
 }
 
 func (g *registration) run(ctx context.Context, tx *store.Tx) error {
@@ -154,7 +158,7 @@ func (g *registration) run(ctx context.Context, tx *store.Tx) error {
 	if len(g.problems) > 0 {
 		return g.problems
 	}
-	if g.tx == xds.ITI41 {
+	if g.tx == validate.ITI41 {
 		if err := g.storeContent(ctx, tx); err != nil {
 			return err
 		}
@@ -166,11 +170,11 @@ func (g *registration) run(ctx context.Context, tx *store.Tx) error {
 }
 
 func (g *registration) index() {
-	g.newEntries = make(map[string]*xds.DocumentEntry, len(g.sub.DocumentEntries))
+	g.newEntries = make(map[string]*rim.DocumentEntry, len(g.sub.DocumentEntries))
 	for _, de := range g.sub.DocumentEntries {
 		g.newEntries[de.EntryUUID] = de
 	}
-	g.newFolders = make(map[string]*xds.Folder, len(g.sub.Folders))
+	g.newFolders = make(map[string]*rim.Folder, len(g.sub.Folders))
 	for _, f := range g.sub.Folders {
 		g.newFolders[f.EntryUUID] = f
 	}
@@ -211,7 +215,7 @@ func (g *registration) checkNewIDs(ctx context.Context, tx *store.Tx) error {
 	}
 	for _, id := range ids {
 		if taken[id] {
-			g.fail(xds.XDSRegistryMetadataError, "entryUUID %s is already used by an object in the registry", id)
+			g.fail(rim.XDSRegistryMetadataError, "entryUUID %s is already used by an object in the registry", id)
 		}
 	}
 	return nil
@@ -220,7 +224,7 @@ func (g *registration) checkNewIDs(ctx context.Context, tx *store.Tx) error {
 // lookupAny returns which of ids name a registry object of any kind.
 func (g *registration) lookupAny(ctx context.Context, tx *store.Tx, ids []string) (map[string]bool, error) {
 	found := map[string]bool{}
-	l := xds.Lookup{EntryUUIDs: ids}
+	l := query.Lookup{EntryUUIDs: ids}
 	des, err := tx.DocumentEntries(ctx, l)
 	if err != nil {
 		return nil, err
@@ -255,12 +259,12 @@ func (g *registration) lookupAny(ctx context.Context, tx *store.Tx, ids []string
 // checkSubmissionSetAndFolderUniqueIDs: XDSDuplicateUniqueIdInRegistry.
 func (g *registration) checkSubmissionSetAndFolderUniqueIDs(ctx context.Context, tx *store.Tx) error {
 	ss := g.sub.SubmissionSet
-	sets, err := tx.SubmissionSets(ctx, xds.Lookup{UniqueIDs: []string{ss.UniqueID}})
+	sets, err := tx.SubmissionSets(ctx, query.Lookup{UniqueIDs: []string{ss.UniqueID}})
 	if err != nil {
 		return err
 	}
 	if len(sets) > 0 {
-		g.fail(xds.XDSDuplicateUniqueIDInRegistry, "SubmissionSet uniqueId %s is already registered", ss.UniqueID)
+		g.fail(rim.XDSDuplicateUniqueIDInRegistry, "SubmissionSet uniqueId %s is already registered", ss.UniqueID)
 	}
 	if len(g.sub.Folders) == 0 {
 		return nil
@@ -269,12 +273,12 @@ func (g *registration) checkSubmissionSetAndFolderUniqueIDs(ctx context.Context,
 	for _, f := range g.sub.Folders {
 		uids = append(uids, f.UniqueID)
 	}
-	folders, err := tx.Folders(ctx, xds.Lookup{UniqueIDs: uids})
+	folders, err := tx.Folders(ctx, query.Lookup{UniqueIDs: uids})
 	if err != nil {
 		return err
 	}
 	for _, f := range folders {
-		g.fail(xds.XDSDuplicateUniqueIDInRegistry, "Folder uniqueId %s is already registered", f.UniqueID)
+		g.fail(rim.XDSDuplicateUniqueIDInRegistry, "Folder uniqueId %s is already registered", f.UniqueID)
 	}
 	return nil
 }
@@ -289,14 +293,14 @@ func (g *registration) checkDocumentUniqueIDs(ctx context.Context, tx *store.Tx)
 	for _, de := range g.sub.DocumentEntries {
 		uids = append(uids, de.UniqueID)
 	}
-	registered, err := tx.DocumentEntries(ctx, xds.Lookup{UniqueIDs: uids})
+	registered, err := tx.DocumentEntries(ctx, query.Lookup{UniqueIDs: uids})
 	if err != nil {
 		return err
 	}
 	if len(registered) == 0 {
 		return nil
 	}
-	byUID := make(map[string]*xds.DocumentEntry, len(registered))
+	byUID := make(map[string]*rim.DocumentEntry, len(registered))
 	for _, e := range registered {
 		byUID[e.UniqueID] = e
 	}
@@ -306,7 +310,7 @@ func (g *registration) checkDocumentUniqueIDs(ctx context.Context, tx *store.Tx)
 			continue
 		}
 		hash, size, hasSize := de.Hash, de.Size, de.HasSize
-		if g.tx == xds.ITI41 {
+		if g.tx == validate.ITI41 {
 			// The content decides, not what the submitter says about it.
 			if hash, size, err = g.hashDocument(de.EntryUUID); err != nil {
 				return err
@@ -315,15 +319,15 @@ func (g *registration) checkDocumentUniqueIDs(ctx context.Context, tx *store.Tx)
 		}
 		differs := false
 		if !strings.EqualFold(hash, old.Hash) {
-			g.fail(xds.XDSNonIdenticalHash, "document %s is registered with a different hash", de.UniqueID)
+			g.fail(rim.XDSNonIdenticalHash, "document %s is registered with a different hash", de.UniqueID)
 			differs = true
 		}
 		if hasSize && old.HasSize && size != old.Size {
-			g.fail(xds.XDSNonIdenticalSize, "document %s is registered with a different size", de.UniqueID)
+			g.fail(rim.XDSNonIdenticalSize, "document %s is registered with a different size", de.UniqueID)
 			differs = true
 		}
 		if !differs {
-			g.fail(xds.XDSDuplicateUniqueIDInRegistry, "DocumentEntry uniqueId %s is already registered", de.UniqueID)
+			g.fail(rim.XDSDuplicateUniqueIDInRegistry, "DocumentEntry uniqueId %s is already registered", de.UniqueID)
 		}
 	}
 	return nil
@@ -331,7 +335,7 @@ func (g *registration) checkDocumentUniqueIDs(ctx context.Context, tx *store.Tx)
 
 // document returns the content supplied for the DocumentEntry with
 // entryUUID (ITI-41; validation made it exist).
-func (g *registration) document(entryUUID string) xds.Blob {
+func (g *registration) document(entryUUID string) soap.Blob {
 	for _, d := range g.sub.Documents {
 		if d.ID == entryUUID {
 			return d.Content
@@ -372,14 +376,14 @@ func (g *registration) resolveReferences(ctx context.Context, tx *store.Tx) erro
 			}
 		}
 	}
-	g.existingEntries = map[string]*xds.DocumentEntry{}
-	g.existingFolders = map[string]*xds.Folder{}
-	g.existingSets = map[string]*xds.SubmissionSet{}
-	g.existingAssocs = map[string]*xds.Association{}
+	g.existingEntries = map[string]*rim.DocumentEntry{}
+	g.existingFolders = map[string]*rim.Folder{}
+	g.existingSets = map[string]*rim.SubmissionSet{}
+	g.existingAssocs = map[string]*rim.Association{}
 	if len(refs) == 0 {
 		return nil
 	}
-	l := xds.Lookup{EntryUUIDs: refs}
+	l := query.Lookup{EntryUUIDs: refs}
 	des, err := tx.DocumentEntries(ctx, l)
 	if err != nil {
 		return err
@@ -410,7 +414,7 @@ func (g *registration) resolveReferences(ctx context.Context, tx *store.Tx) erro
 	}
 	for _, id := range refs {
 		if g.existingEntries[id] == nil && g.existingFolders[id] == nil && g.existingSets[id] == nil && g.existingAssocs[id] == nil {
-			g.fail(xds.XDSRegistryError, "unresolved reference: %s is neither in the submission nor in the registry", id)
+			g.fail(rim.XDSRegistryError, "unresolved reference: %s is neither in the submission nor in the registry", id)
 		}
 	}
 	return nil
@@ -438,10 +442,10 @@ func (g *registration) patientOf(id string) string {
 
 // relationships are the association types that point from a new document
 // to a registered one that must still be Approved.
-var relationships = map[string]bool{xds.AssocRPLC: true, xds.AssocAPND: true, xds.AssocXFRM: true, xds.AssocXFRMRPLC: true}
+var relationships = map[string]bool{rim.AssocRPLC: true, rim.AssocAPND: true, rim.AssocXFRM: true, rim.AssocXFRMRPLC: true}
 
 // replacements deprecate their target.
-var replacements = map[string]bool{xds.AssocRPLC: true, xds.AssocXFRMRPLC: true}
+var replacements = map[string]bool{rim.AssocRPLC: true, rim.AssocXFRMRPLC: true}
 
 // checkAssociations applies the rules that need the registry: no
 // association may reference a registered DocumentEntry that is not
@@ -453,13 +457,13 @@ func (g *registration) checkAssociations() {
 	for _, a := range g.sub.Associations {
 		name := a.Type[strings.LastIndexByte(a.Type, ':')+1:]
 		if relationships[a.Type] && !g.inSubmission(a.Target) && g.existingEntries[a.Target] == nil {
-			g.fail(xds.XDSRegistryMetadataError, "target %s of %s association %s is not a DocumentEntry", a.Target, name, a.EntryUUID)
+			g.fail(rim.XDSRegistryMetadataError, "target %s of %s association %s is not a DocumentEntry", a.Target, name, a.EntryUUID)
 			continue
 		}
 		stale := false
 		for _, end := range []string{a.Source, a.Target} {
-			if e := g.existingEntries[end]; e != nil && (e.Status != xds.StatusApproved || deprecated[end]) {
-				g.fail(xds.XDSRegistryDeprecatedDocumentError, "%s association %s references %s, which is not Approved", name, a.EntryUUID, end)
+			if e := g.existingEntries[end]; e != nil && (e.Status != rim.StatusApproved || deprecated[end]) {
+				g.fail(rim.XDSRegistryDeprecatedDocumentError, "%s association %s references %s, which is not Approved", name, a.EntryUUID, end)
 				stale = true
 			}
 		}
@@ -468,14 +472,14 @@ func (g *registration) checkAssociations() {
 		}
 		from, to := g.patientOf(a.Source), g.patientOf(a.Target)
 		if from != "" && to != "" && from != to && (!g.inSubmission(a.Source) || !g.inSubmission(a.Target)) {
-			g.fail(xds.XDSPatientIDDoesNotMatch, "%s association %s links objects of different patients", name, a.EntryUUID)
+			g.fail(rim.XDSPatientIDDoesNotMatch, "%s association %s links objects of different patients", name, a.EntryUUID)
 			continue
 		}
 		if replacements[a.Type] && g.existingEntries[a.Target] != nil {
 			deprecated[a.Target] = true
 			g.deprecate = append(g.deprecate, a.Target)
 		}
-		if a.Type == xds.AssocHasMember && g.existingFolders[a.Source] != nil {
+		if a.Type == rim.AssocHasMember && g.existingFolders[a.Source] != nil {
 			g.touchFolders = append(g.touchFolders, a.Source)
 		}
 	}
@@ -488,7 +492,7 @@ func (g *registration) storeContent(ctx context.Context, tx *store.Tx) error {
 	for _, de := range g.sub.DocumentEntries {
 		blob := g.document(de.EntryUUID)
 		if blob == nil {
-			g.fail(xds.XDSMissingDocument, "no document supplied for DocumentEntry %s", de.UniqueID)
+			g.fail(rim.XDSMissingDocument, "no document supplied for DocumentEntry %s", de.UniqueID)
 			continue
 		}
 		rc, err := blob.Open()
@@ -501,10 +505,10 @@ func (g *registration) storeContent(ctx context.Context, tx *store.Tx) error {
 			return err
 		}
 		if de.Hash != "" && !strings.EqualFold(de.Hash, hash) {
-			g.fail(xds.XDSRepositoryMetadataError, "hash given for document %s does not match its content", de.UniqueID)
+			g.fail(rim.XDSRepositoryMetadataError, "hash given for document %s does not match its content", de.UniqueID)
 		}
 		if de.HasSize && de.Size != size {
-			g.fail(xds.XDSRepositoryMetadataError, "size given for document %s (%s) does not match its content (%s)",
+			g.fail(rim.XDSRepositoryMetadataError, "size given for document %s (%s) does not match its content (%s)",
 				de.UniqueID, strconv.FormatInt(de.Size, 10), strconv.FormatInt(size, 10))
 		}
 		de.Hash, de.Size, de.HasSize = hash, size, true
@@ -518,30 +522,30 @@ func (g *registration) storeContent(ctx context.Context, tx *store.Tx) error {
 func (g *registration) write(ctx context.Context, tx *store.Tx) error {
 	now := g.now.Format(dtmLayout)
 	ss := g.sub.SubmissionSet
-	ss.Status, ss.LogicalID = xds.StatusApproved, ss.EntryUUID
+	ss.Status, ss.LogicalID = rim.StatusApproved, ss.EntryUUID
 	if err := tx.InsertSubmissionSet(ctx, ss); err != nil {
 		return err
 	}
 	for _, de := range g.sub.DocumentEntries {
-		de.Status, de.LogicalID, de.Version = xds.StatusApproved, de.EntryUUID, "1"
+		de.Status, de.LogicalID, de.Version = rim.StatusApproved, de.EntryUUID, "1"
 		if err := tx.InsertDocumentEntry(ctx, de); err != nil {
 			return err
 		}
 	}
 	for _, f := range g.sub.Folders {
-		f.Status, f.LogicalID, f.LastUpdateTime = xds.StatusApproved, f.EntryUUID, now
+		f.Status, f.LogicalID, f.LastUpdateTime = rim.StatusApproved, f.EntryUUID, now
 		if err := tx.InsertFolder(ctx, f); err != nil {
 			return err
 		}
 	}
 	for _, a := range g.sub.Associations {
-		a.Status = xds.StatusApproved
+		a.Status = rim.StatusApproved
 		if err := tx.InsertAssociation(ctx, a); err != nil {
 			return err
 		}
 	}
 	for _, id := range g.deprecate {
-		if err := tx.SetStatus(ctx, id, xds.StatusDeprecated); err != nil {
+		if err := tx.SetStatus(ctx, id, rim.StatusDeprecated); err != nil {
 			return err
 		}
 	}

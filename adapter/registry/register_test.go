@@ -18,7 +18,10 @@ import (
 
 	"kjdd/adapter/store"
 	"kjdd/test/testkit/pgtest"
-	"kjdd/xds"
+	"kjdd/xds/hl7"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 const (
@@ -64,7 +67,7 @@ func newTestRegistry(t *testing.T, dsn string) (*Registry, *store.Store) {
 	r := New(st, Options{
 		HomeCommunityID:    homeOID,
 		RepositoryUniqueID: ownRepo,
-		Validation:         xds.DefaultValidationOptions(xds.ITI41),
+		Validation:         validate.DefaultOptions(validate.ITI41),
 		Now:                func() time.Time { return fixedNow },
 	}, nil, nil)
 	return r, st
@@ -73,7 +76,7 @@ func newTestRegistry(t *testing.T, dsn string) (*Registry, *store.Store) {
 // builder makes Norwegian-profile-valid submissions with symbolic ids.
 type builder struct {
 	n   int
-	sub *xds.Submission
+	sub *rim.Submission
 }
 
 var uidSeq = struct {
@@ -89,40 +92,40 @@ func nextUID(kind string) string {
 }
 
 func newSubmission(patient string) *builder {
-	ss := &xds.SubmissionSet{
+	ss := &rim.SubmissionSet{
 		EntryUUID:       "SubmissionSet",
 		UniqueID:        nextUID("1"),
 		SourceID:        "2.25.99",
 		PatientID:       patient,
 		SubmissionTime:  "20261121110000",
-		ContentTypeCode: xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
-		Authors:         []xds.Author{{Institutions: []string{"Demo sykehus HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^923456783"}}},
+		ContentTypeCode: rim.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
+		Authors:         []rim.Author{{Institutions: []string{"Demo sykehus HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^923456783"}}},
 	}
-	return &builder{sub: &xds.Submission{SubmissionSet: ss, SubmissionSets: 1}}
+	return &builder{sub: &rim.Submission{SubmissionSet: ss, SubmissionSets: 1}}
 }
 
 // doc adds a DocumentEntry (with content for ITI-41) and its membership,
 // and returns the entry.
-func (b *builder) doc(content string) *xds.DocumentEntry {
+func (b *builder) doc(content string) *rim.DocumentEntry {
 	b.n++
 	id := fmt.Sprintf("Document%d", b.n)
 	p := b.sub.SubmissionSet.PatientID
-	de := &xds.DocumentEntry{
+	de := &rim.DocumentEntry{
 		EntryUUID: id, UniqueID: nextUID("2"), PatientID: p, SourcePatientID: p,
-		ObjectType: xds.ObjectTypeStable, MimeType: "text/plain", Title: "Journalnotat",
-		ClassCode:                  xds.Code{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Kontinuerlig/løpende journal"},
-		TypeCode:                   xds.Code{Code: "B02-2", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Journalnotat"},
-		FormatCode:                 xds.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: "1.3.6.1.4.1.19376.1.2.3"},
-		HealthcareFacilityTypeCode: xds.Code{Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303"},
-		PracticeSettingCode:        xds.Code{Code: "S03", Scheme: "2.16.578.1.12.4.1.1.8655"},
-		ConfidentialityCodes:       []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}},
-		Authors:                    []xds.Author{{Person: testAuthor}},
+		ObjectType: rim.ObjectTypeStable, MimeType: "text/plain", Title: "Journalnotat",
+		ClassCode:                  rim.Code{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Kontinuerlig/løpende journal"},
+		TypeCode:                   rim.Code{Code: "B02-2", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Journalnotat"},
+		FormatCode:                 rim.Code{Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Scheme: "1.3.6.1.4.1.19376.1.2.3"},
+		HealthcareFacilityTypeCode: rim.Code{Code: "86.101", Scheme: "2.16.578.1.12.4.1.1.1303"},
+		PracticeSettingCode:        rim.Code{Code: "S03", Scheme: "2.16.578.1.12.4.1.1.8655"},
+		ConfidentialityCodes:       []rim.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}},
+		Authors:                    []rim.Author{{Person: testAuthor}},
 		CreationTime:               "20261120100000",
 		LanguageCode:               "nb-NO",
-		ExtraSlots:                 []xds.Slot{{Name: "urn:kjdd:test:extra", Values: []string{"kept"}}},
+		ExtraSlots:                 []rim.Slot{{Name: "urn:kjdd:test:extra", Values: []string{"kept"}}},
 	}
 	b.sub.DocumentEntries = append(b.sub.DocumentEntries, de)
-	b.sub.Documents = append(b.sub.Documents, xds.Document{ID: id, Content: memBlob(content)})
+	b.sub.Documents = append(b.sub.Documents, rim.Document{ID: id, Content: memBlob(content)})
 	b.member(id)
 	return de
 }
@@ -142,11 +145,11 @@ func (b *builder) asITI42() *builder {
 	return b
 }
 
-func (b *builder) folder() *xds.Folder {
+func (b *builder) folder() *rim.Folder {
 	b.n++
-	f := &xds.Folder{
+	f := &rim.Folder{
 		EntryUUID: fmt.Sprintf("Folder%d", b.n), UniqueID: nextUID("3"), PatientID: b.sub.SubmissionSet.PatientID,
-		Title: "Innleggelse", CodeList: []xds.Code{{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602"}},
+		Title: "Innleggelse", CodeList: []rim.Code{{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602"}},
 	}
 	b.sub.Folders = append(b.sub.Folders, f)
 	b.member(f.EntryUUID)
@@ -154,17 +157,17 @@ func (b *builder) folder() *xds.Folder {
 }
 
 func (b *builder) member(target string) {
-	b.assoc(xds.AssocHasMember, b.sub.SubmissionSet.EntryUUID, target).SubmissionSetStatus = "Original"
+	b.assoc(rim.AssocHasMember, b.sub.SubmissionSet.EntryUUID, target).SubmissionSetStatus = "Original"
 }
 
-func (b *builder) assoc(typ, source, target string) *xds.Association {
+func (b *builder) assoc(typ, source, target string) *rim.Association {
 	b.n++
-	a := &xds.Association{EntryUUID: fmt.Sprintf("Association%d", b.n), Type: typ, Source: source, Target: target}
+	a := &rim.Association{EntryUUID: fmt.Sprintf("Association%d", b.n), Type: typ, Source: source, Target: target}
 	b.sub.Associations = append(b.sub.Associations, a)
 	return a
 }
 
-func mustRegister(t *testing.T, r *Registry, sub *xds.Submission, tx xds.Transaction) {
+func mustRegister(t *testing.T, r *Registry, sub *rim.Submission, tx validate.Transaction) {
 	t.Helper()
 	if _, err := r.Register(context.Background(), sub, tx); err != nil {
 		t.Fatalf("register: %v", err)
@@ -173,13 +176,13 @@ func mustRegister(t *testing.T, r *Registry, sub *xds.Submission, tx xds.Transac
 
 // world is the registry state the failure cases start from.
 type world struct {
-	docA       *xds.DocumentEntry // patient A, Approved, content "original A"
-	deprecated *xds.DocumentEntry // patient A, Deprecated (replaced by replacement)
-	folderA    *xds.Folder
-	ssA        *xds.SubmissionSet
-	docB       *xds.DocumentEntry // patient B, Approved
-	folderB    *xds.Folder
-	docB42     *xds.DocumentEntry // patient B, registered by ITI-42
+	docA       *rim.DocumentEntry // patient A, Approved, content "original A"
+	deprecated *rim.DocumentEntry // patient A, Deprecated (replaced by replacement)
+	folderA    *rim.Folder
+	ssA        *rim.SubmissionSet
+	docB       *rim.DocumentEntry // patient B, Approved
+	folderB    *rim.Folder
+	docB42     *rim.DocumentEntry // patient B, registered by ITI-42
 }
 
 func seedWorld(t *testing.T, r *Registry) world {
@@ -189,21 +192,21 @@ func seedWorld(t *testing.T, r *Registry) world {
 	w.deprecated = b.doc("to be replaced")
 	w.folderA = b.folder()
 	w.ssA = b.sub.SubmissionSet
-	mustRegister(t, r, b.sub, xds.ITI41)
+	mustRegister(t, r, b.sub, validate.ITI41)
 
 	rb := newSubmission(patientA)
 	repl := rb.doc("replacement")
-	rb.assoc(xds.AssocRPLC, repl.EntryUUID, w.deprecated.EntryUUID)
-	mustRegister(t, r, rb.sub, xds.ITI41)
+	rb.assoc(rim.AssocRPLC, repl.EntryUUID, w.deprecated.EntryUUID)
+	mustRegister(t, r, rb.sub, validate.ITI41)
 
 	bb := newSubmission(patientB)
 	w.docB = bb.doc("document of B")
 	w.folderB = bb.folder()
-	mustRegister(t, r, bb.sub, xds.ITI41)
+	mustRegister(t, r, bb.sub, validate.ITI41)
 
 	b42 := newSubmission(patientB)
 	w.docB42 = b42.doc("held by the EPJ")
-	mustRegister(t, r, b42.asITI42().sub, xds.ITI42)
+	mustRegister(t, r, b42.asITI42().sub, validate.ITI42)
 	return w
 }
 
@@ -259,9 +262,9 @@ func snapshot(t *testing.T, st *store.Store, uniqueIDs []string) string {
 	return b.String()
 }
 
-func codes(err error) []xds.ErrorCode {
-	list, _ := xds.AsRegistryErrors(err)
-	var out []xds.ErrorCode
+func codes(err error) []rim.ErrorCode {
+	list, _ := rim.AsRegistryErrors(err)
+	var out []rim.ErrorCode
 	for _, e := range list {
 		out = append(out, e.Code)
 	}
@@ -271,69 +274,69 @@ func codes(err error) []xds.ErrorCode {
 
 func TestRegisterRejects(t *testing.T) {
 	tests := map[string]struct {
-		tx    xds.Transaction
+		tx    validate.Transaction
 		build func(w world) *builder
-		want  []xds.ErrorCode
+		want  []rim.ErrorCode
 	}{
 		"invalid metadata": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
-				b.doc("x").ClassCode = xds.Code{}
+				b.doc("x").ClassCode = rim.Code{}
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryMetadataError},
+			want: []rim.ErrorCode{rim.XDSRegistryMetadataError},
 		},
 		"document without content": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
 				b.sub.Documents = nil
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSMissingDocument},
+			want: []rim.ErrorCode{rim.XDSMissingDocument},
 		},
 		"submission set uniqueId already registered": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
 				b.sub.SubmissionSet.UniqueID = w.ssA.UniqueID
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSDuplicateUniqueIDInRegistry},
+			want: []rim.ErrorCode{rim.XDSDuplicateUniqueIDInRegistry},
 		},
 		"folder uniqueId already registered": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
 				b.folder().UniqueID = w.folderA.UniqueID
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSDuplicateUniqueIDInRegistry},
+			want: []rim.ErrorCode{rim.XDSDuplicateUniqueIDInRegistry},
 		},
 		"identical document already registered": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("original A").UniqueID = w.docA.UniqueID
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSDuplicateUniqueIDInRegistry},
+			want: []rim.ErrorCode{rim.XDSDuplicateUniqueIDInRegistry},
 		},
 		"document uniqueId registered with other content": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("changed content, longer").UniqueID = w.docA.UniqueID
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSNonIdenticalHash, xds.XDSNonIdenticalSize},
+			want: []rim.ErrorCode{rim.XDSNonIdenticalHash, rim.XDSNonIdenticalSize},
 		},
 		"ITI-42 document registered with another hash of the same size": {
-			tx: xds.ITI42,
+			tx: validate.ITI42,
 			build: func(w world) *builder {
 				b := newSubmission(patientB)
 				b.doc("held by the EPJ").UniqueID = w.docB42.UniqueID
@@ -341,10 +344,10 @@ func TestRegisterRejects(t *testing.T) {
 				b.sub.DocumentEntries[0].Hash = sha1Hex([]byte("other"))
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSNonIdenticalHash},
+			want: []rim.ErrorCode{rim.XDSNonIdenticalHash},
 		},
 		"ITI-42 document registered with another size": {
-			tx: xds.ITI42,
+			tx: validate.ITI42,
 			build: func(w world) *builder {
 				b := newSubmission(patientB)
 				b.doc("held by the EPJ").UniqueID = w.docB42.UniqueID
@@ -352,29 +355,29 @@ func TestRegisterRejects(t *testing.T) {
 				b.sub.DocumentEntries[0].Size++
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSNonIdenticalSize},
+			want: []rim.ErrorCode{rim.XDSNonIdenticalSize},
 		},
 		"supplied hash differs from the content": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
 				b.doc("content").Hash = sha1Hex([]byte("something else"))
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRepositoryMetadataError},
+			want: []rim.ErrorCode{rim.XDSRepositoryMetadataError},
 		},
 		"supplied size differs from the content": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
 				de := b.doc("content")
 				de.Size, de.HasSize = 3, true
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRepositoryMetadataError},
+			want: []rim.ErrorCode{rim.XDSRepositoryMetadataError},
 		},
 		"entryUUID already used in the registry": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				de := b.doc("x")
@@ -388,113 +391,113 @@ func TestRegisterRejects(t *testing.T) {
 				de.EntryUUID = w.docA.EntryUUID
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryMetadataError},
+			want: []rim.ErrorCode{rim.XDSRegistryMetadataError},
 		},
 		"association to an object in neither submission nor registry": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(world) *builder {
 				b := newSubmission(patientA)
 				de := b.doc("x")
-				b.assoc(xds.AssocAPND, de.EntryUUID, "urn:uuid:3f2c7e2a-0d7b-4c1e-9a55-000000000000")
+				b.assoc(rim.AssocAPND, de.EntryUUID, "urn:uuid:3f2c7e2a-0d7b-4c1e-9a55-000000000000")
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryError},
+			want: []rim.ErrorCode{rim.XDSRegistryError},
 		},
 		"replacement of a deprecated document": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocRPLC, b.doc("x").EntryUUID, w.deprecated.EntryUUID)
+				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.deprecated.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError},
+			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"transform of a deprecated document": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocXFRM, b.doc("x").EntryUUID, w.deprecated.EntryUUID)
+				b.assoc(rim.AssocXFRM, b.doc("x").EntryUUID, w.deprecated.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError},
+			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"two replacements of one document in one submission": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocRPLC, b.doc("x").EntryUUID, w.docA.EntryUUID)
-				b.assoc(xds.AssocXFRMRPLC, b.doc("y").EntryUUID, w.docA.EntryUUID)
+				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.docA.EntryUUID)
+				b.assoc(rim.AssocXFRMRPLC, b.doc("y").EntryUUID, w.docA.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError},
+			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"replacement of another patient's document": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocRPLC, b.doc("x").EntryUUID, w.docB.EntryUUID)
+				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.docB.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSPatientIDDoesNotMatch},
+			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 		"addendum to another patient's document": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocAPND, b.doc("x").EntryUUID, w.docB.EntryUUID)
+				b.assoc(rim.AssocAPND, b.doc("x").EntryUUID, w.docB.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSPatientIDDoesNotMatch},
+			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 		"replacement targets a folder": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				b.assoc(xds.AssocRPLC, b.doc("x").EntryUUID, w.folderA.EntryUUID)
+				b.assoc(rim.AssocRPLC, b.doc("x").EntryUUID, w.folderA.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryMetadataError},
+			want: []rim.ErrorCode{rim.XDSRegistryMetadataError},
 		},
 		"deprecated document added to a folder": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
-				fa := b.assoc(xds.AssocHasMember, w.folderA.EntryUUID, w.deprecated.EntryUUID)
+				fa := b.assoc(rim.AssocHasMember, w.folderA.EntryUUID, w.deprecated.EntryUUID)
 				b.member(fa.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError},
+			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"deprecated document referenced by the submission set": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
-				b.assoc(xds.AssocHasMember, b.sub.SubmissionSet.EntryUUID, w.deprecated.EntryUUID).SubmissionSetStatus = "Reference"
+				b.assoc(rim.AssocHasMember, b.sub.SubmissionSet.EntryUUID, w.deprecated.EntryUUID).SubmissionSetStatus = "Reference"
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError},
+			want: []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError},
 		},
 		"document added to another patient's folder": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
-				fa := b.assoc(xds.AssocHasMember, w.folderB.EntryUUID, b.doc("x").EntryUUID)
+				fa := b.assoc(rim.AssocHasMember, w.folderB.EntryUUID, b.doc("x").EntryUUID)
 				b.member(fa.EntryUUID)
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSPatientIDDoesNotMatch},
+			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 		"another patient's document referenced by the submission set": {
-			tx: xds.ITI41,
+			tx: validate.ITI41,
 			build: func(w world) *builder {
 				b := newSubmission(patientA)
 				b.doc("x")
-				b.assoc(xds.AssocHasMember, b.sub.SubmissionSet.EntryUUID, w.docB.EntryUUID).SubmissionSetStatus = "Reference"
+				b.assoc(rim.AssocHasMember, b.sub.SubmissionSet.EntryUUID, w.docB.EntryUUID).SubmissionSetStatus = "Reference"
 				return b
 			},
-			want: []xds.ErrorCode{xds.XDSPatientIDDoesNotMatch},
+			want: []rim.ErrorCode{rim.XDSPatientIDDoesNotMatch},
 		},
 	}
 	for name, dsn := range testStores(t) {
@@ -537,24 +540,24 @@ func TestRegisterITI41StoresContent(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r, st := newTestRegistry(t, dsn)
 			content := strings.Repeat("Epikrise. ", 40000) // several store chunks
-			tests := map[string]func(de *xds.DocumentEntry){
-				"nothing supplied": func(*xds.DocumentEntry) {},
-				"matching hash and size": func(de *xds.DocumentEntry) {
+			tests := map[string]func(de *rim.DocumentEntry){
+				"nothing supplied": func(*rim.DocumentEntry) {},
+				"matching hash and size": func(de *rim.DocumentEntry) {
 					de.Hash, de.Size, de.HasSize = sha1Hex([]byte(content)), int64(len(content)), true
 				},
-				"upper-case hash":             func(de *xds.DocumentEntry) { de.Hash = strings.ToUpper(sha1Hex([]byte(content))) },
-				"foreign repository replaced": func(de *xds.DocumentEntry) { de.RepositoryUniqueID = epjRepo },
+				"upper-case hash":             func(de *rim.DocumentEntry) { de.Hash = strings.ToUpper(sha1Hex([]byte(content))) },
+				"foreign repository replaced": func(de *rim.DocumentEntry) { de.RepositoryUniqueID = epjRepo },
 			}
 			for name, mutate := range tests {
 				t.Run(name, func(t *testing.T) {
 					b := newSubmission(patientA)
 					de := b.doc(content)
 					mutate(de)
-					warnings, err := r.Register(ctx, b.sub, xds.ITI41)
+					warnings, err := r.Register(ctx, b.sub, validate.ITI41)
 					if err != nil || len(warnings) != 0 {
 						t.Fatalf("register: %v, warnings %v", err, warnings)
 					}
-					got, err := st.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{de.UniqueID}})
+					got, err := st.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{de.UniqueID}})
 					if err != nil || len(got) != 1 {
 						t.Fatalf("stored: %v %v", got, err)
 					}
@@ -565,8 +568,8 @@ func TestRegisterITI41StoresContent(t *testing.T) {
 					if e.Hash != sha1Hex([]byte(content)) && name != "upper-case hash" {
 						t.Fatalf("hash %s is not the computed lower-case one", e.Hash)
 					}
-					if e.RepositoryUniqueID != ownRepo || e.Status != xds.StatusApproved || e.Version != "1" ||
-						e.LogicalID != e.EntryUUID || !xds.IsURNUUID(e.EntryUUID) {
+					if e.RepositoryUniqueID != ownRepo || e.Status != rim.StatusApproved || e.Version != "1" ||
+						e.LogicalID != e.EntryUUID || !hl7.IsURNUUID(e.EntryUUID) {
 						t.Fatalf("registered as %+v", e)
 					}
 					if len(e.ExtraSlots) != 1 || e.ExtraSlots[0].Values[0] != "kept" {
@@ -593,8 +596,8 @@ func TestRegisterITI42KeepsRepository(t *testing.T) {
 	b := newSubmission(patientB)
 	de := b.doc("in the EPJ")
 	b.asITI42()
-	mustRegister(t, r, b.sub, xds.ITI42)
-	got, err := st.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{de.UniqueID}})
+	mustRegister(t, r, b.sub, validate.ITI42)
+	got, err := st.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{de.UniqueID}})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("stored: %v %v", got, err)
 	}
@@ -612,11 +615,11 @@ func TestRegisterRelationships(t *testing.T) {
 		typ            string
 		wantDeprecated bool
 	}{
-		"replace deprecates":                {typ: xds.AssocRPLC, wantDeprecated: true},
-		"transform and replace deprecates":  {typ: xds.AssocXFRMRPLC, wantDeprecated: true},
-		"transform keeps the original":      {typ: xds.AssocXFRM},
-		"addendum keeps the original":       {typ: xds.AssocAPND},
-		"signature keeps the signed object": {typ: xds.AssocSigns},
+		"replace deprecates":                {typ: rim.AssocRPLC, wantDeprecated: true},
+		"transform and replace deprecates":  {typ: rim.AssocXFRMRPLC, wantDeprecated: true},
+		"transform keeps the original":      {typ: rim.AssocXFRM},
+		"addendum keeps the original":       {typ: rim.AssocAPND},
+		"signature keeps the signed object": {typ: rim.AssocSigns},
 	}
 	for name, dsn := range testStores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -625,22 +628,22 @@ func TestRegisterRelationships(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					orig := newSubmission(patientA)
 					original := orig.doc("version 1")
-					mustRegister(t, r, orig.sub, xds.ITI41)
+					mustRegister(t, r, orig.sub, validate.ITI41)
 
 					next := newSubmission(patientA)
 					nd := next.doc("version 2")
 					next.assoc(tc.typ, nd.EntryUUID, original.EntryUUID)
-					mustRegister(t, r, next.sub, xds.ITI41)
+					mustRegister(t, r, next.sub, validate.ITI41)
 
-					got, err := st.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{original.UniqueID, nd.UniqueID}})
+					got, err := st.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{original.UniqueID, nd.UniqueID}})
 					if err != nil || len(got) != 2 {
 						t.Fatalf("entries: %v %v", got, err)
 					}
-					wantOriginal := xds.StatusApproved
+					wantOriginal := rim.StatusApproved
 					if tc.wantDeprecated {
-						wantOriginal = xds.StatusDeprecated
+						wantOriginal = rim.StatusDeprecated
 					}
-					if got[0].Status != wantOriginal || got[1].Status != xds.StatusApproved {
+					if got[0].Status != wantOriginal || got[1].Status != rim.StatusApproved {
 						t.Fatalf("original %s, new %s; want %s and Approved", got[0].Status, got[1].Status, wantOriginal)
 					}
 					as, err := st.AssociationsOf(ctx, []string{original.EntryUUID})
@@ -649,7 +652,7 @@ func TestRegisterRelationships(t *testing.T) {
 					}
 					found := false
 					for _, a := range as {
-						found = found || (a.Type == tc.typ && a.Source == nd.EntryUUID && a.Status == xds.StatusApproved)
+						found = found || (a.Type == tc.typ && a.Source == nd.EntryUUID && a.Status == rim.StatusApproved)
 					}
 					if !found {
 						t.Fatalf("association not stored: %+v", as)
@@ -667,16 +670,16 @@ func TestRegisterAddsToExistingFolder(t *testing.T) {
 	f := first.folder()
 	first.doc("x")
 	r.opts.Now = func() time.Time { return fixedNow.Add(-time.Hour) }
-	mustRegister(t, r, first.sub, xds.ITI41)
+	mustRegister(t, r, first.sub, validate.ITI41)
 
 	r.opts.Now = func() time.Time { return fixedNow }
 	next := newSubmission(patientA)
 	de := next.doc("y")
-	fa := next.assoc(xds.AssocHasMember, f.EntryUUID, de.EntryUUID)
+	fa := next.assoc(rim.AssocHasMember, f.EntryUUID, de.EntryUUID)
 	next.member(fa.EntryUUID)
-	mustRegister(t, r, next.sub, xds.ITI41)
+	mustRegister(t, r, next.sub, validate.ITI41)
 
-	got, err := st.Folders(ctx, xds.Lookup{EntryUUIDs: []string{f.EntryUUID}})
+	got, err := st.Folders(ctx, query.Lookup{EntryUUIDs: []string{f.EntryUUID}})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("folder: %v %v", got, err)
 	}
@@ -702,13 +705,13 @@ func TestRegisterConcurrentReplacements(t *testing.T) {
 			for round := range 5 {
 				orig := newSubmission(patientA)
 				original := orig.doc(fmt.Sprintf("round %d", round))
-				mustRegister(t, r, orig.sub, xds.ITI41)
+				mustRegister(t, r, orig.sub, validate.ITI41)
 				var wg sync.WaitGroup
 				errs := make([]error, 2)
 				for i, reg := range []*Registry{r, r2} {
 					b := newSubmission(patientA)
-					b.assoc(xds.AssocRPLC, b.doc(fmt.Sprintf("replacement %d", i)).EntryUUID, original.EntryUUID)
-					wg.Go(func() { _, errs[i] = reg.Register(ctx, b.sub, xds.ITI41) })
+					b.assoc(rim.AssocRPLC, b.doc(fmt.Sprintf("replacement %d", i)).EntryUUID, original.EntryUUID)
+					wg.Go(func() { _, errs[i] = reg.Register(ctx, b.sub, validate.ITI41) })
 				}
 				wg.Wait()
 				ok, deprecated := 0, 0
@@ -716,7 +719,7 @@ func TestRegisterConcurrentReplacements(t *testing.T) {
 					switch {
 					case err == nil:
 						ok++
-					case slices.Equal(codes(err), []xds.ErrorCode{xds.XDSRegistryDeprecatedDocumentError}):
+					case slices.Equal(codes(err), []rim.ErrorCode{rim.XDSRegistryDeprecatedDocumentError}):
 						deprecated++
 					default:
 						t.Fatalf("round %d: unexpected error %v", round, err)

@@ -14,14 +14,17 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/adapter/epj"
 	"kjdd/adapter/store"
-	"kjdd/xds"
+	"kjdd/xds/hl7"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 // Options configure the registry.
 type Options struct {
 	HomeCommunityID    string // bare OID
 	RepositoryUniqueID string // bare OID of kjdd's own repository
-	Validation         xds.ValidationOptions
+	Validation         validate.Options
 	MaxResults         int
 	NewUUID            func() string
 	Now                func() time.Time
@@ -73,25 +76,25 @@ func NewUUID() string {
 }
 
 // source returns the registry as the caller may see it.
-func (r *Registry) source(c *access.Caller) xds.Source {
+func (r *Registry) source(c *access.Caller) query.Source {
 	return access.GuardedSource{Source: r.store, Gate: r.gate, Caller: c}
 }
 
 // ownCommunity reports whether home (bare or urn:oid:) names this community.
 func (r *Registry) ownCommunity(home string) bool {
-	return xds.NormalizeOID(home) == r.opts.HomeCommunityID
+	return hl7.NormalizeOID(home) == r.opts.HomeCommunityID
 }
 
 // withLocation sets the responding gateway's homeCommunityId as location on
 // every error of an XCA answer (ITI TF-2 3.38.4.1.3).
 func (r *Registry) withLocation(err error) error {
-	list, ok := xds.AsRegistryErrors(err)
+	list, ok := rim.AsRegistryErrors(err)
 	if !ok {
 		return err
 	}
 	for _, e := range list {
 		if e.Location == "" {
-			e.Location = xds.URNOID(r.opts.HomeCommunityID)
+			e.Location = hl7.URNOID(r.opts.HomeCommunityID)
 		}
 	}
 	return list
@@ -108,6 +111,6 @@ func (refuseAll) PatientHidden(context.Context, *access.Caller, string) (bool, e
 	return true, errors.New("registry: no access gate configured")
 }
 
-func (refuseAll) Visible(context.Context, *access.Caller, []*xds.DocumentEntry) ([]*xds.DocumentEntry, error) {
+func (refuseAll) Visible(context.Context, *access.Caller, []*rim.DocumentEntry) ([]*rim.DocumentEntry, error) {
 	return nil, errors.New("registry: no access gate configured")
 }

@@ -8,7 +8,10 @@ import (
 
 	"kjdd/adapter/access"
 	"kjdd/adapter/store"
-	"kjdd/xds"
+	"kjdd/xds/hl7"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 // RetrievedDocument is one document found for a retrieve, with its content
@@ -25,7 +28,7 @@ type RetrievedDocument struct {
 // error per document that was not.
 type RetrieveResult struct {
 	Documents []RetrievedDocument
-	Errors    xds.RegistryErrors
+	Errors    rim.RegistryErrors
 }
 
 // Close closes every document's content.
@@ -41,7 +44,7 @@ func (rr *RetrieveResult) Close() {
 // request is answered on its own: several documents may succeed while
 // others fail (PartialSuccess). A document the caller may not see is
 // answered exactly as a document that does not exist.
-func (r *Registry) Retrieve(ctx context.Context, cred access.Credentials, reqs []xds.DocumentRequest) (*RetrieveResult, error) {
+func (r *Registry) Retrieve(ctx context.Context, cred access.Credentials, reqs []rim.DocumentRequest) (*RetrieveResult, error) {
 	caller, err := r.gate.Authenticate(ctx, cred)
 	if err != nil {
 		return nil, err
@@ -53,7 +56,7 @@ func (r *Registry) Retrieve(ctx context.Context, cred access.Credentials, reqs [
 		doc, rerr := r.retrieveOne(ctx, src, req, xca)
 		if rerr != nil {
 			if xca && rerr.Location == "" {
-				rerr.Location = xds.URNOID(r.opts.HomeCommunityID)
+				rerr.Location = hl7.URNOID(r.opts.HomeCommunityID)
 			}
 			res.Errors = append(res.Errors, rerr)
 			continue
@@ -63,33 +66,33 @@ func (r *Registry) Retrieve(ctx context.Context, cred access.Credentials, reqs [
 	return res, nil
 }
 
-func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.DocumentRequest, xca bool) (*RetrievedDocument, *xds.RegistryError) {
+func (r *Registry) retrieveOne(ctx context.Context, src query.Source, req rim.DocumentRequest, xca bool) (*RetrievedDocument, *rim.RegistryError) {
 	ctxt := "document " + req.DocumentUniqueID
 	switch {
 	case req.HomeCommunityID == "" && xca:
-		return nil, xds.NewError(xds.XDSMissingHomeCommunityID, "HomeCommunityId is required in a cross gateway retrieve")
+		return nil, rim.NewError(rim.XDSMissingHomeCommunityID, "HomeCommunityId is required in a cross gateway retrieve")
 	case req.HomeCommunityID != "" && !r.ownCommunity(req.HomeCommunityID):
-		return nil, xds.NewError(xds.XDSUnknownCommunity, "HomeCommunityId is not served by this gateway")
+		return nil, rim.NewError(rim.XDSUnknownCommunity, "HomeCommunityId is not served by this gateway")
 	}
-	repo := xds.NormalizeOID(req.RepositoryUniqueID)
+	repo := hl7.NormalizeOID(req.RepositoryUniqueID)
 	own := repo == r.opts.RepositoryUniqueID
 	if !own && (r.epj == nil || !r.epj.Serves(repo)) {
-		return nil, xds.NewError(xds.XDSUnknownRepositoryID, "repository "+req.RepositoryUniqueID+" is not known here")
+		return nil, rim.NewError(rim.XDSUnknownRepositoryID, "repository "+req.RepositoryUniqueID+" is not known here")
 	}
-	unknown := xds.NewError(xds.XDSDocumentUniqueIDError, ctxt+" is not available")
+	unknown := rim.NewError(rim.XDSDocumentUniqueIDError, ctxt+" is not available")
 	if req.DocumentUniqueID == "" {
 		return nil, unknown
 	}
-	entries, err := src.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{req.DocumentUniqueID}})
+	entries, err := src.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{req.DocumentUniqueID}})
 	if err != nil {
 		slog.ErrorContext(ctx, "retrieve: registry lookup failed", "err", err)
-		return nil, xds.NewError(xds.XDSRepositoryError, "the registry could not be read")
+		return nil, rim.NewError(rim.XDSRepositoryError, "the registry could not be read")
 	}
-	var entry *xds.DocumentEntry
+	var entry *rim.DocumentEntry
 	for _, e := range entries {
 		// Compare the uniqueId too: a policy may hand back a masked copy
 		// under another id, which must never open the real content.
-		if e.UniqueID == req.DocumentUniqueID && xds.NormalizeOID(e.RepositoryUniqueID) == repo {
+		if e.UniqueID == req.DocumentUniqueID && hl7.NormalizeOID(e.RepositoryUniqueID) == repo {
 			entry = e
 			break
 		}
@@ -104,7 +107,7 @@ func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.Docu
 		MimeType:           entry.MimeType,
 	}
 	if xca && doc.HomeCommunityID != "" {
-		doc.HomeCommunityID = xds.URNOID(r.opts.HomeCommunityID)
+		doc.HomeCommunityID = hl7.URNOID(r.opts.HomeCommunityID)
 	}
 	if own {
 		rc, err := r.store.OpenContent(ctx, entry.UniqueID)
@@ -113,21 +116,21 @@ func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.Docu
 		}
 		if err != nil {
 			slog.ErrorContext(ctx, "retrieve: content could not be opened", "err", err)
-			return nil, xds.NewError(xds.XDSRepositoryError, "the repository could not be read")
+			return nil, rim.NewError(rim.XDSRepositoryError, "the repository could not be read")
 		}
 		doc.Content = rc
 		return doc, nil
 	}
 	got, err := r.epj.Retrieve(ctx, repo, entry.UniqueID)
 	if err != nil {
-		if re, ok := xds.AsRegistryErrors(err); ok && len(re) > 0 {
-			if re[0].Code == xds.XDSDocumentUniqueIDError {
+		if re, ok := rim.AsRegistryErrors(err); ok && len(re) > 0 {
+			if re[0].Code == rim.XDSDocumentUniqueIDError {
 				return nil, unknown
 			}
 			return nil, re[0]
 		}
 		slog.WarnContext(ctx, "retrieve: EPJ repository failed", "repository", repo, "err", err)
-		return nil, xds.NewError(xds.XDSRepositoryError, "document source unavailable")
+		return nil, rim.NewError(rim.XDSRepositoryError, "document source unavailable")
 	}
 	doc.Content = got.Content
 	if got.MimeType != "" {
@@ -138,13 +141,13 @@ func (r *Registry) retrieveOne(ctx context.Context, src xds.Source, req xds.Docu
 
 // Submit authenticates the caller and registers a submission (ITI-41 or
 // ITI-42).
-func (r *Registry) Submit(ctx context.Context, cred access.Credentials, sub *xds.Submission) (xds.RegistryErrors, error) {
+func (r *Registry) Submit(ctx context.Context, cred access.Credentials, sub *rim.Submission) (rim.RegistryErrors, error) {
 	if _, err := r.gate.Authenticate(ctx, cred); err != nil {
 		return nil, err
 	}
-	tx := xds.ITI42
+	tx := validate.ITI42
 	if cred.Transaction == access.ITI41 {
-		tx = xds.ITI41
+		tx = validate.ITI41
 	}
 	warnings, err := r.Register(ctx, sub, tx)
 	if err != nil {

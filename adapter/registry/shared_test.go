@@ -13,7 +13,8 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/consent"
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
 )
 
 // callerAs stands in for HelseID: every request is the same practitioner's.
@@ -57,14 +58,14 @@ func TestSharedObjectsStayUnchanged(t *testing.T) {
 			}}, policy))
 
 			ids := registeredIDs(t, st)
-			writer := xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: xds.DefaultFragmentCacheBytes})
+			writer := rim.NewWriter(rim.WriterConfig{FragmentCacheBytes: rim.DefaultFragmentCacheBytes})
 			masked := 0
 			for _, q := range everyStoredQuery(ids) {
-				for _, rt := range []string{xds.ReturnLeafClass, xds.ReturnObjectRef} {
+				for _, rt := range []string{rim.ReturnLeafClass, rim.ReturnObjectRef} {
 					sq := parseQuery(t, q, rt)
 					res, err := gated.Query(ctx, access.Credentials{Transaction: access.ITI18}, sq)
 					if err != nil {
-						if _, ok := xds.AsRegistryErrors(err); !ok {
+						if _, ok := rim.AsRegistryErrors(err); !ok {
 							t.Fatalf("%s: %v", sq.Name, err)
 						}
 						continue
@@ -171,38 +172,38 @@ func registeredIDs(t *testing.T, st *store.Store) worldIDs {
 // over the world's objects: query id and slots.
 func everyStoredQuery(ids worldIDs) []storedQueryCall {
 	list := func(vs ...string) string { return "('" + strings.Join(vs, "','") + "')" }
-	statuses := list(xds.StatusApproved, xds.StatusDeprecated)
+	statuses := list(rim.StatusApproved, rim.StatusDeprecated)
 	var out []storedQueryCall
 	for _, p := range []string{patientA, patientB} {
 		pid := "'" + p + "'"
 		out = append(out,
-			storedQueryCall{xds.QueryFindDocuments, [][2]string{{"$XDSDocumentEntryPatientId", pid}, {"$XDSDocumentEntryStatus", statuses}}},
-			storedQueryCall{xds.QueryFindSubmissionSets, [][2]string{{"$XDSSubmissionSetPatientId", pid}, {"$XDSSubmissionSetStatus", statuses}}},
-			storedQueryCall{xds.QueryFindFolders, [][2]string{{"$XDSFolderPatientId", pid}, {"$XDSFolderStatus", statuses}}},
-			storedQueryCall{xds.QueryGetAll, [][2]string{{"$patientId", pid}, {"$XDSDocumentEntryStatus", statuses},
+			storedQueryCall{query.QueryFindDocuments, [][2]string{{"$XDSDocumentEntryPatientId", pid}, {"$XDSDocumentEntryStatus", statuses}}},
+			storedQueryCall{query.QueryFindSubmissionSets, [][2]string{{"$XDSSubmissionSetPatientId", pid}, {"$XDSSubmissionSetStatus", statuses}}},
+			storedQueryCall{query.QueryFindFolders, [][2]string{{"$XDSFolderPatientId", pid}, {"$XDSFolderStatus", statuses}}},
+			storedQueryCall{query.QueryGetAll, [][2]string{{"$patientId", pid}, {"$XDSDocumentEntryStatus", statuses},
 				{"$XDSSubmissionSetStatus", statuses}, {"$XDSFolderStatus", statuses}}},
-			storedQueryCall{xds.QueryFindDocumentsByReferenceID, [][2]string{{"$XDSDocumentEntryPatientId", pid},
+			storedQueryCall{query.QueryFindDocumentsByReferenceID, [][2]string{{"$XDSDocumentEntryPatientId", pid},
 				{"$XDSDocumentEntryStatus", statuses}, {"$XDSDocumentEntryReferenceIdList", "('ref^^^^urn:ihe:iti:xds:2013:order')"}}},
 		)
 	}
 	for _, d := range ids.docs {
 		out = append(out,
-			storedQueryCall{xds.QueryGetDocuments, [][2]string{{"$XDSDocumentEntryEntryUUID", list(d)}}},
-			storedQueryCall{xds.QueryGetDocumentsAndAssociations, [][2]string{{"$XDSDocumentEntryEntryUUID", list(d)}}},
-			storedQueryCall{xds.QueryGetFoldersForDocument, [][2]string{{"$XDSDocumentEntryEntryUUID", "'" + d + "'"}}},
-			storedQueryCall{xds.QueryGetRelatedDocuments, [][2]string{{"$XDSDocumentEntryEntryUUID", "'" + d + "'"},
-				{"$AssociationTypes", list(xds.AssocRPLC, xds.AssocAPND, xds.AssocXFRM)}}},
-			storedQueryCall{xds.QueryGetAssociations, [][2]string{{"$uuid", list(d)}}},
-			storedQueryCall{xds.QueryGetSubmissionSets, [][2]string{{"$uuid", list(d)}}},
+			storedQueryCall{query.QueryGetDocuments, [][2]string{{"$XDSDocumentEntryEntryUUID", list(d)}}},
+			storedQueryCall{query.QueryGetDocumentsAndAssociations, [][2]string{{"$XDSDocumentEntryEntryUUID", list(d)}}},
+			storedQueryCall{query.QueryGetFoldersForDocument, [][2]string{{"$XDSDocumentEntryEntryUUID", "'" + d + "'"}}},
+			storedQueryCall{query.QueryGetRelatedDocuments, [][2]string{{"$XDSDocumentEntryEntryUUID", "'" + d + "'"},
+				{"$AssociationTypes", list(rim.AssocRPLC, rim.AssocAPND, rim.AssocXFRM)}}},
+			storedQueryCall{query.QueryGetAssociations, [][2]string{{"$uuid", list(d)}}},
+			storedQueryCall{query.QueryGetSubmissionSets, [][2]string{{"$uuid", list(d)}}},
 		)
 	}
 	for _, s := range ids.sets {
-		out = append(out, storedQueryCall{xds.QueryGetSubmissionSetAndContents, [][2]string{{"$XDSSubmissionSetEntryUUID", "'" + s + "'"}}})
+		out = append(out, storedQueryCall{query.QueryGetSubmissionSetAndContents, [][2]string{{"$XDSSubmissionSetEntryUUID", "'" + s + "'"}}})
 	}
 	for _, f := range ids.folders {
 		out = append(out,
-			storedQueryCall{xds.QueryGetFolders, [][2]string{{"$XDSFolderEntryUUID", list(f)}}},
-			storedQueryCall{xds.QueryGetFolderAndContents, [][2]string{{"$XDSFolderEntryUUID", "'" + f + "'"}}},
+			storedQueryCall{query.QueryGetFolders, [][2]string{{"$XDSFolderEntryUUID", list(f)}}},
+			storedQueryCall{query.QueryGetFolderAndContents, [][2]string{{"$XDSFolderEntryUUID", "'" + f + "'"}}},
 		)
 	}
 	return out
@@ -214,7 +215,7 @@ type storedQueryCall struct {
 }
 
 // parseQuery reads the call as the AdhocQueryRequest a consumer would send.
-func parseQuery(t *testing.T, c storedQueryCall, returnType string) *xds.StoredQuery {
+func parseQuery(t *testing.T, c storedQueryCall, returnType string) *query.StoredQuery {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString(`<query:AdhocQueryRequest xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0">`)
@@ -227,7 +228,7 @@ func parseQuery(t *testing.T, c storedQueryCall, returnType string) *xds.StoredQ
 	if err := doc.ReadFromString(b.String()); err != nil {
 		t.Fatal(err)
 	}
-	q, err := xds.ParseAdhocQueryRequest(doc.Root())
+	q, err := query.ParseAdhocQueryRequest(doc.Root())
 	if err != nil {
 		t.Fatalf("query %s: %v", c.id, err)
 	}

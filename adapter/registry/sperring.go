@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"kjdd/adapter/access"
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // Authorize authenticates a caller of the sperring API through the
@@ -19,7 +19,7 @@ func (r *Registry) Authorize(ctx context.Context, cred access.Credentials) (*acc
 // submission was about: its SubmissionSet's and its DocumentEntries'
 // (validation makes them the same; a replaced document's patient is
 // checked to be it too).
-func submissionPatients(sub *xds.Submission) []string {
+func submissionPatients(sub *rim.Submission) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(p string) {

@@ -9,7 +9,8 @@ import (
 
 	"kjdd/adapter/access"
 	"kjdd/adapter/store"
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/validate"
 )
 
 func TestAuthorizeIsTheSperringAPI(t *testing.T) {
@@ -57,7 +58,7 @@ func TestOnRegisteredAfterCommit(t *testing.T) {
 	r := New(st, Options{
 		HomeCommunityID:    homeOID,
 		RepositoryUniqueID: ownRepo,
-		Validation:         xds.DefaultValidationOptions(xds.ITI41),
+		Validation:         validate.DefaultOptions(validate.ITI41),
 		Now:                func() time.Time { return fixedNow },
 		OnRegistered: func(_ context.Context, patients []string) {
 			mu.Lock()
@@ -69,19 +70,19 @@ func TestOnRegisteredAfterCommit(t *testing.T) {
 	b := newSubmission(patientA)
 	first := b.doc("first")
 	b.doc("second")
-	mustRegister(t, r, b.sub, xds.ITI41)
+	mustRegister(t, r, b.sub, validate.ITI41)
 
 	// Refused: the same uniqueId again.
 	dup := newSubmission(patientA)
 	dup.doc("first").UniqueID = first.UniqueID
-	if _, err := r.Register(context.Background(), dup.sub, xds.ITI41); err == nil {
+	if _, err := r.Register(context.Background(), dup.sub, validate.ITI41); err == nil {
 		t.Fatal("duplicate uniqueId registered")
 	}
 
 	// Accepted: a NORS replacement, for another patient's record.
 	rb := newSubmission(patientB)
-	rb.doc("b").ConfidentialityCodes = []xds.Code{{Code: "NORS", Scheme: "2.16.578.1.12.4.1.1.9603"}}
-	mustRegister(t, r, rb.sub, xds.ITI41)
+	rb.doc("b").ConfidentialityCodes = []rim.Code{{Code: "NORS", Scheme: "2.16.578.1.12.4.1.1.9603"}}
+	mustRegister(t, r, rb.sub, validate.ITI41)
 
 	want := [][]string{{patientA}, {patientB}}
 	if !slices.EqualFunc(heard, want, slices.Equal) {

@@ -15,7 +15,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/consent"
 	"kjdd/helseid"
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // Interface guard: the sperring API's back end.
@@ -102,10 +102,10 @@ func TestServiceWritesThrough(t *testing.T) {
 	caller := &access.Caller{Transaction: access.ITI18, Principal: &helseid.Principal{
 		Kind: helseid.TokenJWTUser, HPRNumber: "565505933", Purpose: helseid.Code{Code: consent.PurposeTreat},
 	}}
-	entry := &xds.DocumentEntry{EntryUUID: "urn:uuid:1", UniqueID: "2.25.1", PatientID: patient + "^^^&2.16.578.1.12.4.1.4.1&ISO"}
+	entry := &rim.DocumentEntry{EntryUUID: "urn:uuid:1", UniqueID: "2.25.1", PatientID: patient + "^^^&2.16.578.1.12.4.1.4.1&ISO"}
 	visible := func() int {
 		t.Helper()
-		got, err := spr.Policy.Visible(ctx, caller, []*xds.DocumentEntry{entry})
+		got, err := spr.Policy.Visible(ctx, caller, []*rim.DocumentEntry{entry})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // bulkRows is the number of rows per multi-row INSERT: 7 columns × 100 rows
@@ -15,7 +15,7 @@ const bulkRows = 100
 // BulkInsertDocumentEntries stores entries in one transaction with
 // multi-row INSERTs, bypassing registration rules. It exists to load large
 // registries for benchmarks and tests; never use it for submissions.
-func (s *Store) BulkInsertDocumentEntries(ctx context.Context, entries []*xds.DocumentEntry) error {
+func (s *Store) BulkInsertDocumentEntries(ctx context.Context, entries []*rim.DocumentEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -64,7 +64,7 @@ func (s *Store) BulkInsertDocumentEntries(ctx context.Context, entries []*xds.Do
 
 // raiseRegistryVersions raises the version of every patient of entries
 // once, bulkRows patients per statement.
-func raiseRegistryVersions(ctx context.Context, d dialect, q querier, entries []*xds.DocumentEntry) error {
+func raiseRegistryVersions(ctx context.Context, d dialect, q querier, entries []*rim.DocumentEntry) error {
 	seen := map[string]bool{}
 	var patients []any
 	flush := func() error {

@@ -29,7 +29,7 @@ import (
 // Cached objects are shared between requests and must never be modified,
 // and the store hands them out as they are: a copy per request was a fifth
 // of the bytes an ITI-38 allocated. So every object a Store's reads return
-// is read-only, with everything it points to (xds.Source says so to its
+// is read-only, with everything it points to (query.Source says so to its
 // callers). Query execution, rendering and the sperring decision only read
 // them; consent.Obfuscate builds a new object instead of masking in place;
 // TestSharedObjectsStayUnchanged (adapter/registry) runs every stored query,
@@ -74,7 +74,7 @@ type cacheKey struct {
 // one lock. A nil *objectCache caches nothing.
 type objectCache struct {
 	mu  sync.Mutex
-	lru *lru.Cache[cacheKey, any] // values: *xds.DocumentEntry, *xds.SubmissionSet, …; never modified
+	lru *lru.Cache[cacheKey, any] // values: *rim.DocumentEntry, *rim.SubmissionSet, …; never modified
 	// snapshots hold, in checked builds only, each cached object's JSON as
 	// it was cached: every hand-out is compared with it, so that a reader
 	// that modifies a shared object fails loudly (internal/checked).

@@ -3,7 +3,7 @@ package store
 import (
 	"testing"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // The object cache is on the hot read path of every query: these measure a
@@ -15,7 +15,7 @@ func BenchmarkObjectCache(b *testing.B) {
 	c := newObjectCache(1000)
 	for i := range keys {
 		keys[i] = cacheKey{table: tableDocumentEntries, seq: int64(i), version: int64(i) * 7}
-		c.put(keys[i], &xds.DocumentEntry{})
+		c.put(keys[i], &rim.DocumentEntry{})
 	}
 	b.Run("get", func(b *testing.B) {
 		b.ReportAllocs()
@@ -42,7 +42,7 @@ func BenchmarkObjectCache(b *testing.B) {
 	b.Run("put evicting", func(b *testing.B) {
 		b.ReportAllocs()
 		small := newObjectCache(n)
-		obj := &xds.DocumentEntry{}
+		obj := &rim.DocumentEntry{}
 		for i := 0; b.Loop(); i++ {
 			small.put(cacheKey{table: tableDocumentEntries, seq: int64(i)}, obj)
 		}

@@ -11,7 +11,8 @@ import (
 	"testing"
 
 	"kjdd/internal/checked"
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
 )
 
 // seedEntries registers n Approved entries of testPatient.
@@ -19,7 +20,7 @@ func seedEntries(t *testing.T, s *Store, n int) {
 	t.Helper()
 	mustRegister(t, s, func(tx *Tx) error {
 		for i := range n {
-			if err := tx.InsertDocumentEntry(context.Background(), entry(i, testPatient, xds.StatusApproved)); err != nil {
+			if err := tx.InsertDocumentEntry(context.Background(), entry(i, testPatient, rim.StatusApproved)); err != nil {
 				return err
 			}
 		}
@@ -36,15 +37,15 @@ func TestObjectCacheServesSharedObjects(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			s := b.open(t)
 			seedEntries(t, s, 3)
-			reads := map[string]func() ([]*xds.DocumentEntry, error){
-				"by patient": func() ([]*xds.DocumentEntry, error) {
-					return s.DocumentEntriesByPatient(ctx, testPatient, []string{xds.StatusApproved})
+			reads := map[string]func() ([]*rim.DocumentEntry, error){
+				"by patient": func() ([]*rim.DocumentEntry, error) {
+					return s.DocumentEntriesByPatient(ctx, testPatient, []string{rim.StatusApproved})
 				},
-				"by entryUUID": func() ([]*xds.DocumentEntry, error) {
-					return s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 0), uuid("0de0", 1), uuid("0de0", 2)}})
+				"by entryUUID": func() ([]*rim.DocumentEntry, error) {
+					return s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 0), uuid("0de0", 1), uuid("0de0", 2)}})
 				},
-				"by uniqueId": func() ([]*xds.DocumentEntry, error) {
-					return s.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{"2.25.1000.0", "2.25.1000.1", "2.25.1000.2"}})
+				"by uniqueId": func() ([]*rim.DocumentEntry, error) {
+					return s.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{"2.25.1000.0", "2.25.1000.1", "2.25.1000.2"}})
 				},
 			}
 			for name, read := range reads {
@@ -58,7 +59,7 @@ func TestObjectCacheServesSharedObjects(t *testing.T) {
 						t.Fatalf("warm read: %d entries, %v", len(warm), err)
 					}
 					for i, e := range warm {
-						if want := entry(i, testPatient, xds.StatusApproved); !reflect.DeepEqual(withoutRevision(e), want) {
+						if want := entry(i, testPatient, rim.StatusApproved); !reflect.DeepEqual(withoutRevision(e), want) {
 							t.Fatalf("warm entry %d = %+v, want %+v", i, e, want)
 						}
 						if e != cold[i] {
@@ -89,13 +90,13 @@ func TestObjectCacheNeverStale(t *testing.T) {
 			if got, err := s.DocumentEntriesByPatient(ctx, testPatient, nil); err != nil || len(got) != 2 {
 				t.Fatalf("warm-up: %d, %v", len(got), err)
 			}
-			if got, err := s.Folders(ctx, xds.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}}); err != nil || len(got) != 1 {
+			if got, err := s.Folders(ctx, query.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}}); err != nil || len(got) != 1 {
 				t.Fatalf("warm-up folder: %d, %v", len(got), err)
 			}
 			writers := map[string]*Store{"same instance": s, "other instance": other}
 			for name, w := range writers {
 				t.Run(name, func(t *testing.T) {
-					status := xds.StatusDeprecated
+					status := rim.StatusDeprecated
 					if name == "other instance" {
 						status = "urn:kjdd:test:status"
 					}
@@ -107,15 +108,15 @@ func TestObjectCacheNeverStale(t *testing.T) {
 					if err != nil || len(all) != 2 || all[1].Status != status {
 						t.Fatalf("by patient after SetStatus: %v, %v", all, err)
 					}
-					byID, err := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
+					byID, err := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
 					if err != nil || len(byID) != 1 || byID[0].Status != status {
 						t.Fatalf("by entryUUID after SetStatus: %v, %v", byID, err)
 					}
-					approved, err := s.DocumentEntriesByPatient(ctx, testPatient, []string{xds.StatusApproved})
+					approved, err := s.DocumentEntriesByPatient(ctx, testPatient, []string{rim.StatusApproved})
 					if err != nil || !slices.Equal(entryUUIDs(approved), []string{uuid("0de0", 0)}) {
 						t.Fatalf("approved after SetStatus: %v, %v", entryUUIDs(approved), err)
 					}
-					f, err := s.Folders(ctx, xds.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
+					f, err := s.Folders(ctx, query.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
 					if err != nil || len(f) != 1 || f[0].LastUpdateTime != stamp {
 						t.Fatalf("folder after SetFolderLastUpdateTime: %+v, %v", f, err)
 					}
@@ -152,14 +153,14 @@ func TestKeyedReadRetriesWhenRowsChange(t *testing.T) {
 			writer := b.open(t)
 			seedEntries(t, s, 2)
 			rq := &racingQuerier{querier: s.reads, at: 1, hook: func() {
-				mustRegister(t, writer, func(tx *Tx) error { return tx.SetStatus(ctx, uuid("0de0", 1), xds.StatusDeprecated) })
+				mustRegister(t, writer, func(tx *Tx) error { return tx.SetStatus(ctx, uuid("0de0", 1), rim.StatusDeprecated) })
 			}}
-			got, err := byPatient[xds.DocumentEntry](ctx, s.d, rq, s.objects, nil, tableDocumentEntries, testPatient, []string{xds.StatusApproved})
+			got, err := byPatient[rim.DocumentEntry](ctx, s.d, rq, s.objects, nil, tableDocumentEntries, testPatient, []string{rim.StatusApproved})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, e := range got {
-				if e.Status != xds.StatusApproved {
+				if e.Status != rim.StatusApproved {
 					t.Fatalf("a read of Approved entries returned %s as %s", e.EntryUUID, e.Status)
 				}
 			}
@@ -176,7 +177,7 @@ func TestKeyedReadRetriesWhenRowsChange(t *testing.T) {
 func TestObjectCacheBound(t *testing.T) {
 	c := newObjectCache(3)
 	for i := range 5 {
-		c.put(cacheKey{table: tableDocumentEntries, seq: int64(i)}, &xds.DocumentEntry{EntryUUID: fmt.Sprint(i)})
+		c.put(cacheKey{table: tableDocumentEntries, seq: int64(i)}, &rim.DocumentEntry{EntryUUID: fmt.Sprint(i)})
 	}
 	if c.len() != 3 {
 		t.Fatalf("cache holds %d objects, bound 3", c.len())
@@ -185,7 +186,7 @@ func TestObjectCacheBound(t *testing.T) {
 	if _, ok := c.get(cacheKey{table: tableDocumentEntries, seq: 2}); !ok {
 		t.Fatal("object 2 missing")
 	}
-	c.put(cacheKey{table: tableDocumentEntries, seq: 5}, &xds.DocumentEntry{})
+	c.put(cacheKey{table: tableDocumentEntries, seq: 5}, &rim.DocumentEntry{})
 	tests := map[string]struct {
 		seq  int64
 		want bool
@@ -243,7 +244,7 @@ func TestPreparedReadsBound(t *testing.T) {
 		for i := range n {
 			ids = append(ids, fmt.Sprintf("urn:uuid:unknown-%d", i))
 		}
-		got, err := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: ids})
+		got, err := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: ids})
 		if err != nil || !slices.Equal(entryUUIDs(got), []string{uuid("0de0", 0), uuid("0de0", 2)}) {
 			t.Fatalf("lookup of %d ids: %v, %v", len(ids), entryUUIDs(got), err)
 		}
@@ -279,7 +280,7 @@ func TestObjectCacheGetAll(t *testing.T) {
 	key := func(seq int64) cacheKey { return cacheKey{table: tableDocumentEntries, seq: seq} }
 	c := newObjectCache(3)
 	for i := range 3 {
-		c.put(key(int64(i)), &xds.DocumentEntry{EntryUUID: fmt.Sprint(i)})
+		c.put(key(int64(i)), &rim.DocumentEntry{EntryUUID: fmt.Sprint(i)})
 	}
 	var got []string
 	c.getAll([]cacheKey{key(0), key(9), key(2)}, func(i int, obj any) {
@@ -287,12 +288,12 @@ func TestObjectCacheGetAll(t *testing.T) {
 			got = append(got, fmt.Sprintf("%d:-", i))
 			return
 		}
-		got = append(got, fmt.Sprintf("%d:%s", i, obj.(*xds.DocumentEntry).EntryUUID))
+		got = append(got, fmt.Sprintf("%d:%s", i, obj.(*rim.DocumentEntry).EntryUUID))
 	})
 	if want := []string{"0:0", "1:-", "2:2"}; !slices.Equal(got, want) {
 		t.Fatalf("getAll found %v, want %v", got, want)
 	}
-	c.put(key(3), &xds.DocumentEntry{})
+	c.put(key(3), &rim.DocumentEntry{})
 	for seq, want := range map[int64]bool{0: true, 1: false, 2: true, 3: true} {
 		if _, ok := c.get(key(seq)); ok != want {
 			t.Errorf("object %d cached = %v, want %v (1 was the least recently used)", seq, ok, want)
@@ -313,22 +314,22 @@ func TestObjectCacheGetAll(t *testing.T) {
 // TestRevisionNamesStoredVersion: every object the store reads carries the
 // Revision of the row version it was decoded from, the same for every read
 // and every instance while the row stands, and a new one once the row is
-// updated: so the writer's fragment cache can key by it (xds.Revision).
+// updated: so the writer's fragment cache can key by it (rim.Revision).
 func TestRevisionNamesStoredVersion(t *testing.T) {
 	ctx := context.Background()
 	for _, b := range fileBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			s, other := b.open(t), b.open(t)
-			if err := s.BulkInsertDocumentEntries(ctx, []*xds.DocumentEntry{entry(1, testPatient, xds.StatusApproved), entry(2, testPatient, xds.StatusApproved)}); err != nil {
+			if err := s.BulkInsertDocumentEntries(ctx, []*rim.DocumentEntry{entry(1, testPatient, rim.StatusApproved), entry(2, testPatient, rim.StatusApproved)}); err != nil {
 				t.Fatal(err)
 			}
-			read := func(st *Store) []xds.Revision {
+			read := func(st *Store) []rim.Revision {
 				t.Helper()
-				des, err := st.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1), uuid("0de0", 2)}})
+				des, err := st.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1), uuid("0de0", 2)}})
 				if err != nil || len(des) != 2 {
 					t.Fatalf("read: %d entries, %v", len(des), err)
 				}
-				out := make([]xds.Revision, len(des))
+				out := make([]rim.Revision, len(des))
 				for i, d := range des {
 					if d.Revision.IsZero() {
 						t.Fatalf("entry %s read without a Revision", d.EntryUUID)
@@ -344,7 +345,7 @@ func TestRevisionNamesStoredVersion(t *testing.T) {
 			if again, elsewhere := read(s), read(other); !slices.Equal(again, first) || !slices.Equal(elsewhere, first) {
 				t.Fatalf("the same rows read as %v, %v by another instance, first %v", again, elsewhere, first)
 			}
-			if err := other.Register(ctx, func(tx *Tx) error { return tx.SetStatus(ctx, uuid("0de0", 1), xds.StatusDeprecated) }); err != nil {
+			if err := other.Register(ctx, func(tx *Tx) error { return tx.SetStatus(ctx, uuid("0de0", 1), rim.StatusDeprecated) }); err != nil {
 				t.Fatal(err)
 			}
 			after := read(s)
@@ -364,10 +365,10 @@ func TestModifiedSharedObjectFailsLoudly(t *testing.T) {
 	}
 	ctx := context.Background()
 	s := backends(t)[0].open(t)
-	if err := s.BulkInsertDocumentEntries(ctx, []*xds.DocumentEntry{entry(1, testPatient, xds.StatusApproved)}); err != nil {
+	if err := s.BulkInsertDocumentEntries(ctx, []*rim.DocumentEntry{entry(1, testPatient, rim.StatusApproved)}); err != nil {
 		t.Fatal(err)
 	}
-	read := func() *xds.DocumentEntry {
+	read := func() *rim.DocumentEntry {
 		t.Helper()
 		des, err := s.DocumentEntriesByPatient(ctx, testPatient, nil)
 		if err != nil || len(des) != 1 {

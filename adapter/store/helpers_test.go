@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"kjdd/test/testkit/pgtest"
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // backend opens fresh, empty stores of one kind. open may be called more
@@ -66,45 +66,45 @@ func uuid(kind string, n int) string {
 	return fmt.Sprintf("urn:uuid:00000000-0000-4000-8000-%s%08d", kind, n)
 }
 
-func entry(n int, patient, status string) *xds.DocumentEntry {
+func entry(n int, patient, status string) *rim.DocumentEntry {
 	id := uuid("0de0", n)
-	return &xds.DocumentEntry{
+	return &rim.DocumentEntry{
 		EntryUUID:            id,
 		LogicalID:            id,
 		Version:              "1",
 		UniqueID:             fmt.Sprintf("2.25.1000.%d", n),
 		PatientID:            patient,
-		ObjectType:           xds.ObjectTypeStable,
+		ObjectType:           rim.ObjectTypeStable,
 		MimeType:             "application/pdf",
 		Status:               status,
 		Title:                fmt.Sprintf("Epikrise %d", n),
-		ClassCode:            xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
-		ConfidentialityCodes: []xds.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}},
+		ClassCode:            rim.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602", Display: "Epikriser og sammenfatninger"},
+		ConfidentialityCodes: []rim.Code{{Code: "N", Scheme: "2.16.840.1.113883.5.25"}},
 		Hash:                 "da39a3ee5e6b4b0d3255bfef95601890afd80709",
 		HasSize:              true,
-		ExtraSlots:           []xds.Slot{{Name: "urn:kjdd:test", Values: []string{"kept"}}},
+		ExtraSlots:           []rim.Slot{{Name: "urn:kjdd:test", Values: []string{"kept"}}},
 	}
 }
 
-func submissionSet(n int, patient string) *xds.SubmissionSet {
+func submissionSet(n int, patient string) *rim.SubmissionSet {
 	id := uuid("055e", n)
-	return &xds.SubmissionSet{
+	return &rim.SubmissionSet{
 		EntryUUID: id, LogicalID: id, UniqueID: fmt.Sprintf("2.25.2000.%d", n), SourceID: "2.25.3000",
-		PatientID: patient, Status: xds.StatusApproved, SubmissionTime: "20261121120000",
-		ContentTypeCode: xds.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602"},
+		PatientID: patient, Status: rim.StatusApproved, SubmissionTime: "20261121120000",
+		ContentTypeCode: rim.Code{Code: "A00-1", Scheme: "2.16.578.1.12.4.1.1.9602"},
 	}
 }
 
-func folder(n int, patient string) *xds.Folder {
+func folder(n int, patient string) *rim.Folder {
 	id := uuid("f01d", n)
-	return &xds.Folder{
+	return &rim.Folder{
 		EntryUUID: id, LogicalID: id, UniqueID: fmt.Sprintf("2.25.4000.%d", n), PatientID: patient,
-		Status: xds.StatusApproved, CodeList: []xds.Code{{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602"}},
+		Status: rim.StatusApproved, CodeList: []rim.Code{{Code: "B00-1", Scheme: "2.16.578.1.12.4.1.1.9602"}},
 	}
 }
 
-func association(n int, typ, source, target string) *xds.Association {
-	return &xds.Association{EntryUUID: uuid("a550", n), Type: typ, Source: source, Target: target, Status: xds.StatusApproved}
+func association(n int, typ, source, target string) *rim.Association {
+	return &rim.Association{EntryUUID: uuid("a550", n), Type: typ, Source: source, Target: target, Status: rim.StatusApproved}
 }
 
 func mustRegister(t *testing.T, s *Store, fn func(tx *Tx) error) {
@@ -114,7 +114,7 @@ func mustRegister(t *testing.T, s *Store, fn func(tx *Tx) error) {
 	}
 }
 
-func entryUUIDs(es []*xds.DocumentEntry) []string {
+func entryUUIDs(es []*rim.DocumentEntry) []string {
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[i] = e.EntryUUID

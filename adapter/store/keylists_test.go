@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 var errRollback = errors.New("roll back")
@@ -15,7 +15,7 @@ var errRollback = errors.New("roll back")
 // registration, a status change, a bulk load) is seen by A's next query.
 func TestKeyListsFollowOtherInstances(t *testing.T) {
 	ctx := context.Background()
-	approved := []string{xds.StatusApproved}
+	approved := []string{rim.StatusApproved}
 	for _, b := range fileBackends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			a, other := b.open(t), b.open(t)
@@ -46,7 +46,7 @@ func TestKeyListsFollowOtherInstances(t *testing.T) {
 					return err
 				}
 				for n := 1; n <= 2; n++ {
-					if err := tx.InsertDocumentEntry(ctx, entry(n, testPatient, xds.StatusApproved)); err != nil {
+					if err := tx.InsertDocumentEntry(ctx, entry(n, testPatient, rim.StatusApproved)); err != nil {
 						return err
 					}
 				}
@@ -61,12 +61,12 @@ func TestKeyListsFollowOtherInstances(t *testing.T) {
 			if err != nil || v == 0 {
 				t.Fatalf("registry version %d, %v; want one raised by the registration", v, err)
 			}
-			if _, ok := a.keyLists.get(keyListKey{tableDocumentEntries, testPatient, xds.StatusApproved}, v); !ok {
+			if _, ok := a.keyLists.get(keyListKey{tableDocumentEntries, testPatient, rim.StatusApproved}, v); !ok {
 				t.Fatal("the keys were not remembered under the patient's version")
 			}
 
 			// Each kind of insert on its own raises the version.
-			register(func(tx *Tx) error { return tx.InsertDocumentEntry(ctx, entry(3, testPatient, xds.StatusApproved)) })
+			register(func(tx *Tx) error { return tx.InsertDocumentEntry(ctx, entry(3, testPatient, rim.StatusApproved)) })
 			if n, s := count(approved), sets(); n != 3 || s != 1 {
 				t.Fatalf("after B registered an entry: %d entries and %d sets, want 3 and 1", n, s)
 			}
@@ -91,12 +91,12 @@ func TestKeyListsFollowOtherInstances(t *testing.T) {
 				t.Fatalf("after B registered a folder: %d folders, want 1", n)
 			}
 
-			register(func(tx *Tx) error { return tx.SetStatus(ctx, entry(1, "", "").EntryUUID, xds.StatusDeprecated) })
-			if n, d := count(approved), count([]string{xds.StatusDeprecated}); n != 2 || d != 1 {
+			register(func(tx *Tx) error { return tx.SetStatus(ctx, entry(1, "", "").EntryUUID, rim.StatusDeprecated) })
+			if n, d := count(approved), count([]string{rim.StatusDeprecated}); n != 2 || d != 1 {
 				t.Fatalf("after B deprecated one: %d approved and %d deprecated, want 2 and 1", n, d)
 			}
 
-			if err := other.BulkInsertDocumentEntries(ctx, []*xds.DocumentEntry{entry(4, testPatient, xds.StatusApproved), entry(5, testOtherPatient, xds.StatusApproved)}); err != nil {
+			if err := other.BulkInsertDocumentEntries(ctx, []*rim.DocumentEntry{entry(4, testPatient, rim.StatusApproved), entry(5, testOtherPatient, rim.StatusApproved)}); err != nil {
 				t.Fatal(err)
 			}
 			if n := count(approved); n != 3 {
@@ -104,7 +104,7 @@ func TestKeyListsFollowOtherInstances(t *testing.T) {
 			}
 
 			if err := other.Register(ctx, func(tx *Tx) error {
-				if err := tx.InsertDocumentEntry(ctx, entry(6, testPatient, xds.StatusApproved)); err != nil {
+				if err := tx.InsertDocumentEntry(ctx, entry(6, testPatient, rim.StatusApproved)); err != nil {
 					return err
 				}
 				return errRollback

@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"strings"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
 )
 
 // Table names. They are constants spliced into SQL, never input.
@@ -30,7 +31,7 @@ const maxInList = 500
 
 // registryObject is the constraint of the JSON-stored model types.
 type registryObject interface {
-	xds.DocumentEntry | xds.SubmissionSet | xds.Folder | xds.Association
+	rim.DocumentEntry | rim.SubmissionSet | rim.Folder | rim.Association
 }
 
 // byPatient returns a patient's objects of one table in registration order,
@@ -74,7 +75,7 @@ func byPatientQuery(table, patientID string, statuses []string) (string, []any) 
 
 // lookup returns the objects with the entryUUIDs or uniqueIds of l, in
 // registration order.
-func lookup[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table string, l xds.Lookup) ([]*T, error) {
+func lookup[T registryObject](ctx context.Context, d dialect, q querier, c *objectCache, table string, l query.Lookup) ([]*T, error) {
 	if len(l.EntryUUIDs) > 0 && len(l.UniqueIDs) == 0 {
 		return byColumn[T](ctx, d, q, c, table, "entry_uuid", l.EntryUUIDs)
 	}
@@ -132,20 +133,20 @@ func bySeqQuery(table string, n int) string {
 
 // associationsOf returns the associations with an end (source or target)
 // in uuids, each once, in registration order per query.
-func associationsOf(ctx context.Context, d dialect, q querier, c *objectCache, uuids []string) ([]*xds.Association, error) {
+func associationsOf(ctx context.Context, d dialect, q querier, c *objectCache, uuids []string) ([]*rim.Association, error) {
 	// Two index lookups instead of "source IN … OR target IN …", which
 	// not every planner turns into an index union.
-	bySource, err := byColumn[xds.Association](ctx, d, q, c, tableAssociations, "source", uuids)
+	bySource, err := byColumn[rim.Association](ctx, d, q, c, tableAssociations, "source", uuids)
 	if err != nil {
 		return nil, err
 	}
-	byTarget, err := byColumn[xds.Association](ctx, d, q, c, tableAssociations, "target", uuids)
+	byTarget, err := byColumn[rim.Association](ctx, d, q, c, tableAssociations, "target", uuids)
 	if err != nil {
 		return nil, err
 	}
 	seen := make(map[string]bool, len(bySource))
-	out := make([]*xds.Association, 0, len(bySource)+len(byTarget))
-	for _, list := range [][]*xds.Association{bySource, byTarget} {
+	out := make([]*rim.Association, 0, len(bySource)+len(byTarget))
+	for _, list := range [][]*rim.Association{bySource, byTarget} {
 		for _, a := range list {
 			if !seen[a.EntryUUID] {
 				seen[a.EntryUUID] = true
@@ -334,34 +335,34 @@ func decodeObject[T registryObject](c *objectCache, k cacheKey, raw []byte) (*T,
 	if err := json.Unmarshal(raw, o); err != nil {
 		return nil, err
 	}
-	setRevision(o, xds.Revision{Row: k.seq, Version: k.version})
+	setRevision(o, rim.Revision{Row: k.seq, Version: k.version})
 	c.put(k, o)
 	return o, nil
 }
 
 // setRevision records which stored version o was decoded from.
-func setRevision[T registryObject](o *T, r xds.Revision) {
+func setRevision[T registryObject](o *T, r rim.Revision) {
 	switch v := any(o).(type) {
-	case *xds.DocumentEntry:
+	case *rim.DocumentEntry:
 		v.Revision = r
-	case *xds.SubmissionSet:
+	case *rim.SubmissionSet:
 		v.Revision = r
-	case *xds.Folder:
+	case *rim.Folder:
 		v.Revision = r
-	case *xds.Association:
+	case *rim.Association:
 		v.Revision = r
 	}
 }
 
 func entryUUIDOf[T registryObject](o *T) string {
 	switch v := any(o).(type) {
-	case *xds.DocumentEntry:
+	case *rim.DocumentEntry:
 		return v.EntryUUID
-	case *xds.SubmissionSet:
+	case *rim.SubmissionSet:
 		return v.EntryUUID
-	case *xds.Folder:
+	case *rim.Folder:
 		return v.EntryUUID
-	case *xds.Association:
+	case *rim.Association:
 		return v.EntryUUID
 	}
 	return ""
@@ -371,7 +372,7 @@ func entryUUIDOf[T registryObject](o *T) string {
 // version. They are shared by single inserts and the bulk path so both
 // store the same thing.
 
-func documentEntryRow(e *xds.DocumentEntry) ([]any, error) {
+func documentEntryRow(e *rim.DocumentEntry) ([]any, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode document entry: %w", err)
@@ -383,7 +384,7 @@ const insertDocumentEntry = "INSERT INTO document_entries (entry_uuid, unique_id
 
 const documentEntryColumns = 8
 
-func submissionSetRow(s *xds.SubmissionSet) ([]any, error) {
+func submissionSetRow(s *rim.SubmissionSet) ([]any, error) {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode submission set: %w", err)
@@ -393,7 +394,7 @@ func submissionSetRow(s *xds.SubmissionSet) ([]any, error) {
 
 const insertSubmissionSet = "INSERT INTO submission_sets (entry_uuid, unique_id, lid, patient_id, status, object, row_version) VALUES "
 
-func folderRow(f *xds.Folder) ([]any, error) {
+func folderRow(f *rim.Folder) ([]any, error) {
 	b, err := json.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode folder: %w", err)
@@ -403,7 +404,7 @@ func folderRow(f *xds.Folder) ([]any, error) {
 
 const insertFolder = "INSERT INTO folders (entry_uuid, unique_id, lid, version, patient_id, status, object, row_version) VALUES "
 
-func associationRow(a *xds.Association) ([]any, error) {
+func associationRow(a *rim.Association) ([]any, error) {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode association: %w", err)

@@ -11,7 +11,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
 )
 
 // Store is kjdd's database: registry metadata and repository content, in
@@ -168,44 +169,44 @@ func (s *Store) Register(ctx context.Context, fn func(tx *Tx) error) (err error)
 	return nil
 }
 
-// DocumentEntriesByPatient implements xds.Source.
-func (s *Store) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.DocumentEntry, error) {
-	return byPatient[xds.DocumentEntry](ctx, s.d, s.reads, s.objects, s.keyLists, tableDocumentEntries, patientID, statuses)
+// DocumentEntriesByPatient implements query.Source.
+func (s *Store) DocumentEntriesByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.DocumentEntry, error) {
+	return byPatient[rim.DocumentEntry](ctx, s.d, s.reads, s.objects, s.keyLists, tableDocumentEntries, patientID, statuses)
 }
 
-// SubmissionSetsByPatient implements xds.Source.
-func (s *Store) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.SubmissionSet, error) {
-	return byPatient[xds.SubmissionSet](ctx, s.d, s.reads, s.objects, s.keyLists, tableSubmissionSets, patientID, statuses)
+// SubmissionSetsByPatient implements query.Source.
+func (s *Store) SubmissionSetsByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.SubmissionSet, error) {
+	return byPatient[rim.SubmissionSet](ctx, s.d, s.reads, s.objects, s.keyLists, tableSubmissionSets, patientID, statuses)
 }
 
-// FoldersByPatient implements xds.Source.
-func (s *Store) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*xds.Folder, error) {
-	return byPatient[xds.Folder](ctx, s.d, s.reads, s.objects, s.keyLists, tableFolders, patientID, statuses)
+// FoldersByPatient implements query.Source.
+func (s *Store) FoldersByPatient(ctx context.Context, patientID string, statuses []string) ([]*rim.Folder, error) {
+	return byPatient[rim.Folder](ctx, s.d, s.reads, s.objects, s.keyLists, tableFolders, patientID, statuses)
 }
 
-// DocumentEntries implements xds.Source.
-func (s *Store) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*xds.DocumentEntry, error) {
-	return lookup[xds.DocumentEntry](ctx, s.d, s.reads, s.objects, tableDocumentEntries, l)
+// DocumentEntries implements query.Source.
+func (s *Store) DocumentEntries(ctx context.Context, l query.Lookup) ([]*rim.DocumentEntry, error) {
+	return lookup[rim.DocumentEntry](ctx, s.d, s.reads, s.objects, tableDocumentEntries, l)
 }
 
-// SubmissionSets implements xds.Source.
-func (s *Store) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*xds.SubmissionSet, error) {
-	return lookup[xds.SubmissionSet](ctx, s.d, s.reads, s.objects, tableSubmissionSets, l)
+// SubmissionSets implements query.Source.
+func (s *Store) SubmissionSets(ctx context.Context, l query.Lookup) ([]*rim.SubmissionSet, error) {
+	return lookup[rim.SubmissionSet](ctx, s.d, s.reads, s.objects, tableSubmissionSets, l)
 }
 
-// Folders implements xds.Source.
-func (s *Store) Folders(ctx context.Context, l xds.Lookup) ([]*xds.Folder, error) {
-	return lookup[xds.Folder](ctx, s.d, s.reads, s.objects, tableFolders, l)
+// Folders implements query.Source.
+func (s *Store) Folders(ctx context.Context, l query.Lookup) ([]*rim.Folder, error) {
+	return lookup[rim.Folder](ctx, s.d, s.reads, s.objects, tableFolders, l)
 }
 
-// AssociationsOf implements xds.Source.
-func (s *Store) AssociationsOf(ctx context.Context, uuids []string) ([]*xds.Association, error) {
+// AssociationsOf implements query.Source.
+func (s *Store) AssociationsOf(ctx context.Context, uuids []string) ([]*rim.Association, error) {
 	return associationsOf(ctx, s.d, s.reads, s.objects, uuids)
 }
 
 // Associations returns the associations with the given entryUUIDs.
-func (s *Store) Associations(ctx context.Context, uuids []string) ([]*xds.Association, error) {
-	return byColumn[xds.Association](ctx, s.d, s.reads, s.objects, tableAssociations, "entry_uuid", uuids)
+func (s *Store) Associations(ctx context.Context, uuids []string) ([]*rim.Association, error) {
+	return byColumn[rim.Association](ctx, s.d, s.reads, s.objects, tableAssociations, "entry_uuid", uuids)
 }
 
 // CountDocumentEntries returns the number of DocumentEntries of every
@@ -232,4 +233,4 @@ func (s *Store) ContentInfo(ctx context.Context, documentUniqueID string) (size 
 }
 
 // Interface guards.
-var _ xds.Source = (*Store)(nil)
+var _ query.Source = (*Store)(nil)

@@ -10,7 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
 )
 
 // seedRegistry stores, for testPatient: a SubmissionSet, three entries (one
@@ -24,18 +25,18 @@ func seedRegistry(t *testing.T, s *Store) {
 		f := folder(1, testPatient)
 		steps := []func() error{
 			func() error { return tx.InsertSubmissionSet(ctx, ss) },
-			func() error { return tx.InsertDocumentEntry(ctx, entry(1, testPatient, xds.StatusApproved)) },
-			func() error { return tx.InsertDocumentEntry(ctx, entry(2, testPatient, xds.StatusApproved)) },
-			func() error { return tx.InsertDocumentEntry(ctx, entry(3, testPatient, xds.StatusDeprecated)) },
+			func() error { return tx.InsertDocumentEntry(ctx, entry(1, testPatient, rim.StatusApproved)) },
+			func() error { return tx.InsertDocumentEntry(ctx, entry(2, testPatient, rim.StatusApproved)) },
+			func() error { return tx.InsertDocumentEntry(ctx, entry(3, testPatient, rim.StatusDeprecated)) },
 			func() error { return tx.InsertFolder(ctx, f) },
 			func() error {
-				return tx.InsertAssociation(ctx, association(1, xds.AssocHasMember, ss.EntryUUID, uuid("0de0", 1)))
+				return tx.InsertAssociation(ctx, association(1, rim.AssocHasMember, ss.EntryUUID, uuid("0de0", 1)))
 			},
 			func() error {
-				return tx.InsertAssociation(ctx, association(2, xds.AssocHasMember, f.EntryUUID, uuid("0de0", 1)))
+				return tx.InsertAssociation(ctx, association(2, rim.AssocHasMember, f.EntryUUID, uuid("0de0", 1)))
 			},
 			func() error {
-				return tx.InsertAssociation(ctx, association(3, xds.AssocRPLC, uuid("0de0", 2), uuid("0de0", 3)))
+				return tx.InsertAssociation(ctx, association(3, rim.AssocRPLC, uuid("0de0", 2), uuid("0de0", 3)))
 			},
 		}
 		for _, step := range steps {
@@ -46,7 +47,7 @@ func seedRegistry(t *testing.T, s *Store) {
 		return nil
 	})
 	mustRegister(t, s, func(tx *Tx) error {
-		return tx.InsertDocumentEntry(context.Background(), entry(9, testOtherPatient, xds.StatusApproved))
+		return tx.InsertDocumentEntry(context.Background(), entry(9, testOtherPatient, rim.StatusApproved))
 	})
 }
 
@@ -58,53 +59,53 @@ func TestSourceReads(t *testing.T) {
 			seedRegistry(t, s)
 
 			entries := map[string]struct {
-				run  func() ([]*xds.DocumentEntry, error)
+				run  func() ([]*rim.DocumentEntry, error)
 				want []string
 			}{
 				"by patient, every status": {
-					run:  func() ([]*xds.DocumentEntry, error) { return s.DocumentEntriesByPatient(ctx, testPatient, nil) },
+					run:  func() ([]*rim.DocumentEntry, error) { return s.DocumentEntriesByPatient(ctx, testPatient, nil) },
 					want: []string{uuid("0de0", 1), uuid("0de0", 2), uuid("0de0", 3)},
 				},
 				"by patient, approved": {
-					run: func() ([]*xds.DocumentEntry, error) {
-						return s.DocumentEntriesByPatient(ctx, testPatient, []string{xds.StatusApproved})
+					run: func() ([]*rim.DocumentEntry, error) {
+						return s.DocumentEntriesByPatient(ctx, testPatient, []string{rim.StatusApproved})
 					},
 					want: []string{uuid("0de0", 1), uuid("0de0", 2)},
 				},
 				"by patient, deprecated": {
-					run: func() ([]*xds.DocumentEntry, error) {
-						return s.DocumentEntriesByPatient(ctx, testPatient, []string{xds.StatusDeprecated})
+					run: func() ([]*rim.DocumentEntry, error) {
+						return s.DocumentEntriesByPatient(ctx, testPatient, []string{rim.StatusDeprecated})
 					},
 					want: []string{uuid("0de0", 3)},
 				},
 				"other patient": {
-					run:  func() ([]*xds.DocumentEntry, error) { return s.DocumentEntriesByPatient(ctx, testOtherPatient, nil) },
+					run:  func() ([]*rim.DocumentEntry, error) { return s.DocumentEntriesByPatient(ctx, testOtherPatient, nil) },
 					want: []string{uuid("0de0", 9)},
 				},
 				"unknown patient": {
-					run:  func() ([]*xds.DocumentEntry, error) { return s.DocumentEntriesByPatient(ctx, "1^^^&1.2&ISO", nil) },
+					run:  func() ([]*rim.DocumentEntry, error) { return s.DocumentEntriesByPatient(ctx, "1^^^&1.2&ISO", nil) },
 					want: []string{},
 				},
 				"by entryUUID, duplicates asked once": {
-					run: func() ([]*xds.DocumentEntry, error) {
-						return s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 2), uuid("0de0", 9), uuid("0de0", 2), "urn:uuid:unknown"}})
+					run: func() ([]*rim.DocumentEntry, error) {
+						return s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 2), uuid("0de0", 9), uuid("0de0", 2), "urn:uuid:unknown"}})
 					},
 					want: []string{uuid("0de0", 2), uuid("0de0", 9)},
 				},
 				"by uniqueId": {
-					run: func() ([]*xds.DocumentEntry, error) {
-						return s.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{"2.25.1000.3"}})
+					run: func() ([]*rim.DocumentEntry, error) {
+						return s.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{"2.25.1000.3"}})
 					},
 					want: []string{uuid("0de0", 3)},
 				},
 				"both lists give the union": {
-					run: func() ([]*xds.DocumentEntry, error) {
-						return s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}, UniqueIDs: []string{"2.25.1000.1", "2.25.1000.2"}})
+					run: func() ([]*rim.DocumentEntry, error) {
+						return s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}, UniqueIDs: []string{"2.25.1000.1", "2.25.1000.2"}})
 					},
 					want: []string{uuid("0de0", 1), uuid("0de0", 2)},
 				},
 				"empty lookup": {
-					run:  func() ([]*xds.DocumentEntry, error) { return s.DocumentEntries(ctx, xds.Lookup{}) },
+					run:  func() ([]*rim.DocumentEntry, error) { return s.DocumentEntries(ctx, query.Lookup{}) },
 					want: []string{},
 				},
 			}
@@ -121,20 +122,20 @@ func TestSourceReads(t *testing.T) {
 			}
 
 			t.Run("objects round trip", func(t *testing.T) {
-				got, err := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
+				got, err := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
 				if err != nil || len(got) != 1 {
 					t.Fatalf("got %v, %v", got, err)
 				}
-				if want := entry(1, testPatient, xds.StatusApproved); !reflect.DeepEqual(withoutRevision(got[0]), want) {
+				if want := entry(1, testPatient, rim.StatusApproved); !reflect.DeepEqual(withoutRevision(got[0]), want) {
 					t.Fatalf("got %+v\nwant %+v", got[0], want)
 				}
 			})
 			t.Run("submission sets", func(t *testing.T) {
-				byPatient, err := s.SubmissionSetsByPatient(ctx, testPatient, []string{xds.StatusApproved})
+				byPatient, err := s.SubmissionSetsByPatient(ctx, testPatient, []string{rim.StatusApproved})
 				if err != nil || len(byPatient) != 1 || byPatient[0].UniqueID != "2.25.2000.1" {
 					t.Fatalf("by patient: %v, %v", byPatient, err)
 				}
-				byUID, err := s.SubmissionSets(ctx, xds.Lookup{UniqueIDs: []string{"2.25.2000.1"}})
+				byUID, err := s.SubmissionSets(ctx, query.Lookup{UniqueIDs: []string{"2.25.2000.1"}})
 				if err != nil || len(byUID) != 1 || !reflect.DeepEqual(withoutRevision(byUID[0]), submissionSet(1, testPatient)) {
 					t.Fatalf("by uniqueId: %+v, %v", byUID, err)
 				}
@@ -148,7 +149,7 @@ func TestSourceReads(t *testing.T) {
 				if err != nil || len(none) != 0 {
 					t.Fatalf("other patient: %v, %v", none, err)
 				}
-				byUUID, err := s.Folders(ctx, xds.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
+				byUUID, err := s.Folders(ctx, query.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
 				if err != nil || len(byUUID) != 1 || !reflect.DeepEqual(withoutRevision(byUUID[0]), folder(1, testPatient)) {
 					t.Fatalf("by uuid: %+v, %v", byUUID, err)
 				}
@@ -183,7 +184,7 @@ func TestSourceReads(t *testing.T) {
 					})
 				}
 				direct, err := s.Associations(ctx, []string{uuid("a550", 3)})
-				if err != nil || len(direct) != 1 || direct[0].Type != xds.AssocRPLC {
+				if err != nil || len(direct) != 1 || direct[0].Type != rim.AssocRPLC {
 					t.Fatalf("Associations: %+v, %v", direct, err)
 				}
 			})
@@ -208,14 +209,14 @@ func TestSetStatus(t *testing.T) {
 				wantErr error
 			}{
 				"document entry": {uuid: uuid("0de0", 1), read: func() (string, error) {
-					got, err := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
+					got, err := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
 					if err != nil || len(got) != 1 {
 						return "", fmt.Errorf("%v %v", got, err)
 					}
 					return got[0].Status, nil
 				}},
 				"folder": {uuid: uuid("f01d", 1), read: func() (string, error) {
-					got, err := s.Folders(ctx, xds.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
+					got, err := s.Folders(ctx, query.Lookup{EntryUUIDs: []string{uuid("f01d", 1)}})
 					if err != nil || len(got) != 1 {
 						return "", fmt.Errorf("%v %v", got, err)
 					}
@@ -232,7 +233,7 @@ func TestSetStatus(t *testing.T) {
 			}
 			for name, tc := range tests {
 				t.Run(name, func(t *testing.T) {
-					err := s.Register(ctx, func(tx *Tx) error { return tx.SetStatus(ctx, tc.uuid, xds.StatusDeprecated) })
+					err := s.Register(ctx, func(tx *Tx) error { return tx.SetStatus(ctx, tc.uuid, rim.StatusDeprecated) })
 					if tc.wantErr != nil {
 						if !errors.Is(err, tc.wantErr) {
 							t.Fatalf("err = %v, want %v", err, tc.wantErr)
@@ -243,13 +244,13 @@ func TestSetStatus(t *testing.T) {
 						t.Fatal(err)
 					}
 					got, err := tc.read()
-					if err != nil || got != xds.StatusDeprecated {
+					if err != nil || got != rim.StatusDeprecated {
 						t.Fatalf("status in JSON = %q, %v", got, err)
 					}
 				})
 			}
 			// The indexed column moved too: the entry left the Approved list.
-			approved, err := s.DocumentEntriesByPatient(ctx, testPatient, []string{xds.StatusApproved})
+			approved, err := s.DocumentEntriesByPatient(ctx, testPatient, []string{rim.StatusApproved})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,8 +258,8 @@ func TestSetStatus(t *testing.T) {
 				t.Fatalf("approved after deprecation = %v", ids)
 			}
 			// Other fields of the JSON are untouched.
-			got, _ := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
-			want := entry(1, testPatient, xds.StatusDeprecated)
+			got, _ := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
+			want := entry(1, testPatient, rim.StatusDeprecated)
 			if !reflect.DeepEqual(withoutRevision(got[0]), want) {
 				t.Fatalf("after SetStatus got %+v\nwant %+v", got[0], want)
 			}
@@ -277,20 +278,20 @@ func TestRegisterRollsBack(t *testing.T) {
 				if err := tx.InsertSubmissionSet(ctx, submissionSet(50, testPatient)); err != nil {
 					return err
 				}
-				if err := tx.InsertDocumentEntry(ctx, entry(50, testPatient, xds.StatusApproved)); err != nil {
+				if err := tx.InsertDocumentEntry(ctx, entry(50, testPatient, rim.StatusApproved)); err != nil {
 					return err
 				}
-				if err := tx.InsertAssociation(ctx, association(50, xds.AssocHasMember, uuid("055e", 50), uuid("0de0", 50))); err != nil {
+				if err := tx.InsertAssociation(ctx, association(50, rim.AssocHasMember, uuid("055e", 50), uuid("0de0", 50))); err != nil {
 					return err
 				}
-				if err := tx.SetStatus(ctx, uuid("0de0", 1), xds.StatusDeprecated); err != nil {
+				if err := tx.SetStatus(ctx, uuid("0de0", 1), rim.StatusDeprecated); err != nil {
 					return err
 				}
 				if _, _, err := tx.PutContent(ctx, "2.25.1000.50", strings.NewReader("content")); err != nil {
 					return err
 				}
 				// Reads inside the transaction see its writes.
-				got, err := tx.DocumentEntries(ctx, xds.Lookup{UniqueIDs: []string{"2.25.1000.50"}})
+				got, err := tx.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{"2.25.1000.50"}})
 				if err != nil || len(got) != 1 {
 					return fmt.Errorf("own write not visible: %v %v", got, err)
 				}
@@ -302,7 +303,7 @@ func TestRegisterRollsBack(t *testing.T) {
 			if n, _ := s.CountDocumentEntries(ctx); n != 4 {
 				t.Fatalf("count = %d, want 4 (nothing stored)", n)
 			}
-			if ss, _ := s.SubmissionSets(ctx, xds.Lookup{UniqueIDs: []string{"2.25.2000.50"}}); len(ss) != 0 {
+			if ss, _ := s.SubmissionSets(ctx, query.Lookup{UniqueIDs: []string{"2.25.2000.50"}}); len(ss) != 0 {
 				t.Fatalf("submission set stored: %v", ss)
 			}
 			if as, _ := s.Associations(ctx, []string{uuid("a550", 50)}); len(as) != 0 {
@@ -311,8 +312,8 @@ func TestRegisterRollsBack(t *testing.T) {
 			if _, err := s.OpenContent(ctx, "2.25.1000.50"); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("content stored: %v", err)
 			}
-			got, _ := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
-			if got[0].Status != xds.StatusApproved {
+			got, _ := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: []string{uuid("0de0", 1)}})
+			if got[0].Status != rim.StatusApproved {
 				t.Fatalf("status change survived the rollback")
 			}
 		})
@@ -327,12 +328,12 @@ func TestInsertDuplicates(t *testing.T) {
 			seedRegistry(t, s)
 			tests := map[string]func(tx *Tx) error{
 				"document entry uniqueId": func(tx *Tx) error {
-					e := entry(60, testPatient, xds.StatusApproved)
+					e := entry(60, testPatient, rim.StatusApproved)
 					e.UniqueID = "2.25.1000.1"
 					return tx.InsertDocumentEntry(ctx, e)
 				},
 				"document entry entryUUID": func(tx *Tx) error {
-					e := entry(1, testPatient, xds.StatusApproved)
+					e := entry(1, testPatient, rim.StatusApproved)
 					e.UniqueID = "2.25.1000.60"
 					return tx.InsertDocumentEntry(ctx, e)
 				},
@@ -347,7 +348,7 @@ func TestInsertDuplicates(t *testing.T) {
 					return tx.InsertFolder(ctx, f)
 				},
 				"association entryUUID": func(tx *Tx) error {
-					return tx.InsertAssociation(ctx, association(1, xds.AssocHasMember, uuid("055e", 1), uuid("0de0", 2)))
+					return tx.InsertAssociation(ctx, association(1, rim.AssocHasMember, uuid("055e", 1), uuid("0de0", 2)))
 				},
 			}
 			for name, fn := range tests {
@@ -428,7 +429,7 @@ func TestConcurrentRegistration(t *testing.T) {
 							if err := tx.InsertSubmissionSet(ctx, submissionSet(n, testPatient)); err != nil {
 								return err
 							}
-							if err := tx.InsertDocumentEntry(ctx, entry(n, testPatient, xds.StatusApproved)); err != nil {
+							if err := tx.InsertDocumentEntry(ctx, entry(n, testPatient, rim.StatusApproved)); err != nil {
 								return err
 							}
 							_, _, err := tx.PutContent(ctx, fmt.Sprintf("2.25.1000.%d", n), strings.NewReader(strings.Repeat("x", n)))
@@ -455,7 +456,7 @@ func TestConcurrentRegistration(t *testing.T) {
 			for i, s := range instances {
 				wg.Go(func() {
 					err := s.Register(ctx, func(tx *Tx) error {
-						e := entry(5000+i, testPatient, xds.StatusApproved)
+						e := entry(5000+i, testPatient, rim.StatusApproved)
 						e.UniqueID = "2.25.race"
 						return tx.InsertDocumentEntry(ctx, e)
 					})
@@ -489,10 +490,10 @@ func TestBulkInsert(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			s := b.open(t)
 			const n = 1234 // not a multiple of the batch size
-			entries := make([]*xds.DocumentEntry, n)
+			entries := make([]*rim.DocumentEntry, n)
 			for i := range entries {
 				patient := fmt.Sprintf("%011d^^^&2.16.578.1.12.4.1.4.1&ISO", i%100)
-				entries[i] = entry(i, patient, xds.StatusApproved)
+				entries[i] = entry(i, patient, rim.StatusApproved)
 			}
 			if err := s.BulkInsertDocumentEntries(ctx, entries); err != nil {
 				t.Fatal(err)
@@ -512,7 +513,7 @@ func TestBulkInsert(t *testing.T) {
 			for _, e := range entries[:maxInList+10] {
 				ids = append(ids, e.EntryUUID)
 			}
-			byID, err := s.DocumentEntries(ctx, xds.Lookup{EntryUUIDs: ids})
+			byID, err := s.DocumentEntries(ctx, query.Lookup{EntryUUIDs: ids})
 			if err != nil || len(byID) != maxInList+10 {
 				t.Fatalf("lookup of %d ids: %d, %v", len(ids), len(byID), err)
 			}

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"kjdd/xds"
+	"kjdd/xds/query"
+	"kjdd/xds/rim"
 )
 
 // Tx is one registration transaction (see Store.Register). Reads through a
@@ -31,34 +32,34 @@ func (t *Tx) LockPatient(ctx context.Context, patientID string) error {
 }
 
 // DocumentEntries returns the DocumentEntries of l, of every status.
-func (t *Tx) DocumentEntries(ctx context.Context, l xds.Lookup) ([]*xds.DocumentEntry, error) {
-	return lookup[xds.DocumentEntry](ctx, t.d, t.tx, nil, tableDocumentEntries, l)
+func (t *Tx) DocumentEntries(ctx context.Context, l query.Lookup) ([]*rim.DocumentEntry, error) {
+	return lookup[rim.DocumentEntry](ctx, t.d, t.tx, nil, tableDocumentEntries, l)
 }
 
 // SubmissionSets returns the SubmissionSets of l, of every status.
-func (t *Tx) SubmissionSets(ctx context.Context, l xds.Lookup) ([]*xds.SubmissionSet, error) {
-	return lookup[xds.SubmissionSet](ctx, t.d, t.tx, nil, tableSubmissionSets, l)
+func (t *Tx) SubmissionSets(ctx context.Context, l query.Lookup) ([]*rim.SubmissionSet, error) {
+	return lookup[rim.SubmissionSet](ctx, t.d, t.tx, nil, tableSubmissionSets, l)
 }
 
 // Folders returns the Folders of l, of every status.
-func (t *Tx) Folders(ctx context.Context, l xds.Lookup) ([]*xds.Folder, error) {
-	return lookup[xds.Folder](ctx, t.d, t.tx, nil, tableFolders, l)
+func (t *Tx) Folders(ctx context.Context, l query.Lookup) ([]*rim.Folder, error) {
+	return lookup[rim.Folder](ctx, t.d, t.tx, nil, tableFolders, l)
 }
 
 // Associations returns the associations with the given entryUUIDs.
-func (t *Tx) Associations(ctx context.Context, uuids []string) ([]*xds.Association, error) {
-	return byColumn[xds.Association](ctx, t.d, t.tx, nil, tableAssociations, "entry_uuid", uuids)
+func (t *Tx) Associations(ctx context.Context, uuids []string) ([]*rim.Association, error) {
+	return byColumn[rim.Association](ctx, t.d, t.tx, nil, tableAssociations, "entry_uuid", uuids)
 }
 
 // AssociationsOf returns the associations whose source or target is one of
 // uuids.
-func (t *Tx) AssociationsOf(ctx context.Context, uuids []string) ([]*xds.Association, error) {
+func (t *Tx) AssociationsOf(ctx context.Context, uuids []string) ([]*rim.Association, error) {
 	return associationsOf(ctx, t.d, t.tx, nil, uuids)
 }
 
 // InsertSubmissionSet stores a SubmissionSet as given. A taken entryUUID or
 // uniqueId gives an error satisfying errors.Is(err, ErrDuplicate).
-func (t *Tx) InsertSubmissionSet(ctx context.Context, s *xds.SubmissionSet) error {
+func (t *Tx) InsertSubmissionSet(ctx context.Context, s *rim.SubmissionSet) error {
 	row, err := submissionSetRow(s)
 	if err != nil {
 		return err
@@ -72,7 +73,7 @@ func (t *Tx) InsertSubmissionSet(ctx context.Context, s *xds.SubmissionSet) erro
 // InsertDocumentEntry stores a DocumentEntry as given (lid defaults to the
 // entryUUID, version to "1" in the indexed columns). A taken entryUUID or
 // uniqueId gives an error satisfying errors.Is(err, ErrDuplicate).
-func (t *Tx) InsertDocumentEntry(ctx context.Context, e *xds.DocumentEntry) error {
+func (t *Tx) InsertDocumentEntry(ctx context.Context, e *rim.DocumentEntry) error {
 	row, err := documentEntryRow(e)
 	if err != nil {
 		return err
@@ -85,7 +86,7 @@ func (t *Tx) InsertDocumentEntry(ctx context.Context, e *xds.DocumentEntry) erro
 
 // InsertFolder stores a Folder as given. A taken entryUUID or uniqueId gives
 // an error satisfying errors.Is(err, ErrDuplicate).
-func (t *Tx) InsertFolder(ctx context.Context, f *xds.Folder) error {
+func (t *Tx) InsertFolder(ctx context.Context, f *rim.Folder) error {
 	row, err := folderRow(f)
 	if err != nil {
 		return err
@@ -97,7 +98,7 @@ func (t *Tx) InsertFolder(ctx context.Context, f *xds.Folder) error {
 }
 
 // InsertAssociation stores an Association as given.
-func (t *Tx) InsertAssociation(ctx context.Context, a *xds.Association) error {
+func (t *Tx) InsertAssociation(ctx context.Context, a *rim.Association) error {
 	row, err := associationRow(a)
 	if err != nil {
 		return err

@@ -7,13 +7,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // Caches reports the use of kjdd's in-process caches on /metrics: hits,
 // misses, entries and bytes per cache, read when scraped. Labels name the
 // cache only, never what it holds.
-type Caches map[string]func() xds.CacheStats
+type Caches map[string]func() soap.CacheStats
 
 var (
 	cacheHits    = prometheus.NewDesc("kjdd_cache_hits_total", "Lookups answered by an in-process cache.", []string{"cache"}, nil)

@@ -14,14 +14,14 @@ import (
 	"kjdd/adapter/config"
 	"kjdd/helseid"
 	"kjdd/helseid/helseidtest"
-	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // securityOf reads an envelope as the SOAP endpoint does and returns the
 // XUA credential it offers.
 func securityOf(t *testing.T, env []byte) helseid.SecurityHeader {
 	t.Helper()
-	m, err := xds.ReadMessage(bytes.NewReader(env), xds.ContentTypeSOAP, xds.DefaultLimits())
+	m, err := soap.ReadMessage(bytes.NewReader(env), soap.ContentTypeSOAP, soap.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}

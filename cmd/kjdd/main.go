@@ -29,7 +29,9 @@ import (
 	"kjdd/adapter/sperring"
 	"kjdd/adapter/store"
 	"kjdd/adapter/telemetry"
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
+	"kjdd/xds/validate"
 )
 
 const usage = `kjdd shares a hospital's EPJ documents with kjernejournal (IHE XCA/XDS.b).
@@ -144,7 +146,7 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}()
 
-	validation := xds.DefaultValidationOptions(xds.ITI42)
+	validation := validate.DefaultOptions(validate.ITI42)
 	validation.Norwegian = cfg.MetadataProfile == config.ProfileNorway
 	validation.HomeCommunityID = cfg.HomeCommunityID
 	reg := registry.New(st, registry.Options{
@@ -161,8 +163,8 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}
 
-	reader := xds.NewReader(xds.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: cfg.AssertionMemo})
-	writer := xds.NewWriter(xds.WriterConfig{FragmentCacheBytes: cfg.FragmentCache})
+	reader := soap.NewReader(soap.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: cfg.AssertionMemo})
+	writer := rim.NewWriter(rim.WriterConfig{FragmentCacheBytes: cfg.FragmentCache})
 	caches := telemetry.Caches{"assertion_memo": reader.AssertionMemo, "fragments": writer.FragmentCache}
 	handler := httpapi.New(httpapi.Options{
 		Registry:   reg,

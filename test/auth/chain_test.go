@@ -21,7 +21,7 @@ import (
 	"kjdd/helseid/helseidtest"
 	"kjdd/test/internal/harness"
 	"kjdd/test/testkit/paths"
-	"kjdd/xds"
+	"kjdd/xds/soap"
 )
 
 // The authentication chain of an /xca request, in process: the SOAP reader
@@ -33,7 +33,7 @@ import (
 
 // chain is one reader and one validator.
 type chain struct {
-	reader *xds.Reader
+	reader *soap.Reader
 	saml   *helseid.SAMLValidator
 }
 
@@ -60,16 +60,16 @@ func newChain(t testing.TB, cached bool, trust helseid.CertificateSource, now fu
 	t.Helper()
 	cfg := helseid.SAMLConfig{Issuer: helseidtest.DefaultSAMLIssuer, Audience: helseidtest.DefaultSAMLAudience,
 		Trust: trust, Now: now, ReuseEntries: -1}
-	rc := xds.ReaderConfig{}
+	rc := soap.ReaderConfig{}
 	if cached {
 		cfg.ReuseEntries = 0 // the default cache
-		rc.AssertionMemoBytes = xds.DefaultAssertionMemoBytes
+		rc.AssertionMemoBytes = soap.DefaultAssertionMemoBytes
 	}
 	v, err := helseid.NewSAMLValidator(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return chain{reader: xds.NewReader(rc), saml: v}
+	return chain{reader: soap.NewReader(rc), saml: v}
 }
 
 // outcome is what the chain answers to msg, as text two chains must agree
@@ -158,7 +158,7 @@ func TestAuthChainAgrees(t *testing.T) {
 	accepted := 0
 	run := func(order []input) {
 		for _, in := range order {
-			if strings.HasPrefix(agree(t, cached, oracle, in.name, in.msg, xds.ContentTypeSOAP), "principal:") {
+			if strings.HasPrefix(agree(t, cached, oracle, in.name, in.msg, soap.ContentTypeSOAP), "principal:") {
 				accepted++
 			}
 		}
@@ -196,7 +196,7 @@ func TestAuthChainAgrees(t *testing.T) {
 			at := notBefore(t, msg)
 			now := func() time.Time { return at }
 			trust := helseid.StaticCertificates(corpusCertificates(t))
-			agree(t, newChain(t, true, trust, now), newChain(t, false, trust, now), name, msg, xds.ContentTypeSOAP)
+			agree(t, newChain(t, true, trust, now), newChain(t, false, trust, now), name, msg, soap.ContentTypeSOAP)
 		}
 	})
 }
@@ -219,7 +219,7 @@ func FuzzAuthChain(f *testing.F) {
 		f.Add(signer.Envelope(helseidtest.XUAPatient(patient), opt))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		agree(t, cached, oracle, "input", msg, xds.ContentTypeSOAP)
+		agree(t, cached, oracle, "input", msg, soap.ContentTypeSOAP)
 	})
 }
 

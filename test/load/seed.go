@@ -10,7 +10,7 @@ import (
 	"kjdd/adapter/store"
 	"kjdd/test/internal/harness"
 	"kjdd/test/testkit/fixture"
-	"kjdd/xds"
+	"kjdd/xds/rim"
 )
 
 // targetEntries is how many entries the queried patient has.
@@ -40,7 +40,7 @@ func seedStore(dir string, n int, logf func(string, ...any)) (string, error) {
 	defer st.Close()
 	const batch = 10_000
 	start := time.Now()
-	entries := make([]*xds.DocumentEntry, 0, batch)
+	entries := make([]*rim.DocumentEntry, 0, batch)
 	for i := 0; i < n; i++ {
 		patient := targetPatient
 		if i >= targetEntries {

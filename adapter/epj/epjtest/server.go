@@ -18,7 +18,8 @@ import (
 
 	"github.com/beevik/etree"
 
-	"kjdd/xds"
+	"kjdd/xds/rim"
+	"kjdd/xds/soap"
 )
 
 // Doc is one document the fake repository holds, by documentUniqueId.
@@ -61,20 +62,20 @@ func Handler(docs map[string]Doc) http.Handler {
 			http.Error(w, "POST an ITI-43 request", http.StatusMethodNotAllowed)
 			return
 		}
-		m, err := xds.ReadMessage(r.Body, r.Header.Get("Content-Type"), xds.DefaultLimits())
+		m, err := soap.ReadMessage(r.Body, r.Header.Get("Content-Type"), soap.DefaultLimits())
 		if err != nil {
 			writeFault(w, http.StatusBadRequest, asFault(err), "")
 			return
 		}
 		defer m.Close()
-		if m.Action != xds.ActionRetrieveDocumentSet {
-			writeFault(w, http.StatusBadRequest, &xds.Fault{Code: xds.FaultSender, Subcode: "wsa:ActionNotSupported",
+		if m.Action != soap.ActionRetrieveDocumentSet {
+			writeFault(w, http.StatusBadRequest, &soap.Fault{Code: soap.FaultSender, Subcode: "wsa:ActionNotSupported",
 				Reason: "this repository serves ITI-43 only"}, m.MessageID)
 			return
 		}
 		reqs, ok := documentRequests(m.BodyRoot)
 		if !ok {
-			writeFault(w, http.StatusBadRequest, &xds.Fault{Code: xds.FaultSender,
+			writeFault(w, http.StatusBadRequest, &soap.Fault{Code: soap.FaultSender,
 				Reason: "the body is not a RetrieveDocumentSetRequest with DocumentRequests"}, m.MessageID)
 			return
 		}
@@ -91,7 +92,7 @@ func Handler(docs map[string]Doc) http.Handler {
 				}
 			}
 			if d.Status != 0 {
-				writeFault(w, d.Status, &xds.Fault{Code: xds.FaultReceiver, Reason: "repository failure"}, m.MessageID)
+				writeFault(w, d.Status, &soap.Fault{Code: soap.FaultReceiver, Reason: "repository failure"}, m.MessageID)
 				return
 			}
 		}
@@ -100,33 +101,33 @@ func Handler(docs map[string]Doc) http.Handler {
 }
 
 // asFault returns err as a fault (ReadMessage returns only faults).
-func asFault(err error) *xds.Fault {
-	var f *xds.Fault
+func asFault(err error) *soap.Fault {
+	var f *soap.Fault
 	if errors.As(err, &f) {
 		return f
 	}
-	return &xds.Fault{Code: xds.FaultReceiver, Reason: err.Error()}
+	return &soap.Fault{Code: soap.FaultReceiver, Reason: err.Error()}
 }
 
 // writeFault answers with a SOAP 1.2 fault.
-func writeFault(w http.ResponseWriter, status int, f *xds.Fault, relatesTo string) {
-	w.Header().Set("Content-Type", xds.ContentTypeSOAP)
+func writeFault(w http.ResponseWriter, status int, f *soap.Fault, relatesTo string) {
+	w.Header().Set("Content-Type", soap.ContentTypeSOAP)
 	w.WriteHeader(status)
-	_, _ = xds.FaultEnvelope(f, relatesTo).WriteTo(w)
+	_, _ = soap.FaultEnvelope(f, relatesTo).WriteTo(w)
 }
 
 // documentRequests reads the DocumentRequests of a
 // RetrieveDocumentSetRequest.
-func documentRequests(root *etree.Element) ([]xds.DocumentRequest, bool) {
-	if root.Tag != "RetrieveDocumentSetRequest" || root.NamespaceURI() != xds.NSXDSB {
+func documentRequests(root *etree.Element) ([]rim.DocumentRequest, bool) {
+	if root.Tag != "RetrieveDocumentSetRequest" || root.NamespaceURI() != rim.NSXDSB {
 		return nil, false
 	}
-	var reqs []xds.DocumentRequest
+	var reqs []rim.DocumentRequest
 	for _, dr := range root.ChildElements() {
-		if dr.Tag != "DocumentRequest" || dr.NamespaceURI() != xds.NSXDSB {
+		if dr.Tag != "DocumentRequest" || dr.NamespaceURI() != rim.NSXDSB {
 			continue
 		}
-		var req xds.DocumentRequest
+		var req rim.DocumentRequest
 		for _, c := range dr.ChildElements() {
 			switch c.Tag {
 			case "HomeCommunityId":
@@ -145,14 +146,14 @@ func documentRequests(root *etree.Element) ([]xds.DocumentRequest, bool) {
 // answer writes the RetrieveDocumentSetResponse: MTOM with one part per
 // document found, or plain SOAP when every document found is Inline; an
 // XDSDocumentUniqueIdError for each document not found.
-func answer(w http.ResponseWriter, relatesTo string, reqs []xds.DocumentRequest, docs map[string]Doc) {
+func answer(w http.ResponseWriter, relatesTo string, reqs []rim.DocumentRequest, docs map[string]Doc) {
 	body := etree.NewElement("xdsb:RetrieveDocumentSetResponse")
-	body.CreateAttr("xmlns:xdsb", xds.NSXDSB)
-	body.CreateAttr("xmlns:rs", xds.NSRS)
+	body.CreateAttr("xmlns:xdsb", rim.NSXDSB)
+	body.CreateAttr("xmlns:rs", rim.NSRS)
 	// RegistryResponse comes first (schema order); its status is set
 	// once the documents are known.
 	rr := body.CreateElement("rs:RegistryResponse")
-	mw := xds.NewMTOMWriter(w, xds.ActionRetrieveDocumentSetResponse)
+	mw := soap.NewMTOMWriter(w, soap.ActionRetrieveDocumentSetResponse)
 	type part struct {
 		cid string
 		doc Doc
@@ -180,30 +181,30 @@ func answer(w http.ResponseWriter, relatesTo string, reqs []xds.DocumentRequest,
 			continue
 		}
 		cid := mw.NewContentID()
-		docEl.AddChild(xds.XOPInclude(cid))
+		docEl.AddChild(soap.XOPInclude(cid))
 		parts = append(parts, part{cid, d})
 	}
 	switch {
 	case len(missing) == 0:
-		rr.CreateAttr("status", xds.ResponseSuccess)
+		rr.CreateAttr("status", rim.ResponseSuccess)
 	case len(missing) == len(reqs):
-		rr.CreateAttr("status", xds.ResponseFailure)
+		rr.CreateAttr("status", rim.ResponseFailure)
 	default:
-		rr.CreateAttr("status", xds.ResponsePartialSuccess)
+		rr.CreateAttr("status", rim.ResponsePartialSuccess)
 	}
 	if len(missing) > 0 {
 		list := rr.CreateElement("rs:RegistryErrorList")
 		for _, id := range missing {
 			e := list.CreateElement("rs:RegistryError")
-			e.CreateAttr("errorCode", string(xds.XDSDocumentUniqueIDError))
+			e.CreateAttr("errorCode", string(rim.XDSDocumentUniqueIDError))
 			e.CreateAttr("codeContext", "document "+id+" is not in this repository")
-			e.CreateAttr("severity", xds.SeverityError)
+			e.CreateAttr("severity", rim.SeverityError)
 		}
 	}
 
-	doc := xds.NewEnvelope(xds.ActionRetrieveDocumentSetResponse, relatesTo, body)
+	doc := soap.NewEnvelope(soap.ActionRetrieveDocumentSetResponse, relatesTo, body)
 	if inline && len(parts) == 0 && len(missing) < len(reqs) {
-		w.Header().Set("Content-Type", xds.SOAPContentType(xds.ActionRetrieveDocumentSetResponse))
+		w.Header().Set("Content-Type", soap.SOAPContentType(soap.ActionRetrieveDocumentSetResponse))
 		_, _ = doc.WriteTo(w)
 		return
 	}

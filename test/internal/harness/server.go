@@ -180,7 +180,7 @@ func (s *Server) SOAPStream(t testing.TB, path string, body io.Reader, contentTy
 }
 
 // faultStatusOK applies the SOAP 1.2 HTTP binding (SOAP 1.2 Part 2
-// §7.5.2.2, and xds.Fault's own default): a Sender fault is a client error
+// §7.5.2.2, and soap.Fault's own default): a Sender fault is a client error
 // (400, or a more specific 4xx such as 413 or 415); VersionMismatch,
 // MustUnderstand, DataEncodingUnknown and Receiver are 500.
 func faultStatusOK(f *SOAPFault, status int) bool {
