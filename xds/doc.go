@@ -12,10 +12,9 @@
 //   - query: stored queries (parsing and execution against a Source port).
 //   - validate: metadata validation for IHE and the Norwegian profile.
 //
-// query and validate are independent of each other. The packages do no
-// network or database I/O of their own; where stored-query execution needs
-// data it asks a small port interface (query.Source) that the adapter
-// implements. One exception remains: soap spools MTOM parts larger than
-// Limits.MemoryPartBytes to temporary files in Limits.SpoolDir itself
-// (issue 9 item 4 moves that behind a port as well).
+// query and validate are independent of each other. The packages are pure:
+// they do no network, file or database I/O of their own. Where they need
+// data or storage they ask a small port that the adapter implements:
+// stored-query execution a query.Source, the SOAP reader a soap.Spool for
+// MTOM parts too large for memory (adapter/spool).
 package xds

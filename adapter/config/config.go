@@ -531,9 +531,6 @@ func (c *Config) Limits() soap.Limits {
 	lim := soap.DefaultLimits()
 	lim.MaxBodyBytes = c.MaxBodyBytes
 	lim.MaxPartBytes = c.MaxPartBytes
-	if c.SpoolDir != "" {
-		lim.SpoolDir = c.SpoolDir
-	}
 	return lim
 }
 

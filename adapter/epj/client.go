@@ -31,9 +31,11 @@ const (
 
 // Options configure a Client. Zero fields take the defaults.
 type Options struct {
-	// Limits bound the EPJ's answer as they bound requests to kjdd; large
-	// documents are spooled to Limits.SpoolDir.
+	// Limits bound the EPJ's answer as they bound requests to kjdd.
 	Limits soap.Limits
+	// Spool keeps documents larger than Limits.MemoryPartBytes while they
+	// are streamed to the caller (adapter/spool); nil refuses them.
+	Spool soap.Spool
 	// ConnectTimeout bounds TCP connect and TLS handshake.
 	ConnectTimeout time.Duration
 	// ResponseHeaderTimeout bounds the wait for the EPJ to start answering.
@@ -48,7 +50,8 @@ type Options struct {
 type Client struct {
 	repos   map[string]*url.URL // by bare repositoryUniqueId
 	http    *http.Client
-	limits  soap.Limits
+	reader  *soap.Reader
+	spool   soap.Spool // where the reader spools large documents
 	timeout time.Duration
 	// dial opens connections; tests count attempts through it.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -71,7 +74,8 @@ func NewClient(repos map[string]string, opts Options) *Client {
 	opts = opts.orDefaults()
 	c := &Client{
 		repos:   make(map[string]*url.URL, len(repos)),
-		limits:  opts.Limits,
+		reader:  soap.NewReader(soap.ReaderConfig{Limits: opts.Limits, Spool: opts.Spool}),
+		spool:   opts.Spool,
 		timeout: opts.Timeout,
 	}
 	for oid, raw := range repos {
@@ -162,7 +166,7 @@ func (c *Client) Retrieve(ctx context.Context, repositoryUniqueID, documentUniqu
 	}
 	// The whole answer is read (large parts spooled) before the context
 	// ends; Content then reads from memory or disk, not from the network.
-	m, err := soap.ReadMessage(resp.Body, resp.Header.Get("Content-Type"), c.limits)
+	m, err := c.reader.Read(resp.Body, resp.Header.Get("Content-Type"))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, unavailable(ctx.Err())

@@ -19,6 +19,7 @@ import (
 	"github.com/beevik/etree"
 
 	"kjdd/adapter/epj/epjtest"
+	"kjdd/adapter/spool"
 	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
@@ -35,7 +36,9 @@ func clientFor(t *testing.T, srv *httptest.Server, opts Options) *Client {
 	}
 	if opts.Limits == (soap.Limits{}) {
 		opts.Limits = soap.DefaultLimits()
-		opts.Limits.SpoolDir = t.TempDir()
+	}
+	if opts.Spool == nil {
+		opts.Spool = spool.Dir(t.TempDir())
 	}
 	return NewClient(repos, opts)
 }
@@ -101,14 +104,14 @@ func TestRetrieve(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			c := clientFor(t, srv, tc.opts)
-			spool := c.limits.SpoolDir
+			dir := spoolDir(c)
 			got, err := c.Retrieve(context.Background(), tc.repo, tc.doc)
 			if tc.wantCode != "" {
 				wantRegistryError(t, err, tc.wantCode, tc.wantCtx)
 				if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
 					t.Errorf("error %v is not %v", err, tc.wantIs)
 				}
-				noFiles(t, spool)
+				noFiles(t, dir)
 				return
 			}
 			if err != nil {
@@ -122,12 +125,15 @@ func TestRetrieve(t *testing.T) {
 			if data := readAll(t, got); !bytes.Equal(data, want) {
 				t.Error("content differs")
 			}
-			noFiles(t, spool)
+			noFiles(t, dir)
 		})
 	}
 }
 
 // noFiles fails if dir holds files (spooled parts not cleaned up).
+// spoolDir is the directory c spools into.
+func spoolDir(c *Client) string { return string(c.spool.(spool.Dir)) }
+
 func noFiles(t *testing.T, dir string) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -423,5 +429,5 @@ func TestRetrieve100MB(t *testing.T) {
 	if growth > 32<<20 {
 		t.Errorf("heap grew by %d MiB during a 100 MiB retrieve: the document is being buffered", growth>>20)
 	}
-	noFiles(t, c.limits.SpoolDir)
+	noFiles(t, spoolDir(c))
 }

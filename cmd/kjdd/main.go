@@ -27,6 +27,7 @@ import (
 	"kjdd/adapter/keys"
 	"kjdd/adapter/registry"
 	"kjdd/adapter/sperring"
+	"kjdd/adapter/spool"
 	"kjdd/adapter/store"
 	"kjdd/adapter/telemetry"
 	"kjdd/xds/rim"
@@ -115,7 +116,7 @@ func serve(args []string, stderr io.Writer) error {
 
 	var epjClient *epj.Client
 	if len(cfg.Repositories) > 0 {
-		epjClient = epj.NewClient(cfg.Repositories, epj.Options{Limits: cfg.Limits()})
+		epjClient = epj.NewClient(cfg.Repositories, epj.Options{Limits: cfg.Limits(), Spool: spool.Dir(cfg.SpoolDir)})
 	}
 
 	rdb, err := newRedis(cfg, log)
@@ -163,7 +164,7 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}
 
-	reader := soap.NewReader(soap.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: cfg.AssertionMemo})
+	reader := soap.NewReader(soap.ReaderConfig{Limits: cfg.Limits(), AssertionMemoBytes: cfg.AssertionMemo, Spool: spool.Dir(cfg.SpoolDir)})
 	writer := rim.NewWriter(rim.WriterConfig{FragmentCacheBytes: cfg.FragmentCache})
 	caches := telemetry.Caches{"assertion_memo": reader.AssertionMemo, "fragments": writer.FragmentCache}
 	handler := httpapi.New(httpapi.Options{

@@ -3,7 +3,6 @@ package soap
 import (
 	"bytes"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -29,10 +28,10 @@ func FuzzReadMessage(f *testing.F) {
 	for _, tc := range mtomBadInputs {
 		f.Add([]byte(tc.body), true)
 	}
-	spool := f.TempDir()
+	spool := newMemSpool()
 	f.Fuzz(func(t *testing.T, body []byte, multipart bool) {
 		lim := Limits{MaxBodyBytes: 1 << 20, MaxDepth: 64, MaxElements: 20000,
-			MaxParts: 8, MaxPartBytes: 1 << 20, MemoryPartBytes: 512, SpoolDir: spool}
+			MaxParts: 8, MaxPartBytes: 1 << 20, MemoryPartBytes: 512}
 		ctype := ContentTypeSOAP
 		if multipart {
 			line, _, _ := bytes.Cut(body, []byte("\n"))
@@ -44,7 +43,7 @@ func FuzzReadMessage(f *testing.F) {
 				return r
 			}, boundary), "")
 		}
-		m, err := ReadMessage(bytes.NewReader(body), ctype, lim)
+		m, err := spoolReader(lim, spool).Read(bytes.NewReader(body), ctype)
 		if err != nil {
 			var fault *Fault
 			if !errors.As(err, &fault) {
@@ -64,8 +63,6 @@ func FuzzReadMessage(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		if entries, _ := os.ReadDir(spool); len(entries) != 0 {
-			t.Fatalf("%d spooled files left", len(entries))
-		}
+		noSpooledFiles(t, spool)
 	})
 }

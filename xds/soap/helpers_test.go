@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"net/textproto"
-	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"kjdd/xds/internal/xdstest"
@@ -92,16 +94,69 @@ func wantFault(t testing.TB, err error, code FaultCode, subcode, reason string) 
 }
 
 // noSpooledFiles fails if dir still holds files.
-func noSpooledFiles(t testing.TB, dir string) {
+func noSpooledFiles(t testing.TB, sp *memSpool) {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 0 {
-		t.Fatalf("%d spooled files left in %s", len(entries), dir)
+	if names := sp.names(); len(names) != 0 {
+		t.Fatalf("%d spooled parts left: %v", len(names), names)
 	}
 }
+
+// memSpool is a Spool in memory, for tests: what it holds is what a file
+// spool (adapter/spool) would hold on disk.
+type memSpool struct {
+	mu    sync.Mutex
+	n     int
+	parts map[string]*bytes.Buffer
+}
+
+func newMemSpool() *memSpool { return &memSpool{parts: map[string]*bytes.Buffer{}} }
+
+// spoolReader is a reader with limits lim spooling into sp.
+func spoolReader(lim Limits, sp *memSpool) *Reader {
+	return NewReader(ReaderConfig{Limits: lim, Spool: sp})
+}
+
+func (s *memSpool) Create() (io.WriteCloser, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	name := fmt.Sprintf("part-%d", s.n)
+	b := new(bytes.Buffer)
+	s.parts[name] = b
+	return nopWriteCloser{b}, name, nil
+}
+
+func (s *memSpool) Open(name string) (io.ReadCloser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.parts[name]
+	if !ok {
+		return nil, errors.New("no spooled part " + name)
+	}
+	return io.NopCloser(bytes.NewReader(b.Bytes())), nil
+}
+
+func (s *memSpool) Remove(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.parts, name)
+	return nil
+}
+
+// names lists the parts the spool holds.
+func (s *memSpool) names() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for n := range s.parts {
+		out = append(out, n)
+	}
+	return out
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
 
 // mimeMessage assembles a multipart body from parts, each given as its
 // header lines and content; the boundary is "b0undary".

@@ -18,11 +18,8 @@ type Limits struct {
 	// MaxPartBytes bounds the decoded size of each non-root MIME part.
 	MaxPartBytes int64
 	// MemoryPartBytes is the size up to which a MIME part is kept in
-	// memory; larger parts are spooled to a temporary file in SpoolDir.
+	// memory; larger parts go to the reader's Spool.
 	MemoryPartBytes int64
-	// SpoolDir is where large MIME parts are spooled; empty means the
-	// system's temporary directory.
-	SpoolDir string
 }
 
 // Default limits. The reasons are in DefaultLimits.

@@ -21,8 +21,8 @@ func TestLimitsOrDefaults(t *testing.T) {
 			in:   Limits{MaxBodyBytes: -1, MaxDepth: -1, MaxElements: -1, MaxParts: -1, MaxPartBytes: -1, MemoryPartBytes: -1},
 			want: DefaultLimits()},
 		"set fields kept, spool dir kept": {
-			in:   Limits{MaxBodyBytes: 10, MaxDepth: 5, SpoolDir: "/var/spool/kjdd"},
-			want: Limits{MaxBodyBytes: 10, MaxDepth: 5, MaxElements: DefaultMaxElements, MaxParts: DefaultMaxParts, MaxPartBytes: DefaultMaxPartBytes, MemoryPartBytes: DefaultMemoryPartBytes, SpoolDir: "/var/spool/kjdd"}},
+			in:   Limits{MaxBodyBytes: 10, MaxDepth: 5},
+			want: Limits{MaxBodyBytes: 10, MaxDepth: 5, MaxElements: DefaultMaxElements, MaxParts: DefaultMaxParts, MaxPartBytes: DefaultMaxPartBytes, MemoryPartBytes: DefaultMemoryPartBytes}},
 		"memory threshold clipped to the part limit": {
 			in:   Limits{MaxPartBytes: 1000},
 			want: Limits{MaxBodyBytes: DefaultMaxBodyBytes, MaxDepth: DefaultMaxDepth, MaxElements: DefaultMaxElements, MaxParts: DefaultMaxParts, MaxPartBytes: 1000, MemoryPartBytes: 1000}},

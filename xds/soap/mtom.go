@@ -8,7 +8,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -17,9 +16,22 @@ import (
 // root part holds the envelope; every other part is an attachment that an
 // xop:Include in the envelope may refer to by Content-ID.
 
+// A Spool keeps the MTOM attachments that are too large to hold in memory
+// while their request is handled. The package does no I/O itself: the
+// adapter provides the spool (adapter/spool keeps files in KJDD_SPOOL_DIR).
+// A spooled part is written once through the writer Create returns, which
+// the reader closes, then opened by its name any number of times until its
+// message is closed, which removes it. A Spool must be safe for concurrent
+// use.
+type Spool interface {
+	Create() (w io.WriteCloser, name string, err error)
+	Open(name string) (io.ReadCloser, error)
+	Remove(name string) error
+}
+
 // Part is one attachment of an MTOM message: kept in memory up to
-// Limits.MemoryPartBytes, spooled to a temporary file above that. It is a
-// Blob; the file goes away when the Message is closed.
+// Limits.MemoryPartBytes, in the reader's Spool above that. It is a Blob;
+// the spooled copy goes away when the Message is closed.
 type Part struct {
 	// ContentID is the part's Content-ID without angle brackets.
 	ContentID string
@@ -28,7 +40,8 @@ type Part struct {
 
 	size    int64
 	data    []byte // when in memory
-	path    string // when spooled
+	spool   Spool  // when spooled: where, under name
+	name    string
 	removed bool
 }
 
@@ -40,10 +53,10 @@ func (p *Part) Open() (io.ReadCloser, error) {
 	if p.removed {
 		return nil, errors.New("xds: mime part opened after its message was closed")
 	}
-	if p.path == "" {
+	if p.spool == nil {
 		return io.NopCloser(bytes.NewReader(p.data)), nil
 	}
-	return os.Open(p.path)
+	return p.spool.Open(p.name)
 }
 
 // remove deletes the spooled file, if any.
@@ -53,13 +66,10 @@ func (p *Part) remove() error {
 	}
 	p.removed = true
 	p.data = nil
-	if p.path == "" {
+	if p.spool == nil {
 		return nil
 	}
-	if err := os.Remove(p.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
+	return p.spool.Remove(p.name)
 }
 
 // readMTOM reads a multipart/related MTOM message.
@@ -84,7 +94,7 @@ func (rd *Reader) readMTOM(r io.Reader, params map[string]string) (*Message, err
 	if boundary == "" {
 		return nil, refuse("multipart/related without a boundary parameter", "")
 	}
-	root, parts, err := readParts(r, boundary, trimAngle(params["start"]), lim)
+	root, parts, err := readParts(r, boundary, trimAngle(params["start"]), lim, rd.spool)
 	if err != nil {
 		_ = closeParts(parts)
 		return nil, err
@@ -100,7 +110,7 @@ func (rd *Reader) readMTOM(r io.Reader, params map[string]string) (*Message, err
 // readParts reads every MIME part: the root (by the start parameter, else
 // the first part) into memory, the others into Parts. On error the parts
 // read so far are returned for the caller to remove.
-func readParts(r io.Reader, boundary, start string, lim Limits) ([]byte, map[string]*Part, error) {
+func readParts(r io.Reader, boundary, start string, lim Limits, sp Spool) ([]byte, map[string]*Part, error) {
 	mr := multipart.NewReader(r, boundary)
 	parts := make(map[string]*Part)
 	// Many small parts must not add up to a large amount of memory: once
@@ -153,7 +163,7 @@ func readParts(r io.Reader, boundary, start string, lim Limits) ([]byte, map[str
 		if _, dup := parts[cid]; dup {
 			return nil, parts, refuse("two MIME parts have the same Content-ID", "")
 		}
-		part, err := spool(body, cid, p.Header.Get("Content-Type"), lim, &memBudget)
+		part, err := spool(body, cid, p.Header.Get("Content-Type"), lim, sp, &memBudget)
 		if err != nil {
 			return nil, parts, err
 		}
@@ -268,9 +278,9 @@ func readPart(r io.Reader, max int64, what string) ([]byte, error) {
 }
 
 // spool reads an attachment into memory or, when larger than
-// lim.MemoryPartBytes or than what is left of memBudget, into a temporary
-// file.
-func spool(r io.Reader, cid, ctype string, lim Limits, memBudget *int64) (*Part, error) {
+// lim.MemoryPartBytes or than what is left of memBudget, into sp. Without a
+// spool such an attachment is refused.
+func spool(r io.Reader, cid, ctype string, lim Limits, sp Spool, memBudget *int64) (*Part, error) {
 	const what = "an MTOM attachment"
 	p := &Part{ContentID: cid, ContentType: ctype}
 	inMemory := min(lim.MemoryPartBytes, *memBudget)
@@ -287,34 +297,55 @@ func spool(r io.Reader, cid, ctype string, lim Limits, memBudget *int64) (*Part,
 		*memBudget -= n
 		return p, nil
 	}
-	f, err := os.CreateTemp(lim.SpoolDir, "kjdd-part-*")
+	if sp == nil {
+		return nil, tooLarge(what+" (no spool is configured, so it must fit in memory)", inMemory)
+	}
+	w, name, err := sp.Create()
 	if err != nil {
 		return nil, &Fault{Code: FaultReceiver, Reason: "the attachment could not be stored", Detail: err.Error()}
 	}
-	p.path = f.Name()
+	p.spool, p.name = sp, name
 	fail := func(f2 *Fault) (*Part, error) {
-		_ = f.Close()
+		_ = w.Close()
 		_ = p.remove()
 		return nil, f2
 	}
-	if _, err := f.Write(head.Bytes()); err != nil {
+	if _, err := w.Write(head.Bytes()); err != nil {
 		return fail(&Fault{Code: FaultReceiver, Reason: "the attachment could not be stored", Detail: err.Error()})
 	}
-	rest, err := io.Copy(f, io.LimitReader(r, lim.MaxPartBytes-n+1))
+	rest, err := io.Copy(spoolWriter{w}, io.LimitReader(r, lim.MaxPartBytes-n+1))
 	p.size = n + rest
 	switch {
 	case errors.Is(err, errPartTooLarge) || p.size > lim.MaxPartBytes:
 		return fail(tooLarge(what, lim.MaxPartBytes))
 	case err != nil:
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return fail(&Fault{Code: FaultReceiver, Reason: "the attachment could not be stored", Detail: err.Error()})
+		var se *spoolError
+		if errors.As(err, &se) {
+			return fail(&Fault{Code: FaultReceiver, Reason: "the attachment could not be stored", Detail: se.err.Error()})
 		}
 		return fail(brokenMultipart(err))
 	}
-	if err := f.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		_ = p.remove()
 		return nil, &Fault{Code: FaultReceiver, Reason: "the attachment could not be stored", Detail: err.Error()}
 	}
 	return p, nil
+}
+
+// spoolWriter tags the spool's write errors, which io.Copy returns mixed
+// with the request's read errors: a failed write is kjdd's fault, a failed
+// read the sender's.
+type spoolWriter struct{ w io.Writer }
+
+// spoolError is a write error of the spool.
+type spoolError struct{ err error }
+
+func (e *spoolError) Error() string { return e.err.Error() }
+
+func (s spoolWriter) Write(b []byte) (int, error) {
+	n, err := s.w.Write(b)
+	if err != nil {
+		err = &spoolError{err}
+	}
+	return n, err
 }

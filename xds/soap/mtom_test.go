@@ -3,8 +3,6 @@ package soap
 import (
 	"encoding/base64"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -179,7 +177,7 @@ func TestReadMessageMTOMParts(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			lim := DefaultLimits()
-			lim.SpoolDir = t.TempDir()
+			sp := newMemSpool()
 			if tc.limits != nil {
 				tc.limits(&lim)
 			}
@@ -187,7 +185,7 @@ func TestReadMessageMTOMParts(t *testing.T) {
 			if ctype == "" {
 				ctype = mtomCT
 			}
-			m, err := ReadMessage(strings.NewReader(tc.body), ctype, lim)
+			m, err := spoolReader(lim, sp).Read(strings.NewReader(tc.body), ctype)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -197,14 +195,14 @@ func TestReadMessageMTOMParts(t *testing.T) {
 			if got := readBlob(t, m, m.BodyRoot.FindElement("Document")); got != content {
 				t.Errorf("attachment = %q, want %q", got, content)
 			}
-			entries, _ := os.ReadDir(lim.SpoolDir)
+			entries := sp.names()
 			if tc.spooled != (len(entries) == 1) {
 				t.Errorf("%d files spooled, want spooled=%v", len(entries), tc.spooled)
 			}
 			if err := m.Close(); err != nil {
 				t.Fatal(err)
 			}
-			noSpooledFiles(t, lim.SpoolDir)
+			noSpooledFiles(t, sp)
 		})
 	}
 }
@@ -266,9 +264,8 @@ func TestBlob(t *testing.T) {
 		wantFault(t, err, FaultSender, "", "not in the message")
 	})
 	t.Run("open after close", func(t *testing.T) {
-		dir := t.TempDir()
-		m, err := ReadMessage(strings.NewReader(mimeMessage(rootWithInclude, docPart(strings.Repeat("x", 100)))), mtomCT,
-			Limits{SpoolDir: dir, MemoryPartBytes: 10})
+		sp := newMemSpool()
+		m, err := spoolReader(Limits{MemoryPartBytes: 10}, sp).Read(strings.NewReader(mimeMessage(rootWithInclude, docPart(strings.Repeat("x", 100)))), mtomCT)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,8 +288,25 @@ func TestBlob(t *testing.T) {
 		if m.Doc != nil || m.BodyRoot != nil || m.Security != nil {
 			t.Error("a closed message still hands out its tree")
 		}
-		if matches, _ := filepath.Glob(filepath.Join(dir, "*")); len(matches) != 0 {
-			t.Errorf("left %v", matches)
+		if left := sp.names(); len(left) != 0 {
+			t.Errorf("left %v", left)
 		}
 	})
+}
+
+// TestNoSpoolRefusesLargeParts: a reader without a spool keeps what fits
+// in memory and refuses a larger attachment with a clear fault, instead of
+// holding it in memory or writing it anywhere.
+func TestNoSpoolRefusesLargeParts(t *testing.T) {
+	lim := Limits{MemoryPartBytes: 10}
+	m, err := ReadMessage(strings.NewReader(mimeMessage(rootWithInclude, docPart("small"))), mtomCT, lim)
+	if err != nil {
+		t.Fatalf("a part that fits in memory: %v", err)
+	}
+	m.Close()
+	_, err = ReadMessage(strings.NewReader(mimeMessage(rootWithInclude, docPart(strings.Repeat("x", 100)))), mtomCT, lim)
+	f := wantFault(t, err, FaultSender, "", "no spool is configured")
+	if f.HTTPStatus != 413 {
+		t.Errorf("HTTPStatus %d, want 413", f.HTTPStatus)
+	}
 }

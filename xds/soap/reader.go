@@ -15,6 +15,7 @@ import (
 type Reader struct {
 	limits Limits
 	memo   *assertionMemo
+	spool  Spool
 	// bodies hold request bodies while they are parsed; slabs the first
 	// slabs of message trees, returned by Message.Close.
 	bodies sync.Pool
@@ -28,11 +29,14 @@ type ReaderConfig struct {
 	// AssertionMemoBytes bounds the memo of assertions passed before; 0
 	// or less keeps none, so that every assertion is scanned.
 	AssertionMemoBytes int
+	// Spool keeps MTOM attachments larger than Limits.MemoryPartBytes;
+	// nil refuses them.
+	Spool Spool
 }
 
 // NewReader returns a reader configured by cfg.
 func NewReader(cfg ReaderConfig) *Reader {
-	return &Reader{limits: cfg.Limits.orDefaults(), memo: newAssertionMemo(cfg.AssertionMemoBytes)}
+	return &Reader{limits: cfg.Limits.orDefaults(), memo: newAssertionMemo(cfg.AssertionMemoBytes), spool: cfg.Spool}
 }
 
 // Limits returns the limits the reader applies.
@@ -49,8 +53,7 @@ type CacheStats struct {
 func (r *Reader) AssertionMemo() CacheStats { return r.memo.stats() }
 
 // ReadMessage reads one message with a reader of its own: limits lim, no
-// memo, nothing kept for the next call. For peers whose messages carry no
-// assertion (the EPJ's answers) and for tests.
+// memo and no spool, nothing kept for the next call. For tests and tools.
 func ReadMessage(rd io.Reader, contentType string, lim Limits) (*Message, error) {
 	return NewReader(ReaderConfig{Limits: lim}).Read(rd, contentType)
 }

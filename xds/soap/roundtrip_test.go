@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"io"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -26,7 +25,7 @@ func pnrWithInclude(cid string) *etree.Element {
 // the content hash, the spooling and the clean-up on Close.
 func TestMTOMRoundTrip20MB(t *testing.T) {
 	const size = 20 << 20
-	dir := t.TempDir()
+	sp := newMemSpool()
 	pr, pw := io.Pipe()
 	w := NewMTOMWriter(pw, ActionProvideAndRegister)
 	sent := make(chan []byte, 1)
@@ -44,7 +43,7 @@ func TestMTOMRoundTrip20MB(t *testing.T) {
 		sent <- h.Sum(nil)
 		pw.CloseWithError(err)
 	}()
-	m, err := ReadMessage(pr, w.ContentType(), Limits{SpoolDir: dir})
+	m, err := spoolReader(Limits{}, sp).Read(pr, w.ContentType())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +66,11 @@ func TestMTOMRoundTrip20MB(t *testing.T) {
 	if want := <-sent; !bytes.Equal(h.Sum(nil), want) {
 		t.Error("content hash differs after the round trip")
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
+	if entries := sp.names(); len(entries) != 1 {
 		t.Fatalf("%d spooled files, want the one attachment", len(entries))
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	noSpooledFiles(t, dir)
+	noSpooledFiles(t, sp)
 }

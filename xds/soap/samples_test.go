@@ -272,12 +272,11 @@ func TestReadMessageCaptures(t *testing.T) {
 			if tc.body != nil {
 				body = tc.body(c)
 			}
-			lim := DefaultLimits()
-			lim.SpoolDir = t.TempDir()
-			m, err := ReadMessage(bytes.NewReader(body), tc.ctype(c), lim)
+			sp := newMemSpool()
+			m, err := spoolReader(DefaultLimits(), sp).Read(bytes.NewReader(body), tc.ctype(c))
 			if tc.want.fault != "" {
 				wantFault(t, err, tc.want.faultCode, "", tc.want.fault)
-				noSpooledFiles(t, lim.SpoolDir)
+				noSpooledFiles(t, sp)
 				return
 			}
 			if err != nil {

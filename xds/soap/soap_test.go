@@ -177,7 +177,7 @@ func runBadInputs(t *testing.T, table map[string]badInput) {
 	for name, tc := range table {
 		t.Run(name, func(t *testing.T) {
 			lim := DefaultLimits()
-			lim.SpoolDir = t.TempDir()
+			sp := newMemSpool()
 			if tc.limits != nil {
 				tc.limits(&lim)
 			}
@@ -188,7 +188,7 @@ func runBadInputs(t *testing.T, table map[string]badInput) {
 			case "-":
 				ctype = ""
 			}
-			m, err := ReadMessage(strings.NewReader(tc.body), ctype, lim)
+			m, err := spoolReader(lim, sp).Read(strings.NewReader(tc.body), ctype)
 			if err == nil {
 				m.Close()
 				t.Fatalf("accepted; want fault %s %q", tc.code, tc.reason)
@@ -197,7 +197,7 @@ func runBadInputs(t *testing.T, table map[string]badInput) {
 			if f.HTTPStatus != tc.status {
 				t.Errorf("HTTPStatus = %d, want %d", f.HTTPStatus, tc.status)
 			}
-			noSpooledFiles(t, lim.SpoolDir)
+			noSpooledFiles(t, sp)
 		})
 	}
 }
