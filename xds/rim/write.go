@@ -175,17 +175,19 @@ func responseStatus(hasResults bool, errs RegistryErrors) string {
 	return ResponseFailure
 }
 
-// rimWriter writes registry objects with the XML primitives of xmlWriter
-// (xmlwriter.go).
+// rimWriter writes registry objects with the XML primitives of xmlw.Writer.
+// Each method writes what the same-named method of the tree renderer (the
+// oracle in render_oracle_test.go) builds.
 type rimWriter struct {
 	xmlw.Writer
 	home  string // normalised home every object carries, or empty
 	cache *fragmentCache
-	sub   int      // as rimRenderer.sub
+	sub   int      // Classifications and ExternalIdentifiers of the current owner so far (derivedID)
 	ns    [16]byte // the current owner's namespace (derivedNamespace)
 }
 
-// errorList writes an rs:RegistryErrorList, as rimBuilder.errorList.
+// errorList writes an rs:RegistryErrorList: highestSeverity, and each
+// entry's context with national identity numbers redacted.
 func (w *rimWriter) errorList(errs RegistryErrors) {
 	if len(errs) == 0 {
 		return
@@ -218,7 +220,8 @@ func (w *rimWriter) errorList(errs RegistryErrors) {
 	w.End("rs:RegistryErrorList")
 }
 
-// homeOf is rimRenderer.homeOf.
+// homeOf is the home an object carries: the gateway's when it answers as
+// one, else the object's own.
 func (w *rimWriter) homeOf(own string) string {
 	if w.home != "" {
 		return w.home
@@ -226,7 +229,7 @@ func (w *rimWriter) homeOf(own string) string {
 	return normHome(own)
 }
 
-// objectAttrs is rimRenderer.objectAttrs.
+// objectAttrs writes the identity attributes of a registry object.
 func (w *rimWriter) objectAttrs(id, lid, objectType, status, home string) {
 	w.Attr("id", id)
 	if lid != "" {
@@ -319,7 +322,8 @@ func (w *rimWriter) derivedID() {
 	w.sub++
 }
 
-// classification starts a Classification, as rimRenderer.classification.
+// classification starts a Classification of owner under scheme, with a
+// derived id.
 func (w *rimWriter) classification(owner, scheme string) {
 	w.Start("Classification")
 	w.derivedID()
@@ -377,7 +381,7 @@ func (w *rimWriter) externalID(owner, scheme, name, value string) {
 	w.End("ExternalIdentifier")
 }
 
-// documentEntry is rimRenderer.documentEntry.
+// documentEntry writes a DocumentEntry as an rim:ExtrinsicObject.
 func (w *rimWriter) documentEntry(d *DocumentEntry) {
 	w.Start("ExtrinsicObject")
 	w.objectAttrs(d.EntryUUID, d.LogicalID, d.ObjectType, d.Status, d.Home)
@@ -429,7 +433,7 @@ func (w *rimWriter) documentEntry(d *DocumentEntry) {
 	w.End("ExtrinsicObject")
 }
 
-// submissionSet is rimRenderer.submissionSet.
+// submissionSet writes a SubmissionSet as a classified rim:RegistryPackage.
 func (w *rimWriter) submissionSet(s *SubmissionSet) {
 	w.Start("RegistryPackage")
 	w.objectAttrs(s.EntryUUID, s.LogicalID, ObjectTypeRegistryPackage, s.Status, s.Home)
@@ -454,7 +458,7 @@ func (w *rimWriter) submissionSet(s *SubmissionSet) {
 	w.End("RegistryPackage")
 }
 
-// folder is rimRenderer.folder.
+// folder writes a Folder as a classified rim:RegistryPackage.
 func (w *rimWriter) folder(f *Folder) {
 	w.Start("RegistryPackage")
 	w.objectAttrs(f.EntryUUID, f.LogicalID, ObjectTypeRegistryPackage, f.Status, f.Home)
@@ -476,7 +480,7 @@ func (w *rimWriter) folder(f *Folder) {
 	w.End("RegistryPackage")
 }
 
-// association is rimRenderer.association.
+// association writes an rim:Association.
 func (w *rimWriter) association(a *Association) {
 	w.Start("Association")
 	w.objectAttrs(a.EntryUUID, "", ObjectTypeAssociation, a.Status, a.Home)
