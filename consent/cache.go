@@ -19,10 +19,12 @@ var ErrUnavailable = errors.New("sperring inputs unavailable")
 // records is not an error: Inputs has the patient, no records and the
 // current version. The version increases on every change of the patient's
 // records, deletion of the last record included, so that a cache can tell
-// newer inputs from older ones; it is never negative. The error must not
-// contain the patient's identity number.
+// newer inputs from older ones; it is never negative. Version returns that
+// version alone, cheaply: the Resolver asks for it on every cache hit. The
+// errors must not contain the patient's identity number.
 type RecordStore interface {
 	Inputs(ctx context.Context, patient string) (Inputs, error)
+	Version(ctx context.Context, patient string) (int64, error)
 }
 
 // Cache holds patients' Inputs in front of the RecordStore.

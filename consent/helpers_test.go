@@ -42,7 +42,7 @@ type recordStore struct {
 	seq     int64
 	nextID  int
 	failing atomic.Bool
-	calls   atomic.Int64
+	calls   atomic.Int64 // Inputs reads
 }
 
 var errStoreDown = errors.New("store down")
@@ -59,6 +59,16 @@ func (s *recordStore) Inputs(_ context.Context, patient string) (Inputs, error) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return Inputs{Patient: patient, Version: s.version[patient], Records: slices.Clone(s.records[patient])}, nil
+}
+
+// Version is the patient's version, as the store's primary-key read.
+func (s *recordStore) Version(_ context.Context, patient string) (int64, error) {
+	if s.failing.Load() {
+		return 0, errStoreDown
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version[patient], nil
 }
 
 // add creates a record and returns it with its id.

@@ -28,8 +28,13 @@ const (
 	// ErrUnavailable.
 	EventStoreError Event = "store_error"
 	// EventWriteThroughError: a change could not be written to the
-	// cache; copies may be stale until they expire.
+	// cache; the store's version tells every instance that its copies
+	// are stale (EventStale).
 	EventWriteThroughError Event = "write_through_error"
+	// EventStale: the cache answered with inputs older than the store's
+	// version (a change it did not hear of); the store was read instead
+	// and the cache repaired.
+	EventStale Event = "stale"
 )
 
 // ResolverSettings are the optional parts of a Resolver.
@@ -74,11 +79,15 @@ func NewResolver(store RecordStore, cache Cache, s ResolverSettings) *Resolver {
 	return r
 }
 
-// Inputs returns the patient's sperring inputs. A cache hit is used as it
-// is; a miss reads the store and fills the cache; a cache failure reads the
-// store. When the store fails too, the error wraps ErrUnavailable and the
-// caller must deny. Inputs never returns usable-looking inputs with an
-// error.
+// Inputs returns the patient's sperring inputs. The store is the truth and
+// the cache only makes it fast: a cache hit is used when its version is the
+// store's version now (one primary-key read), so that a change acknowledged
+// to the EPJ holds on every instance at once whatever the cache missed (a
+// write-through that failed, an announcement that never came). Older inputs,
+// a miss or a cache failure read the store, and the first two repair the
+// cache. When the store fails, the error wraps ErrUnavailable and the caller
+// must deny, cache hit or not. Inputs never returns usable-looking inputs
+// with an error.
 func (r *Resolver) Inputs(ctx context.Context, patient string) (Inputs, error) {
 	if !validPatient(patient) {
 		return Inputs{}, invalid("patient must be an 11-digit fødselsnummer or D-number")
@@ -94,8 +103,18 @@ func (r *Resolver) Inputs(ctx context.Context, patient string) (Inputs, error) {
 			r.count(EventCacheError)
 			r.warn("sperring cache answered for another key, reading the store", errors.New("patient mismatch"))
 		case ok:
-			r.count(EventHit)
-			return in, nil
+			current, err := r.store.Version(ctx, patient)
+			if err != nil {
+				r.count(EventStoreError)
+				return Inputs{}, fmt.Errorf("%w: store: %w", ErrUnavailable, err)
+			}
+			if current == in.Version {
+				r.count(EventHit)
+				return in, nil
+			}
+			r.count(EventStale)
+			r.warn("sperring cache held older inputs than the store, reading the store", errors.New("stale version"))
+			cacheOK = true
 		default:
 			r.count(EventMiss)
 			cacheOK = true

@@ -82,10 +82,12 @@ func TestResolverDeniesWhenStoreFails(t *testing.T) {
 		warm  bool // read once before the store fails
 		ok    bool
 	}{
-		"no cache":                   {cache: nil},
-		"cold memory cache":          {cache: NewMemoryCache(0, 0)},
-		"warm memory cache answers":  {cache: NewMemoryCache(0, 0), warm: true, ok: true},
-		"store only, warmed nothing": {cache: nil, warm: true},
+		"no cache":          {cache: nil},
+		"cold memory cache": {cache: NewMemoryCache(0, 0)},
+		// The store is the truth: without it a cached copy cannot be known
+		// to be current (issue 10), so a warm cache is denied as well.
+		"warm memory cache, denied too": {cache: NewMemoryCache(0, 0), warm: true},
+		"store only, warmed nothing":    {cache: nil, warm: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -128,6 +130,8 @@ type foreignStore struct{ in Inputs }
 
 func (s foreignStore) Inputs(context.Context, string) (Inputs, error) { return s.in, nil }
 
+func (s foreignStore) Version(context.Context, string) (int64, error) { return s.in.Version, nil }
+
 func TestResolverRefusesStoreInputsOfAnotherPatient(t *testing.T) {
 	tests := map[string]Inputs{
 		"inputs of another patient": {Patient: patientB},
@@ -162,5 +166,41 @@ func TestResolverWarnIsRateLimited(t *testing.T) {
 	}
 	if n := strings.Count(buf.String(), "\n"); n != 1 {
 		t.Errorf("%d log lines for 100 failures within the interval, want 1", n)
+	}
+}
+
+// TestResolverSeesChangesTheCacheMissed: a change the cache never heard of
+// (its write-through failed, its announcement never came) holds at the
+// very next read: the cache's copy is older than the store's version, so
+// the store is read and the cache repaired; a copy as new as the store's
+// is used as it is.
+func TestResolverSeesChangesTheCacheMissed(t *testing.T) {
+	ctx := context.Background()
+	for name, cache := range map[string]Cache{"memory cache": NewMemoryCache(0, 0)} {
+		t.Run(name, func(t *testing.T) {
+			store := newRecordStore()
+			store.add(t, Sperring{Patient: patientA, Kind: KindPractitioner, HPRNumber: hprBlocked})
+			var ev counter
+			r := NewResolver(store, cache, ResolverSettings{Count: ev.count})
+			if _, err := r.Inputs(ctx, patientA); err != nil { // fills the cache
+				t.Fatal(err)
+			}
+			if in, err := r.Inputs(ctx, patientA); err != nil || len(in.Records) != 1 || ev.get(EventHit) != 1 {
+				t.Fatalf("second read %+v, %v, %d hits; want the cached copy", in, err, ev.get(EventHit))
+			}
+			// A second record reaches the store only.
+			store.add(t, Sperring{Patient: patientA, Kind: KindPatient})
+			in, err := r.Inputs(ctx, patientA)
+			if err != nil || len(in.Records) != 2 {
+				t.Fatalf("after a change the cache missed: %+v, %v; want both records", in, err)
+			}
+			if ev.get(EventStale) != 1 {
+				t.Fatalf("stale reads counted %d, want 1", ev.get(EventStale))
+			}
+			reads := store.calls.Load()
+			if in, err := r.Inputs(ctx, patientA); err != nil || len(in.Records) != 2 || store.calls.Load() != reads {
+				t.Fatalf("after the repair: %+v, %v, %d store reads; want the repaired cache's copy", in, err, store.calls.Load()-reads)
+			}
+		})
 	}
 }

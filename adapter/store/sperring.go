@@ -219,16 +219,34 @@ func (r *SperringRecords) Inputs(ctx context.Context, patient string) (consent.I
 	// their version are harmless (the writer's newer version follows),
 	// the other way round a cache could keep stale records under a
 	// current version.
-	var version int64
-	err := r.s.db.QueryRowContext(ctx, r.s.d.rebind(`SELECT version FROM sperring_versions WHERE patient_key = ?`), key).Scan(&version)
-	if err != nil && !isNoRows(err) {
-		return consent.Inputs{}, fmt.Errorf("store: read sperring version: %w", r.s.d.classify(err))
+	version, err := r.version(ctx, key)
+	if err != nil {
+		return consent.Inputs{}, err
 	}
 	recs, err := r.records(ctx, key, patient)
 	if err != nil {
 		return consent.Inputs{}, err
 	}
 	return consent.Inputs{Patient: patient, Version: version, Records: recs}, nil
+}
+
+// Version implements consent.RecordStore: the version of the patient's
+// records now (0 for a patient who never had any), one primary-key read.
+func (r *SperringRecords) Version(ctx context.Context, patient string) (int64, error) {
+	if _, err := consent.NormalizePatient(patient); err != nil || len(patient) != 11 {
+		return 0, fmt.Errorf("%w: patient must be the normalised 11 digits", consent.ErrInvalid)
+	}
+	return r.version(ctx, r.patientKey(patient))
+}
+
+// version reads the version of the patient under key.
+func (r *SperringRecords) version(ctx context.Context, key string) (int64, error) {
+	var version int64
+	err := r.s.db.QueryRowContext(ctx, r.s.d.rebind(`SELECT version FROM sperring_versions WHERE patient_key = ?`), key).Scan(&version)
+	if err != nil && !isNoRows(err) {
+		return 0, fmt.Errorf("store: read sperring version: %w", r.s.d.classify(err))
+	}
+	return version, nil
 }
 
 // Ready checks that the sperring tables can be read (readiness).
