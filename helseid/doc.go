@@ -29,14 +29,17 @@ package helseid
 // Three caches take part, and together they may only ever save work, never
 // change an answer:
 //
-//  1. The guard memo (xds/assertion.go, one per soap.Reader, bounded in
-//     bytes). The guard is a pure function of the bytes it reads and the
+//  1. The guard memo (xds/soap/assertion.go, one per soap.Reader, bounded
+//     in bytes). The guard is a pure function of the bytes it reads and the
 //     bindings in scope, so an assertion whose bytes and bindings equal one
 //     it passed before, with room left under the message's element and
 //     depth limits, is stepped over with the recorded effect: its element
 //     count, nesting, the assertion-named elements inside it, and its
 //     bytes (the memo's own copy, which the message's Assertion then
-//     shares). Refusals always come from a full scan.
+//     shares). Refusals always come from a full scan. An assertion enters
+//     the memo only once the request that carried it was served, so its
+//     verification passed (Message.AssertionVerified): nothing an
+//     unauthenticated caller sends outlives its request.
 //  2. The verified-assertion cache (saml_verified.go, one per SAMLValidator,
 //     bounded in entries). A verification is reused by the Assertion's
 //     bytes and bindings under the trust set's digest, compared byte for

@@ -87,6 +87,10 @@ func (s *Server) soap(ops map[string]soapOp) gin.HandlerFunc {
 		err = op.serve(s, c, op, m, cred)
 		if err != nil {
 			s.renderError(c, op, m, err)
+		} else {
+			// Served, so its assertion (if any) was verified: the reader
+			// may step over the same bytes in the session's next request.
+			m.AssertionVerified()
 		}
 		s.metrics.observe(string(op.tx), time.Since(start))
 	}

@@ -81,6 +81,9 @@ func (c chain) outcome(msg []byte, contentType string) string {
 	}
 	defer m.Close()
 	p, err := c.saml.AuthenticateXUA(context.Background(), access.XUAFrom(m.SecurityHeader()))
+	if err == nil {
+		m.AssertionVerified() // as the SOAP endpoint does once it served the request
+	}
 	if err != nil {
 		if ae, ok := helseid.AsAuthError(err); ok {
 			return fmt.Sprintf("refused: %s %s", ae.Kind, ae.Reason)

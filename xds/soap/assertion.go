@@ -62,6 +62,18 @@ type SecurityHeader struct {
 // the zero value.
 func (m *Message) SecurityHeader() SecurityHeader { return m.xua }
 
+// AssertionVerified tells the reader that the message's XUA assertion was
+// verified (its signature, issuer, audience and lifetime), so that the
+// guard may step over the same bytes when the session's next request
+// brings them. Until then the assertion lives no longer than its message:
+// the memo holds nothing an unauthenticated caller sent.
+func (m *Message) AssertionVerified() {
+	if m.remember != nil {
+		m.memo.add(*m.remember)
+		m.remember = nil
+	}
+}
+
 // securityHeader assembles the credential of a message from the guard's
 // facts; security is whether the message has a wsse:Security header.
 func securityHeader(scan *xmlScan, security bool) SecurityHeader {
@@ -186,18 +198,16 @@ func (m *assertionMemo) find(data []byte, startTag int, namespaces [][2]string) 
 	return a, true
 }
 
-// add remembers an assertion the guard passed and returns the copy of its
-// bytes that the memo keeps (with a nil memo, a copy of its own): the
-// message's source shares it, as nothing ever modifies it.
-func (m *assertionMemo) add(a scannedAssertion) []byte {
-	a.raw = bytes.Clone(a.raw)
+// add remembers a verified assertion the guard passed. a.raw is the
+// message's own copy, which nothing modifies, so the memo shares it.
+func (m *assertionMemo) add(a scannedAssertion) {
 	if m == nil {
-		return a.raw
+		return
 	}
 	m.misses.Add(1)
 	if a.size() > m.maxBytes/64 {
 		// An outsized assertion would evict many ordinary ones.
-		return a.raw
+		return
 	}
 	a.namespaces = slices.Clone(a.namespaces)
 	h := maphash.Bytes(m.seed, a.raw[:a.startTag])
@@ -212,7 +222,6 @@ func (m *assertionMemo) add(a scannedAssertion) []byte {
 	}
 	m.entries[h] = &a
 	m.bytes += a.size()
-	return a.raw
 }
 
 // stats reports the memo's use.

@@ -31,8 +31,10 @@ func checkMemoAgrees(t *testing.T, prime, data []byte, lim Limits) bool {
 	t.Helper()
 	memo := newAssertionMemo(DefaultAssertionMemoBytes)
 	var slabs sync.Pool
-	if _, err := guardXML(prime, lim, memo, &slabs); err != nil {
+	if scan, err := guardXML(prime, lim, memo, &slabs); err != nil {
 		t.Logf("prime refused: %v", err)
+	} else {
+		verified(scan, memo)
 	}
 	before := memo.hits.Load()
 	got, gerr := guardXML(data, lim, memo, &slabs)
@@ -156,4 +158,46 @@ func FuzzAssertionMemo(f *testing.F) {
 		}
 		checkMemoAgrees(t, prime, data, Limits{MaxDepth: 12, MaxElements: 40}.orDefaults())
 	})
+}
+
+// verified puts what a scan found into memo, as Message.AssertionVerified
+// does once a message's assertion was verified.
+func verified(scan *xmlScan, memo *assertionMemo) {
+	for _, k := range scan.assertions {
+		if k.memo != nil {
+			memo.add(*k.memo)
+		}
+	}
+}
+
+// TestMemoKeepsOnlyVerified: the guard remembers nothing by itself; an
+// assertion enters the memo only when its message says it was verified,
+// and is stepped over only after that.
+func TestMemoKeepsOnlyVerified(t *testing.T) {
+	r := NewReader(ReaderConfig{AssertionMemoBytes: DefaultAssertionMemoBytes})
+	msg := memoEnvelope(` xmlns:a="http://www.w3.org/2005/08/addressing"`, 0, xdstest.ActionHeader, memoAssertion, "<q/>")
+	read := func() *Message {
+		t.Helper()
+		m, err := r.Read(strings.NewReader(string(msg)), ContentTypeSOAP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	for range 3 {
+		read().Close()
+	}
+	if s := r.AssertionMemo(); s.Entries != 0 || s.Hits != 0 {
+		t.Fatalf("memo %+v after three unverified messages, want nothing kept", s)
+	}
+	m := read()
+	m.AssertionVerified()
+	m.Close()
+	if s := r.AssertionMemo(); s.Entries != 1 {
+		t.Fatalf("memo %+v after a verified message, want its assertion", s)
+	}
+	read().Close()
+	if s := r.AssertionMemo(); s.Hits != 1 {
+		t.Fatalf("memo %+v: the verified assertion was not stepped over", s)
+	}
 }

@@ -33,6 +33,7 @@ func BenchmarkReadMessageSOAP(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				m.AssertionVerified() // as the endpoint does once it served the request
 				m.Close()
 			}
 		})

@@ -56,6 +56,11 @@ type Message struct {
 	assertions []keptAssertion
 	// xua is what the message offers as an XUA credential.
 	xua SecurityHeader
+	// remember is the memo entry of the XUA assertion, scanned in full by
+	// this message's guard, and memo the reader's memo it goes into when
+	// the assertion is verified (nil: nothing to remember).
+	remember *scannedAssertion
+	memo     *assertionMemo
 	// slabs hold the tree's tokens; Close returns them.
 	slabs  *treeSlabs
 	closed bool
@@ -180,6 +185,9 @@ func (rd *Reader) parseEnvelope(data []byte, parts map[string]*Part) (*Message, 
 		return fail(err)
 	}
 	m.xua = securityHeader(scan, m.Security != nil)
+	if x := scan.xua.first; x >= 0 && x < len(scan.assertions) && rd.memo != nil {
+		m.remember, m.memo = scan.assertions[x].memo, rd.memo
+	}
 	return m, nil
 }
 
@@ -349,7 +357,7 @@ func (m *Message) Close() error {
 		return nil
 	}
 	m.closed = true
-	m.assertions, m.xua = nil, SecurityHeader{}
+	m.assertions, m.xua, m.remember, m.memo = nil, SecurityHeader{}, nil, nil
 	m.Doc, m.Envelope, m.Header, m.Body, m.BodyRoot, m.Security = nil, nil, nil, nil, nil, nil
 	if m.slabs != nil {
 		m.slabs.release()

@@ -56,6 +56,10 @@ type xmlScan struct {
 type keptAssertion struct {
 	el  *etree.Element
 	src AssertionSource
+	// memo is the memo entry of an assertion scanned in full, for the
+	// reader's memo once it is verified; nil for one stepped over or
+	// holding an xop:Include.
+	memo *scannedAssertion
 }
 
 // maxAttributes bounds the attributes of one element. Real messages have
@@ -423,14 +427,20 @@ func (g *guard) end(t *scanToken) error {
 	switch {
 	case g.def.depth == len(g.names):
 		raw := g.data[g.def.start:g.sc.pos]
+		var candidate *scannedAssertion
 		if g.def.includes {
 			// Holds an xop:Include: never remembered (the parts differ).
 			raw = bytes.Clone(raw)
 		} else {
-			raw = g.def.memo.add(scannedAssertion{raw: raw, startTag: g.def.startTag, namespaces: g.def.namespaces,
-				elements: g.def.elements, depth: g.def.nest, named: g.def.named})
+			// A candidate for the memo, which keeps it only once the
+			// assertion was verified (Message.AssertionVerified): what an
+			// anonymous caller sends lives no longer than its request.
+			raw = bytes.Clone(raw)
+			candidate = &scannedAssertion{raw: raw, startTag: g.def.startTag,
+				namespaces: g.def.namespaces, elements: g.def.elements, depth: g.def.nest, named: g.def.named}
 		}
 		g.keep(raw)
+		g.out.assertions[len(g.out.assertions)-1].memo = candidate
 		if g.tree != nil {
 			g.tree.end()
 		}
