@@ -47,6 +47,9 @@ const unkeyedPatient = "00000000000"
 type Sperring struct {
 	Resolver InputsResolver
 	Policy   consent.Policy
+	// Lineage extends a document record to the document's successors;
+	// nil blocks the named documents only.
+	Lineage Lineage
 }
 
 // Visible implements Policy.
@@ -149,6 +152,9 @@ func (s Sperring) decide(ctx context.Context, req consent.Requester, p string, g
 		if in, err = s.Resolver.Inputs(ctx, p); err != nil {
 			// The resolver's errors never carry the identity number.
 			return consent.Decision{}, fmt.Errorf("access: sperring: %w", err)
+		}
+		if in, err = withSuccessors(ctx, s.Lineage, in); err != nil {
+			return consent.Decision{}, fmt.Errorf("access: sperring: %w: document lineage: %w", consent.ErrUnavailable, err)
 		}
 	}
 	d := s.Policy.Decide(req, in, group)

@@ -120,7 +120,7 @@ func New(ctx context.Context, st *store.Store, s Settings) (*Sperring, error) {
 	log.Info("sperring enforced", "override_purposes", strings.Join(s.OverridePurposes, ","), "blocked_visibility", s.Visibility.String(),
 		"cache", map[bool]string{true: "redis", false: "in-process"}[s.Redis != nil])
 	return &Sperring{
-		Policy:       access.PatientBound{Next: access.Sperring{Resolver: resolver, Policy: policy}},
+		Policy:       access.PatientBound{Next: access.Sperring{Resolver: resolver, Policy: policy, Lineage: access.SourceLineage{Source: st}}},
 		Service:      svc,
 		Ready:        ready(records, s.Redis),
 		OnRegistered: svc.Registered,

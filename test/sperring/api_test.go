@@ -177,6 +177,55 @@ func TestRegistrationChangesConfidentiality(t *testing.T) {
 	expect("a NORS document replaced by a plain one")
 }
 
+// TestBlockFollowsLineage: a patient's block of a document covers its
+// successors, however they succeed it: its replacement (RPLC), an addendum
+// to that (APND) and a transformation (XFRM), each hidden from the next
+// request as a TREAT practitioner sees it, and shown under BTG like the
+// document itself.
+func TestBlockFollowsLineage(t *testing.T) {
+	f := newFixture(t)
+	n := startNode(t, "a", f, "", nil)
+	r := mathrand.New(mathrand.NewPCG(7, 8))
+	w := newWorld(r, shape{patients: 1})
+	p := w.patients[0]
+	orig, other := w.newDoc(r, p, false), w.newDoc(r, p, false)
+	f.provide(t, n, w.submission(p, []*doc{orig, other}, false))
+	d := &drawer{w: w, f: f, maxResults: 100}
+	expect := func(what string) {
+		t.Helper()
+		for _, asker := range []requester{{hpr: hprNumbers[0], purpose: "TREAT"}, {hpr: hprNumbers[0], purpose: "BTG"}} {
+			dr := d.probe(p, asker)
+			rep, err := n.do(dr.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if problems := w.check(dr, rep); len(problems) > 0 {
+				t.Fatalf("%s, as %s: %v", what, asker.purpose, problems)
+			}
+		}
+	}
+	w.create(t, f, n, &record{p: p, kind: "document", uid: orig.uid})
+	expect("the original blocked")
+
+	rplc := w.newDoc(r, p, false)
+	rplc.replaces = orig
+	f.provide(t, n, w.submission(p, []*doc{rplc}, false))
+	orig.deprecated = true
+	expect("its replacement registered")
+
+	apnd := w.newDoc(r, p, false)
+	apnd.replaces, apnd.rel = rplc, "APND"
+	xfrm := w.newDoc(r, p, false)
+	xfrm.replaces, xfrm.rel = rplc, "XFRM"
+	f.provide(t, n, w.submission(p, []*doc{apnd, xfrm}, false))
+	expect("an addendum and a transformation of the replacement registered")
+	for _, succ := range []*doc{rplc, apnd, xfrm} {
+		if w.visible(succ, requester{hpr: hprNumbers[0], purpose: "TREAT"}, nil) {
+			t.Fatalf("the oracle shows successor %s: the test checks nothing", succ.uid)
+		}
+	}
+}
+
 var (
 	reExternalUniqueID = regexp.MustCompile(`identificationScheme="urn:uuid:2e82c1f6-a085-4c72-9da3-8640a32e42ab" registryObject="([^"]+)" value="([^"]+)"`)
 	reMaskedTitle      = regexp.MustCompile(`<Name><LocalizedString value="Sperret"/></Name><VersionInfo`)

@@ -59,7 +59,10 @@ type doc struct {
 	ref        bool
 	inFolder   bool
 	content    []byte
-	replaces   *doc
+	// replaces is the document this one succeeds, by rel: RPLC when
+	// empty, or APND or XFRM (which leave the predecessor Approved).
+	replaces *doc
+	rel      string
 }
 
 type record struct {
@@ -85,8 +88,9 @@ func (p *patient) refID() string {
 // visible is the oracle: may requester r, through a credential bound to
 // bound (nil: not bound), see d? It restates DESIGN.md §5 independently of
 // kjdd's code: patient- and practitioner-level sperring hide everything
-// and are never overridden; document level (NORS or a record naming the
-// uniqueId, of the document's own patient) is overridden by BTG only.
+// and are never overridden; document level (NORS on the entry itself, or a
+// record naming the uniqueId of the document or of one it replaces, of the
+// document's own patient) is overridden by BTG only.
 func (w *world) visible(d *doc, r requester, bound *patient) bool {
 	if bound != nil && d.p != bound {
 		return false
@@ -101,7 +105,9 @@ func (w *world) visible(d *doc, r requester, bound *patient) bool {
 				return false
 			}
 		case "document":
-			docRecord = docRecord || rec.uid == d.uid
+			for x := d; x != nil && !docRecord; x = x.replaces {
+				docRecord = rec.uid == x.uid
+			}
 		}
 	}
 	if d.nors || docRecord {
@@ -323,7 +329,11 @@ func (w *world) submission(p *patient, docs []*doc, withFolder bool) string {
 		b.WriteString(`<rim:Association id="` + harness.NewUUIDURN() + `" associationType="` + hasMember + `" sourceObject="` + ss + `" targetObject="` + d.uuid + `">`)
 		b.WriteString(`<rim:Slot name="SubmissionSetStatus"><rim:ValueList><rim:Value>Original</rim:Value></rim:ValueList></rim:Slot></rim:Association>`)
 		if d.replaces != nil {
-			b.WriteString(`<rim:Association id="` + harness.NewUUIDURN() + `" associationType="urn:ihe:iti:2007:AssociationType:RPLC" sourceObject="` + d.uuid + `" targetObject="` + d.replaces.uuid + `"/>`)
+			rel := d.rel
+			if rel == "" {
+				rel = "RPLC"
+			}
+			b.WriteString(`<rim:Association id="` + harness.NewUUIDURN() + `" associationType="urn:ihe:iti:2007:AssociationType:` + rel + `" sourceObject="` + d.uuid + `" targetObject="` + d.replaces.uuid + `"/>`)
 		}
 	}
 	if withFolder {
