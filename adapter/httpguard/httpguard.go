@@ -215,8 +215,16 @@ func (w *writer) tooSlow(err error) error {
 	return errors.Join(errWriteTooSlow, err)
 }
 
-// Flush is gin's (it asserts http.Flusher on what it wraps).
-func (w *writer) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+// Flush is gin's (it asserts http.Flusher on what it wraps). What it
+// sends was counted when it was written; its waiting counts like a write's.
+func (w *writer) Flush() {
+	start := w.now()
+	if left := w.b.left(0); left > 0 {
+		_ = w.conn.SetWriteDeadline(start.Add(left))
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+	w.b.moved(0, w.now().Sub(start))
+}
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }

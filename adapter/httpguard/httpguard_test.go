@@ -213,7 +213,12 @@ func TestTrickledBodyOverTCP(t *testing.T) {
 			http.Error(w, "broken", http.StatusBadRequest)
 			return
 		}
-		_, _ = w.Write(b)
+		_, _ = w.Write(b[:len(b)/2])
+		// gin's Flush asserts http.Flusher on the guard's writer.
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Errorf("flush: %v", err)
+		}
+		_, _ = w.Write(b[len(b)/2:])
 	})
 	srv := httptest.NewServer(Handler(h, Settings{MinReadRate: 64 << 10, MinWriteRate: 64 << 10, Grace: grace, Logger: slog.New(slog.DiscardHandler)}))
 	defer srv.Close()
