@@ -26,6 +26,7 @@ func TestMain(m *testing.M) { os.Exit(harness.Run(m)) }
 // The settings under test, short so that the test takes seconds.
 const (
 	headerTimeout = 2 * time.Second
+	idleTimeout   = 2 * time.Second
 	grace         = time.Second
 	bodyRate      = 64 << 10 // the default
 	writeRate     = 1 << 20
@@ -36,6 +37,7 @@ const (
 func start(t *testing.T) *harness.Server {
 	return harness.Start(t, harness.Options{Env: map[string]string{
 		"KJDD_READ_HEADER_TIMEOUT": headerTimeout.String(),
+		"KJDD_IDLE_TIMEOUT":        idleTimeout.String(),
 		"KJDD_BODY_GRACE":          grace.String(),
 		"KJDD_MIN_BODY_RATE":       fmt.Sprint(bodyRate),
 		"KJDD_MIN_WRITE_RATE":      fmt.Sprint(writeRate),
@@ -88,7 +90,8 @@ func trickle(addr, head, rest string, interval time.Duration) (took time.Duratio
 // TestTricklingClientsAreCut: five clients trickle a request's headers
 // and five its body, a byte every 300 ms, as the red team's did; kjdd
 // closes each within its bound (header timeout; grace for the body, which
-// is answered 408 first), answers an ITI-38 query on another connection
+// is answered 408 first) and an idle keep-alive connection after the idle
+// timeout, answers an ITI-38 query on another connection
 // meanwhile, and logs the cut bodies without their content.
 func TestTricklingClientsAreCut(t *testing.T) {
 	srv := start(t)
@@ -122,6 +125,36 @@ func TestTricklingClientsAreCut(t *testing.T) {
 		}
 	}
 
+	// A keep-alive connection that asks once and then idles.
+	idle := make(chan result, 1)
+	go func() {
+		c, err := net.Dial("tcp", srv.Addr)
+		if err != nil {
+			idle <- result{err: err}
+			return
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: kjdd\r\n\r\n"); err != nil {
+			idle <- result{err: err}
+			return
+		}
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			idle <- result{err: err}
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		answered := time.Now()
+		_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+		_, err = br.ReadByte()
+		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+			err = nil
+		}
+		idle <- result{kind: "idle", took: time.Since(answered), err: err}
+	}()
+
 	// Meanwhile a query on another connection is answered, promptly.
 	time.Sleep(500 * time.Millisecond)
 	began := time.Now()
@@ -151,6 +184,14 @@ func TestTricklingClientsAreCut(t *testing.T) {
 		}
 		if r.kind == "body" && !strings.Contains(r.answer, "slower than the minimum rate") {
 			t.Errorf("body trickle: the fault does not say why: %q", clip(r.answer))
+		}
+	}
+	if r := <-idle; r.err != nil {
+		t.Errorf("idle connection: %v", r.err)
+	} else {
+		t.Logf("idle keep-alive connection closed %v after its answer (idle timeout %v)", r.took.Round(time.Millisecond), idleTimeout)
+		if r.took < idleTimeout-100*time.Millisecond || r.took > idleTimeout+slack {
+			t.Errorf("idle connection closed after %v, want about %v", r.took, idleTimeout)
 		}
 	}
 	t.Logf("longest hold: header trickle %v (timeout %v), body trickle %v (grace %v)",
