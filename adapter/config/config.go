@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"kjdd/adapter/epj"
 	"kjdd/adapter/keys"
@@ -53,7 +54,15 @@ type Config struct {
 	MaxPartBytes       int64        // KJDD_MAX_PART_BYTES: largest accepted MTOM part (a document in ITI-41)
 	SpoolDir           string       // KJDD_SPOOL_DIR: where large MTOM parts are spooled; empty = os.TempDir()
 	LogLevel           LogLevel     // KJDD_LOG_LEVEL: debug|info|warn|error
-	Dev                bool         // --dev: embedded defaults and demo data for a first look
+
+	// Slow clients (adapter/httpguard): header and idle timeouts of the
+	// server, and the minimum rates of request bodies and answers.
+	ReadHeaderTimeout Duration // KJDD_READ_HEADER_TIMEOUT: the request line and headers
+	IdleTimeout       Duration // KJDD_IDLE_TIMEOUT: a keep-alive connection between requests
+	MinBodyRate       int64    // KJDD_MIN_BODY_RATE: bytes/s a request body must keep up
+	MinWriteRate      int64    // KJDD_MIN_WRITE_RATE: bytes/s a client must read an answer at
+	BodyGrace         Duration // KJDD_BODY_GRACE: waiting allowed before the rates apply
+	Dev               bool     // --dev: embedded defaults and demo data for a first look
 
 	// HelseID (JWT access tokens with DPoP) and the national gateway's XUA SAML.
 	HelseIDIssuer     string           // KJDD_HELSEID_ISSUER
@@ -138,6 +147,22 @@ func (l *LogLevel) UnmarshalText(b []byte) error {
 
 func (l LogLevel) String() string { return strings.ToLower(slog.Level(l).String()) }
 
+// Duration is a time.Duration written as Go writes it (10s, 1m30s).
+type Duration time.Duration
+
+// UnmarshalText reads a Go duration; a bare number is refused, since its
+// unit would be a guess.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return errors.New("must be a duration such as 10s or 1m")
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // field binds one configuration value to its environment variable and flag.
 type field struct {
 	env, flag, usage string
@@ -218,6 +243,14 @@ func fields() []field {
 		integer("KJDD_ASSERTION_MEMO_BYTES", "assertion-memo-bytes", "bytes of XUA assertions the SOAP reader remembers having checked (0 = none)", func(c *Config) *int { return &c.AssertionMemo }),
 		integer("KJDD_FRAGMENT_CACHE_BYTES", "fragment-cache-bytes", "bytes of rendered registry objects kept for reuse (0 = none)", func(c *Config) *int { return &c.FragmentCache }),
 		integer("KJDD_MAX_BODY_BYTES", "max-body-bytes", "largest SOAP envelope accepted", func(c *Config) *int64 { return &c.MaxBodyBytes }),
+		text("KJDD_READ_HEADER_TIMEOUT", "read-header-timeout", "time a client has to send the request line and headers", func(c *Config) *Duration { return &c.ReadHeaderTimeout },
+			func(c *Config) string { return c.ReadHeaderTimeout.String() }),
+		text("KJDD_IDLE_TIMEOUT", "idle-timeout", "how long a keep-alive connection may wait for its next request", func(c *Config) *Duration { return &c.IdleTimeout },
+			func(c *Config) string { return c.IdleTimeout.String() }),
+		integer("KJDD_MIN_BODY_RATE", "min-body-rate", "bytes/s below which a request body is cut off (408) after the grace", func(c *Config) *int64 { return &c.MinBodyRate }),
+		integer("KJDD_MIN_WRITE_RATE", "min-write-rate", "bytes/s below which a client reading an answer is cut off after the grace", func(c *Config) *int64 { return &c.MinWriteRate }),
+		text("KJDD_BODY_GRACE", "body-grace", "waiting for a client allowed on top of the minimum rates", func(c *Config) *Duration { return &c.BodyGrace },
+			func(c *Config) string { return c.BodyGrace.String() }),
 		integer("KJDD_MAX_PART_BYTES", "max-part-bytes", "largest MTOM part (document) accepted", func(c *Config) *int64 { return &c.MaxPartBytes }),
 	}
 }
@@ -235,6 +268,19 @@ const (
 // more memory than any host has.
 const maxCacheBytes = 4 << 30
 
+// DefaultMinRate is the default minimum rate of request bodies and
+// answers: 64 KiB/s, at which a 100 MB document takes 26 minutes, far
+// slower than any client on the national network moves one, and far
+// faster than a client that means to hold a connection.
+const DefaultMinRate = 64 << 10
+
+// Bounds of the slow-client settings: a minimum rate under 1 KiB/s or a
+// grace or header timeout over five minutes is a slow client's gift.
+const (
+	minRateFloor = 1 << 10
+	maxWait      = 5 * time.Minute
+)
+
 // Default returns the configuration with every default filled in. The
 // community and repository ids have no default outside --dev: they are
 // assigned by NHN or the regional health authority.
@@ -251,6 +297,12 @@ func Default() Config {
 		MaxBodyBytes:    lim.MaxBodyBytes,
 		MaxPartBytes:    lim.MaxPartBytes,
 		LogLevel:        LogLevel(slog.LevelInfo),
+
+		ReadHeaderTimeout: Duration(10 * time.Second),
+		IdleTimeout:       Duration(75 * time.Second),
+		MinBodyRate:       DefaultMinRate,
+		MinWriteRate:      DefaultMinRate,
+		BodyGrace:         Duration(5 * time.Second),
 
 		HelseIDIssuer:     "https://helseid-sts.test.nhn.no",
 		HelseIDAudience:   "nhn:kjdd",
@@ -435,6 +487,19 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPartBytes < 1024 {
 		bad("KJDD_MAX_PART_BYTES", "must be at least 1024")
+	}
+	for env, d := range map[string]Duration{"KJDD_READ_HEADER_TIMEOUT": c.ReadHeaderTimeout, "KJDD_BODY_GRACE": c.BodyGrace} {
+		if d < Duration(100*time.Millisecond) || d > Duration(maxWait) {
+			bad(env, "must be between 100ms and "+maxWait.String())
+		}
+	}
+	if c.IdleTimeout < Duration(time.Second) || c.IdleTimeout > Duration(time.Hour) {
+		bad("KJDD_IDLE_TIMEOUT", "must be between 1s and 1h")
+	}
+	for env, r := range map[string]int64{"KJDD_MIN_BODY_RATE": c.MinBodyRate, "KJDD_MIN_WRITE_RATE": c.MinWriteRate} {
+		if r < minRateFloor || r > 1<<30 {
+			bad(env, "must be between "+strconv.Itoa(minRateFloor)+" and "+strconv.Itoa(1<<30)+" bytes per second")
+		}
 	}
 	if c.HelseIDIssuer != "" || !c.Dev {
 		if err := checkIssuerURL(c.HelseIDIssuer); err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"kjdd/adapter/store"
 	"kjdd/consent"
@@ -103,6 +104,21 @@ func TestLoad(t *testing.T) {
 		"fail/epj repositories syntax":   {env: with("KJDD_EPJ_REPOSITORIES", "1.2.3.4"), wantErr: "KJDD_EPJ_REPOSITORIES"},
 		"fail/epj names own repository":  {env: with("KJDD_EPJ_REPOSITORIES", "2.16.578.1.12.4.5.100.1.2=http://127.0.0.1:1/x"), wantErr: "own repository"},
 		"fail/unknown flag":              {env: base, args: []string{"--no-such-flag"}, wantErr: "no-such-flag"},
+		"fail/header timeout unitless":   {env: with("KJDD_READ_HEADER_TIMEOUT", "10"), wantErr: "KJDD_READ_HEADER_TIMEOUT"},
+		"fail/header timeout too long":   {env: with("KJDD_READ_HEADER_TIMEOUT", "1h"), wantErr: "KJDD_READ_HEADER_TIMEOUT"},
+		"fail/idle timeout zero":         {env: with("KJDD_IDLE_TIMEOUT", "0s"), wantErr: "KJDD_IDLE_TIMEOUT"},
+		"fail/body rate too low":         {env: with("KJDD_MIN_BODY_RATE", "10"), wantErr: "KJDD_MIN_BODY_RATE"},
+		"fail/body rate not a number":    {env: with("KJDD_MIN_BODY_RATE", "64KiB"), wantErr: "KJDD_MIN_BODY_RATE"},
+		"fail/write rate off":            {env: with("KJDD_MIN_WRITE_RATE", "0"), wantErr: "KJDD_MIN_WRITE_RATE"},
+		"fail/grace negative":            {env: with("KJDD_BODY_GRACE", "-1s"), wantErr: "KJDD_BODY_GRACE"},
+		"ok/slow-client settings by flag": {env: base, args: []string{"--read-header-timeout", "2s", "--idle-timeout", "30s",
+			"--min-body-rate", "131072", "--min-write-rate", "4096", "--body-grace", "1500ms"}, check: func(t *testing.T, c Config) {
+			got := [5]any{c.ReadHeaderTimeout, c.IdleTimeout, c.MinBodyRate, c.MinWriteRate, c.BodyGrace}
+			want := [5]any{Duration(2 * time.Second), Duration(30 * time.Second), int64(131072), int64(4096), Duration(1500 * time.Millisecond)}
+			if got != want {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -224,6 +240,8 @@ func TestValidateOnlyChecks(t *testing.T) {
 		"unknown dpop mode":          {change: func(c *Config) { c.HelseIDDPoP = "sometimes" }, wantErr: "KJDD_HELSEID_DPOP"},
 		"store not a dsn":            {change: func(c *Config) { c.Store = "mysql://x" }, wantErr: "KJDD_STORE"},
 		"listen port out of range":   {change: func(c *Config) { c.Listen = ":65536" }, wantErr: "KJDD_LISTEN"},
+		"grace of zero":              {change: func(c *Config) { c.BodyGrace = 0 }, wantErr: "KJDD_BODY_GRACE"},
+		"body rate of zero":          {change: func(c *Config) { c.MinBodyRate = 0 }, wantErr: "KJDD_MIN_BODY_RATE"},
 		"odd log level":              {change: func(c *Config) { c.LogLevel = LogLevel(slog.LevelInfo + 2) }, wantErr: "KJDD_LOG_LEVEL"},
 		"repository url not https": {change: func(c *Config) { c.Repositories = Repositories{"1.2.3.9": "http://epj.example/x"} },
 			wantErr: "KJDD_EPJ_REPOSITORIES"},

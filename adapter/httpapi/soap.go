@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"kjdd/adapter/access"
+	"kjdd/adapter/httpguard"
 	"kjdd/xds/hl7"
 	"kjdd/xds/rim"
 	"kjdd/xds/soap"
@@ -69,6 +70,12 @@ func (s *Server) soap(ops map[string]soapOp) gin.HandlerFunc {
 		m, err := s.reader.Read(body, c.GetHeader("Content-Type"))
 		if err != nil {
 			s.outcome("unknown", "fault")
+			if httpguard.TooSlow(c.Request) {
+				// Whatever the reader made of the cut-off body, the
+				// cause is the rate; the client may still read this.
+				err = &soap.Fault{Code: soap.FaultSender, HTTPStatus: http.StatusRequestTimeout,
+					Reason: "the request body arrived slower than the minimum rate this endpoint accepts"}
+			}
 			s.renderFault(c, err, "", "")
 			return
 		}

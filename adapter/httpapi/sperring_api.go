@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"kjdd/adapter/access"
+	"kjdd/adapter/httpguard"
 	"kjdd/adapter/store"
 	"kjdd/consent"
 	"kjdd/xds/hl7"
@@ -192,6 +193,10 @@ func readJSON(c *gin.Context, v any) error {
 		if errors.As(err, &tooLarge) {
 			return &Problem{Title: http.StatusText(http.StatusRequestEntityTooLarge), Status: http.StatusRequestEntityTooLarge,
 				Detail: "the body is larger than the sperring API accepts"}
+		}
+		if httpguard.TooSlow(c.Request) {
+			return &Problem{Title: http.StatusText(http.StatusRequestTimeout), Status: http.StatusRequestTimeout,
+				Detail: "the body arrived slower than the minimum rate"}
 		}
 		return BadRequest("the body could not be read")
 	}

@@ -24,6 +24,7 @@ import (
 	"kjdd/adapter/devdata"
 	"kjdd/adapter/epj"
 	"kjdd/adapter/httpapi"
+	"kjdd/adapter/httpguard"
 	"kjdd/adapter/keys"
 	"kjdd/adapter/registry"
 	"kjdd/adapter/sperring"
@@ -178,11 +179,17 @@ func serve(args []string, stderr io.Writer) error {
 		Collectors: append(spr.Collectors, caches),
 	})
 	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// No overall write timeout: retrieves stream large documents.
-		IdleTimeout:    120 * time.Second,
-		MaxHeaderBytes: 64 << 10,
+		// No ReadTimeout or WriteTimeout: one deadline for the whole
+		// request would cut off a legitimate 100 MB registration or
+		// retrieve on a slow line. httpguard gives bodies and answers a
+		// minimum rate instead, with deadlines that grow as bytes move.
+		Handler: httpguard.Handler(handler, httpguard.Settings{
+			MinReadRate: cfg.MinBodyRate, MinWriteRate: cfg.MinWriteRate,
+			Grace: time.Duration(cfg.BodyGrace), Logger: log,
+		}),
+		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
+		IdleTimeout:       time.Duration(cfg.IdleTimeout),
+		MaxHeaderBytes:    64 << 10,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
