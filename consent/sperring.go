@@ -16,6 +16,12 @@ import (
 // the rejected value: it may be a national identity number.
 var ErrInvalid = errors.New("invalid sperring")
 
+// ErrOtherPatientsDocument is returned for a record of kind document that
+// names a document registered for another patient than the record's: such
+// a record could never block anything (a patient's records apply to that
+// patient's documents only), so it is refused rather than stored.
+var ErrOtherPatientsDocument = errors.New("documentUniqueId names a document registered for another patient")
+
 // Kind is the level a Sperring record blocks at.
 type Kind string
 
@@ -272,4 +278,44 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// Blocks says what a record blocks, as the sperring API answers a create.
+type Blocks struct {
+	// Kind is the record's kind.
+	Kind Kind `json:"kind"`
+	// DocumentUniqueID is the canonical uniqueId a record of kind document
+	// is compared with.
+	DocumentUniqueID string `json:"documentUniqueId,omitempty"`
+	// Registered is set for kind document: whether a document of the
+	// patient with this uniqueId is registered now. A record may precede
+	// its document (the EPJ may block before it registers); it applies
+	// from the moment the document is registered for this patient.
+	Registered *bool `json:"registered,omitempty"`
+	// HPRNumber is the practitioner a record of kind practitioner blocks.
+	HPRNumber string `json:"hprNumber,omitempty"`
+	// Covers says in words what is blocked, from whom, and whether a
+	// purpose of use can override it.
+	Covers string `json:"covers"`
+}
+
+// BlocksOf describes what rec blocks; registered says whether its
+// document (kind document only) is registered for the patient.
+func BlocksOf(rec Sperring, registered bool) Blocks {
+	b := Blocks{Kind: rec.Kind}
+	switch rec.Kind {
+	case KindDocument:
+		b.DocumentUniqueID = CanonicalUniqueID(rec.DocumentUniqueID)
+		b.Registered = &registered
+		b.Covers = "this document of the patient, for every reader; overridden by the override purposes of use (audited)"
+		if !registered {
+			b.Covers = "this document of the patient once it is registered (no document of the patient has this uniqueId yet), for every reader; overridden by the override purposes of use (audited)"
+		}
+	case KindPractitioner:
+		b.HPRNumber = rec.HPRNumber
+		b.Covers = "every document of the patient, for this practitioner; never overridden"
+	case KindPatient:
+		b.Covers = "every document, submission set and folder of the patient, for every reader; never overridden"
+	}
+	return b
 }
