@@ -19,6 +19,7 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/adapter/keys"
 	"kjdd/adapter/store"
+	"kjdd/adapter/telemetry"
 	"kjdd/consent"
 )
 
@@ -71,6 +72,7 @@ func New(ctx context.Context, st *store.Store, s Settings) (*Sperring, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(telemetry.RedactingHandler(log.Handler()))
 	records, err := st.SperringRecords(ctx, store.SperringKeys{Index: s.Keys.Index, Seal: s.Keys.Seal})
 	if err != nil {
 		return nil, err
