@@ -41,7 +41,7 @@ func TestRedactingHandler(t *testing.T) {
 	const fnr = "13116900216"
 	var buf bytes.Buffer
 	log := slog.New(RedactingHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	log = log.With("with", "action urn:"+fnr).WithGroup("g"+fnr)
+	log = log.With("with", "action urn:"+fnr).WithGroup("g" + fnr)
 	log.Info("message "+fnr,
 		"string", fnr,
 		"err", errors.New("unexpected slot $"+fnr),
