@@ -184,8 +184,8 @@ func (d Decision) hideAll(reason string) Decision {
 type scanned struct {
 	patientBlocked      bool
 	practitionerBlocked bool
-	// documents maps a blocked uniqueId to the ids of the records
-	// blocking it.
+	// documents maps a blocked uniqueId, canonical (CanonicalUniqueID),
+	// to the ids of the records blocking it.
 	documents map[string][]string
 }
 
@@ -216,7 +216,8 @@ func scanInputs(in Inputs, req Requester) (s scanned, ok bool) {
 			if s.documents == nil {
 				s.documents = make(map[string][]string)
 			}
-			s.documents[r.DocumentUniqueID] = append(s.documents[r.DocumentUniqueID], r.ID)
+			uid := CanonicalUniqueID(r.DocumentUniqueID)
+			s.documents[uid] = append(s.documents[uid], r.ID)
 		default:
 			return s, false
 		}
@@ -231,7 +232,13 @@ func documentReason(e *rim.DocumentEntry, documents map[string][]string) string 
 	if IsNORS(e) {
 		reasons = append(reasons, ReasonNORS)
 	}
-	for _, id := range documents[e.UniqueID] {
+	if len(documents) == 0 {
+		return strings.Join(reasons, "; ")
+	}
+	// Both sides canonical: a record written (or stored before records
+	// were canonicalised) as urn:oid:<uid> blocks the document registered
+	// as <uid>, and the other way round.
+	for _, id := range documents[CanonicalUniqueID(e.UniqueID)] {
 		if id == "" {
 			reasons = append(reasons, ReasonDocumentRecord)
 			continue

@@ -415,3 +415,26 @@ func TestOutcomeString(t *testing.T) {
 		t.Error("the zero Outcome must hide")
 	}
 }
+
+// TestDecideCanonicalUniqueIDs: a record and an entry whose uniqueIds
+// differ only in how the OID is written (urn:oid:, case of the prefix,
+// surrounding space) are the same document, whichever side is written
+// which way.
+func TestDecideCanonicalUniqueIDs(t *testing.T) {
+	hide := Policy{OverridePurposes: DefaultOverridePurposes}
+	req := Requester{HPRNumber: hprOther, PurposeOfUse: "TREAT"}
+	tests := map[string]struct{ record, entry string }{
+		"record urn:oid:, entry bare":    {"urn:oid:" + idPlain, idPlain},
+		"record bare, entry urn:oid:":    {idPlain, "URN:OID:" + idPlain},
+		"record with spaces, entry bare": {" " + idPlain + " ", idPlain},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			in := Inputs{Patient: patientA, Version: 1, Records: []Sperring{{ID: "r", Patient: patientA, Kind: KindDocument, DocumentUniqueID: tc.record}}}
+			d := hide.Decide(req, in, []*rim.DocumentEntry{entry(patientA, tc.entry)})
+			if got := d.Items[0].Outcome; got != OutcomeHide {
+				t.Errorf("outcome %v, want hide", got)
+			}
+		})
+	}
+}

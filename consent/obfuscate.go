@@ -13,23 +13,42 @@ import (
 const (
 	// MaskedTitle is the title of an obfuscated entry.
 	MaskedTitle = "Sperret"
-	// maskedCode replaces codes that describe the content (class, type,
-	// format, facility, practice setting); the coding scheme is kept so
-	// the entry still has the shape the profile asks for.
-	maskedCode = "*****"
+	// maskedCodeValue replaces codes that describe the content (class,
+	// type, format, facility, practice setting).
+	maskedCodeValue = "*****"
 	// maskedMimeType: the content is not retrievable, so its type is
 	// nobody's business.
 	maskedMimeType = "application/octet-stream"
+	// maskedLanguage is the language every masked entry claims: the real
+	// one could tell which service wrote the document.
+	maskedLanguage = "nb-NO"
+)
+
+// The coding schemes of the masked codes: the same for every masked entry
+// (the Volven schemes the Norwegian profile asks for), so that an EPJ's
+// local scheme cannot tell where a blocked document comes from.
+const (
+	maskedClassScheme           = "2.16.578.1.12.4.1.1.9602"
+	maskedTypeScheme            = "2.16.578.1.12.4.1.1.9602"
+	maskedFormatScheme          = "2.16.578.1.12.4.1.1.9621"
+	maskedFacilityTypeScheme    = "2.16.578.1.12.4.1.1.1303"
+	maskedPracticeSettingScheme = "2.16.578.1.12.4.1.1.8655"
 )
 
 // Obfuscate returns a masked copy of e for listing a blocked document as
-// "Sperret". The copy keeps what the profile needs to stay schema-valid and
-// what the consumer needs to place it (patient, status, object type, home,
-// repository, language, creation date), replaces the content-describing
-// codes with "*****" in their own schemes and the confidentiality codes with
-// NORS, and drops everything else: authors, comments, event codes, size,
-// hash, service times, source patient info, legal authenticator, reference
-// ids, URI and extra slots.
+// "Sperret". A masked entry says nothing beyond that something of this
+// patient is blocked: every field is either the patient's own (patient id,
+// and as source patient id the same), the same for every masked entry
+// (status Approved, object type stable, version 1, mime type, language,
+// the codes "*****" in fixed Volven schemes, confidentiality NORS), or
+// needed to place the entry in this community (home, repository). The one
+// exception is the creation day (never the time), kept for whoever asks
+// the patient for consent. So a replaced (Deprecated) or on-demand blocked
+// document looks like any other, and an EPJ's own schemes or source
+// patient id do not tell which system wrote it. Everything else is
+// dropped: authors, comments, event codes, size, hash, service times,
+// source patient info, legal authenticator, reference ids, URI,
+// availability and extra slots.
 //
 // The entryUUID and uniqueId are replaced with opaque values derived from
 // the real ones with HMAC-SHA256 under key:
@@ -52,29 +71,28 @@ func Obfuscate(e *rim.DocumentEntry, key []byte) *rim.DocumentEntry {
 		Version:                    "1",
 		UniqueID:                   maskedOID(key, "uniqueId", e.UniqueID),
 		PatientID:                  e.PatientID,
-		ObjectType:                 e.ObjectType,
+		ObjectType:                 rim.ObjectTypeStable,
 		MimeType:                   maskedMimeType,
-		Status:                     e.Status,
+		Status:                     rim.StatusApproved,
 		Home:                       e.Home,
 		Title:                      MaskedTitle,
-		ClassCode:                  maskCode(e.ClassCode),
-		TypeCode:                   maskCode(e.TypeCode),
-		FormatCode:                 maskCode(e.FormatCode),
-		HealthcareFacilityTypeCode: maskCode(e.HealthcareFacilityTypeCode),
-		PracticeSettingCode:        maskCode(e.PracticeSettingCode),
+		ClassCode:                  maskedCode(maskedClassScheme),
+		TypeCode:                   maskedCode(maskedTypeScheme),
+		FormatCode:                 maskedCode(maskedFormatScheme),
+		HealthcareFacilityTypeCode: maskedCode(maskedFacilityTypeScheme),
+		PracticeSettingCode:        maskedCode(maskedPracticeSettingScheme),
 		ConfidentialityCodes: []rim.Code{{
 			Code: CodeNORS, Scheme: CodeSystemSperring, Display: MaskedTitle,
 		}},
-		CreationTime:         dayOf(e.CreationTime),
-		LanguageCode:         e.LanguageCode,
-		SourcePatientID:      e.SourcePatientID,
-		RepositoryUniqueID:   e.RepositoryUniqueID,
-		DocumentAvailability: e.DocumentAvailability,
+		CreationTime:       dayOf(e.CreationTime),
+		LanguageCode:       maskedLanguage,
+		SourcePatientID:    e.PatientID,
+		RepositoryUniqueID: e.RepositoryUniqueID,
 	}
 }
 
-func maskCode(c rim.Code) rim.Code {
-	return rim.Code{Code: maskedCode, Scheme: c.Scheme, Display: MaskedTitle}
+func maskedCode(scheme string) rim.Code {
+	return rim.Code{Code: maskedCodeValue, Scheme: scheme, Display: MaskedTitle}
 }
 
 // dayOf truncates a DTM to the day: when a document was written is useful

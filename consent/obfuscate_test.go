@@ -118,3 +118,53 @@ func TestObfuscateIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestObfuscateSaysOnlyThatSomethingIsBlocked: two blocked documents of the
+// same patient that differ in everything the registry knows about them
+// (one replaced and on-demand, written by another system in another
+// language under its own schemes) mask to entries that differ only in
+// their opaque ids and the creation day.
+func TestObfuscateSaysOnlyThatSomethingIsBlocked(t *testing.T) {
+	plain := entry(patientA, idNORS, nors)
+	odd := entry(patientA, idBoth, nors)
+	odd.Status = rim.StatusDeprecated
+	odd.ObjectType = rim.ObjectTypeOnDemand
+	odd.Version = "3"
+	odd.LogicalID = "urn:uuid:" + uuidFor("the first version")
+	odd.LanguageCode = "se-NO"
+	odd.DocumentAvailability = "urn:ihe:iti:2010:DocumentAvailability:Offline"
+	odd.SourcePatientID = "A77^^^&2.16.578.1.12.4.1.7.9.1&ISO"
+	odd.ClassCode.Scheme = "2.16.578.1.12.4.1.7.9.2"
+	odd.TypeCode.Scheme = "2.16.578.1.12.4.1.7.9.3"
+	odd.FormatCode.Scheme = "2.16.578.1.12.4.1.7.9.4"
+	odd.HealthcareFacilityTypeCode.Scheme = "2.16.578.1.12.4.1.7.9.5"
+	odd.PracticeSettingCode.Scheme = "2.16.578.1.12.4.1.7.9.6"
+	odd.CreationTime = "20230101120000"
+
+	a, b := *Obfuscate(plain, testKey), *Obfuscate(odd, testKey)
+	if b.Status != rim.StatusApproved || b.ObjectType != rim.ObjectTypeStable || b.Version != "1" || b.LogicalID != b.EntryUUID {
+		t.Errorf("masked status %q, object type %q, version %q, lid %q: want Approved, stable, 1 and its own entryUUID",
+			b.Status, b.ObjectType, b.Version, b.LogicalID)
+	}
+	if b.CreationTime != "20230101" {
+		t.Errorf("creationTime %q, want the day only", b.CreationTime)
+	}
+	// Apart from the opaque ids and the day, nothing may differ.
+	b.EntryUUID, b.LogicalID, b.UniqueID, b.CreationTime = a.EntryUUID, a.LogicalID, a.UniqueID, a.CreationTime
+	ja, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ja, jb) {
+		t.Errorf("masked entries tell the documents apart:\n%s\n%s", ja, jb)
+	}
+	for _, s := range []string{"Deprecated", "34268e47", "se-NO", "Offline", "A77", "2.16.578.1.12.4.1.7.9"} {
+		if strings.Contains(string(jb), s) {
+			t.Errorf("masked entry still carries %q", s)
+		}
+	}
+}

@@ -3,15 +3,24 @@ package consent
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"kjdd/xds/hl7"
 )
 
 // ErrInvalid is wrapped by every validation error of this package, so that
 // an API can answer 400 without inspecting messages. Messages never contain
 // the rejected value: it may be a national identity number.
 var ErrInvalid = errors.New("invalid sperring")
+
+// ErrOtherPatientsDocument is returned for a record of kind document that
+// names a document registered for another patient than the record's: such
+// a record could never block anything (a patient's records apply to that
+// patient's documents only), so it is refused rather than stored.
+var ErrOtherPatientsDocument = errors.New("documentUniqueId names a document registered for another patient")
 
 // Kind is the level a Sperring record blocks at.
 type Kind string
@@ -86,38 +95,41 @@ type Sperring struct {
 // block a practitioner before that practitioner ever asks.
 func (s Sperring) Validate() error {
 	if s.ID != "" && !validID(s.ID) {
-		return invalid("id must be 1 to %d letters, digits or . _ : -", maxIDLength)
+		return invalidField("id", "id must be 1 to %d letters, digits or . _ : -", maxIDLength)
 	}
 	if !validPatient(s.Patient) {
-		return invalid("patient must be an 11-digit fødselsnummer or D-number")
+		return invalidField("patient", "patient must be an 11-digit fødselsnummer or D-number")
 	}
 	switch s.Kind {
 	case KindDocument:
 		if s.DocumentUniqueID == "" {
-			return invalid("documentUniqueId is required for kind document")
+			return invalidField("documentUniqueId", "documentUniqueId is required for kind document")
 		}
-		if !validUniqueID(s.DocumentUniqueID) {
-			return invalid("documentUniqueId must be 1 to %d printable characters without spaces", maxUniqueIDLength)
+		if err := checkUniqueID(s.DocumentUniqueID); err != nil {
+			return err
 		}
 		if s.HPRNumber != "" {
-			return invalid("hprNumber is not allowed for kind document")
+			return invalidField("hprNumber", "hprNumber is not allowed for kind document")
 		}
 	case KindPractitioner:
 		if s.HPRNumber == "" {
-			return invalid("hprNumber is required for kind practitioner")
+			return invalidField("hprNumber", "hprNumber is required for kind practitioner")
 		}
 		if !validHPR(s.HPRNumber) {
-			return invalid("hprNumber must be 1 to %d digits", maxHPRLength)
+			return invalidField("hprNumber", "hprNumber must be 1 to %d digits", maxHPRLength)
 		}
 		if s.DocumentUniqueID != "" {
-			return invalid("documentUniqueId is not allowed for kind practitioner")
+			return invalidField("documentUniqueId", "documentUniqueId is not allowed for kind practitioner")
 		}
 	case KindPatient:
-		if s.DocumentUniqueID != "" || s.HPRNumber != "" {
-			return invalid("documentUniqueId and hprNumber are not allowed for kind patient")
+		if s.DocumentUniqueID != "" {
+			return invalidField("documentUniqueId", "documentUniqueId and hprNumber are not allowed for kind patient")
+		}
+		if s.HPRNumber != "" {
+			return invalidField("hprNumber", "documentUniqueId and hprNumber are not allowed for kind patient")
 		}
 	default:
-		return invalid("kind must be document, practitioner or patient")
+		return invalidField("kind", "kind must be document, practitioner or patient")
 	}
 	if err := checkText("reason", s.Reason, MaxReasonLength); err != nil {
 		return err
@@ -129,18 +141,38 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
+// FieldError is a validation error of one field of a record. It wraps
+// ErrInvalid; like every error of this package its Reason never contains
+// the rejected value.
+type FieldError struct {
+	// Field is the field's JSON name ("documentUniqueId", "patient", …).
+	Field string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+// Error implements error, as invalid's errors read.
+func (e *FieldError) Error() string { return ErrInvalid.Error() + ": " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+func invalidField(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
 // checkText bounds free text and refuses control characters: the text ends
 // up in log viewers and on the privacy officer's page.
 func checkText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
-		return invalid("%s must be UTF-8", field)
+		return invalidField(field, "%s must be UTF-8", field)
 	}
 	if utf8.RuneCountInString(s) > max {
-		return invalid("%s must be at most %d characters", field, max)
+		return invalidField(field, "%s must be at most %d characters", field, max)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return invalid("%s must not contain control characters", field)
+			return invalidField(field, "%s must not contain control characters", field)
 		}
 	}
 	return nil
@@ -160,6 +192,53 @@ func validID(s string) bool {
 		}
 	}
 	return true
+}
+
+// CanonicalUniqueID returns a document uniqueId in the form kjdd compares
+// and stores: without surrounding space and without a "urn:oid:" prefix (any
+// case), as hl7.NormalizeOID writes every OID. It does not validate; see
+// Sperring.Validate.
+func CanonicalUniqueID(s string) string {
+	return hl7.NormalizeOID(s)
+}
+
+// checkUniqueID validates a document uniqueId of a record: canonical, 1 to
+// maxUniqueIDLength printable characters without spaces, and, when its root
+// (the part before an optional ^extension) is written as an OID (digits and
+// dots only), a valid one: "1.2.3." or "1.02.3" would never match the
+// registered "1.2.3", so it would block nothing. Other forms are accepted,
+// since the registry accepts any uniqueId without white space.
+func checkUniqueID(s string) error {
+	if !validUniqueID(s) {
+		return invalidField("documentUniqueId", "documentUniqueId must be 1 to %d printable characters without spaces", maxUniqueIDLength)
+	}
+	if CanonicalUniqueID(s) != s {
+		return invalidField("documentUniqueId", "documentUniqueId must be written without urn:oid:")
+	}
+	root, ext, hasExt := strings.Cut(s, "^")
+	if looksLikeOID(root) && !hl7.ValidOID(root) {
+		return invalidField("documentUniqueId", "documentUniqueId is not a valid OID (dotted decimal, no empty arcs or leading zeros, no trailing dot)")
+	}
+	if hasExt && (root == "" || ext == "") {
+		return invalidField("documentUniqueId", "documentUniqueId must be an OID or OID^extension")
+	}
+	return nil
+}
+
+// looksLikeOID reports whether s consists of digits and dots only, with at
+// least one digit: what a caller meant as an OID.
+func looksLikeOID(s string) bool {
+	digit := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c == '.':
+		default:
+			return false
+		}
+	}
+	return digit
 }
 
 func validUniqueID(s string) bool {
@@ -199,4 +278,44 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// Blocks says what a record blocks, as the sperring API answers a create.
+type Blocks struct {
+	// Kind is the record's kind.
+	Kind Kind `json:"kind"`
+	// DocumentUniqueID is the canonical uniqueId a record of kind document
+	// is compared with.
+	DocumentUniqueID string `json:"documentUniqueId,omitempty"`
+	// Registered is set for kind document: whether a document of the
+	// patient with this uniqueId is registered now. A record may precede
+	// its document (the EPJ may block before it registers); it applies
+	// from the moment the document is registered for this patient.
+	Registered *bool `json:"registered,omitempty"`
+	// HPRNumber is the practitioner a record of kind practitioner blocks.
+	HPRNumber string `json:"hprNumber,omitempty"`
+	// Covers says in words what is blocked, from whom, and whether a
+	// purpose of use can override it.
+	Covers string `json:"covers"`
+}
+
+// BlocksOf describes what rec blocks; registered says whether its
+// document (kind document only) is registered for the patient.
+func BlocksOf(rec Sperring, registered bool) Blocks {
+	b := Blocks{Kind: rec.Kind}
+	switch rec.Kind {
+	case KindDocument:
+		b.DocumentUniqueID = CanonicalUniqueID(rec.DocumentUniqueID)
+		b.Registered = &registered
+		b.Covers = "this document of the patient, for every reader; overridden by the override purposes of use (audited)"
+		if !registered {
+			b.Covers = "this document of the patient once it is registered (no document of the patient has this uniqueId yet), for every reader; overridden by the override purposes of use (audited)"
+		}
+	case KindPractitioner:
+		b.HPRNumber = rec.HPRNumber
+		b.Covers = "every document of the patient, for this practitioner; never overridden"
+	case KindPatient:
+		b.Covers = "every document, submission set and folder of the patient, for every reader; never overridden"
+	}
+	return b
 }

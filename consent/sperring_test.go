@@ -223,3 +223,51 @@ func FuzzSperringJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestSperringDocumentUniqueIDs: a record's uniqueId must be one that can
+// match a registered document; every refusal names the field.
+func TestSperringDocumentUniqueIDs(t *testing.T) {
+	tests := map[string]struct {
+		uid   string
+		valid bool
+	}{
+		"OID":                                   {"2.16.578.1.12.4.5.100.1.3", true},
+		"OID^extension":                         {"2.16.578.1.12.4.5.100.1.3^123", true},
+		"not an OID (accepted by the registry)": {"dips-7f3a", true},
+		"urn:oid: prefix (not canonical)":       {"urn:oid:2.16.578.1.12.4.5.100.1.3", false},
+		"trailing dot":                          {"2.16.578.1.12.4.5.100.1.3.", false},
+		"trailing dot before an extension":      {"2.16.578.1.3.^123", false},
+		"empty arc":                             {"2.16..578", false},
+		"leading zero":                          {"2.16.0578", false},
+		"one arc":                               {"2", false},
+		"first arc above 2":                     {"3.16.578", false},
+		"empty extension":                       {"2.16.578^", false},
+		"empty root":                            {"^123", false},
+		"space inside":                          {"2.16 .578", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := Sperring{Patient: patientA, Kind: KindDocument, DocumentUniqueID: tc.uid}.Validate()
+			if tc.valid {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != "documentUniqueId" || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("err %v, want a FieldError of documentUniqueId wrapping ErrInvalid", err)
+			}
+			if strings.Contains(fe.Reason, tc.uid) {
+				t.Errorf("reason %q echoes the value", fe.Reason)
+			}
+		})
+	}
+	for in, want := range map[string]string{
+		"urn:oid:1.2.3": "1.2.3", "URN:OID:1.2.3": "1.2.3", " 1.2.3 ": "1.2.3", "1.2.3^x": "1.2.3^x", "1.2.3.": "1.2.3.",
+	} {
+		if got := CanonicalUniqueID(in); got != want {
+			t.Errorf("CanonicalUniqueID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

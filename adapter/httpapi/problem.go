@@ -13,6 +13,16 @@ type Problem struct {
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
+	// InvalidParams names the request fields that are wrong (the
+	// "invalid-params" extension of RFC 9457's example); reasons never
+	// quote the value.
+	InvalidParams []InvalidParam `json:"invalid-params,omitempty"`
+}
+
+// InvalidParam is one wrong request field of a Problem.
+type InvalidParam struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // Error implements error.

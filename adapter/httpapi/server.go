@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"kjdd/adapter/telemetry"
 	"kjdd/xds/rim"
 	"kjdd/xds/soap"
 )
@@ -76,6 +77,9 @@ func New(o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	// Every log line of the server may quote the request: redacted, one
+	// place for all of them.
+	o.Logger = slog.New(telemetry.RedactingHandler(o.Logger.Handler()))
 	if o.Reader == nil {
 		o.Reader = soap.NewReader(soap.ReaderConfig{Limits: o.Limits})
 	}

@@ -23,8 +23,11 @@ import (
 // before the call returns.
 type SperringService interface {
 	// Create stores a record (Patient normalised) and returns it with its
-	// id. Invalid records give an error wrapping consent.ErrInvalid.
-	Create(ctx context.Context, rec consent.Sperring) (consent.Sperring, error)
+	// id and what it blocks. Invalid records give an error wrapping
+	// consent.ErrInvalid (a *consent.FieldError naming the field); one
+	// naming another patient's document gives
+	// consent.ErrOtherPatientsDocument.
+	Create(ctx context.Context, rec consent.Sperring) (consent.Sperring, consent.Blocks, error)
 	// Search returns the patient's records (patient normalised).
 	Search(ctx context.Context, patient string) ([]consent.Sperring, error)
 	// Delete removes a record; an unknown id gives an error satisfying
@@ -49,6 +52,13 @@ type sperringCreate struct {
 	DocumentUniqueID string       `json:"documentUniqueId,omitempty"`
 	HPRNumber        string       `json:"hprNumber,omitempty"`
 	Reason           string       `json:"reason,omitempty"`
+}
+
+// sperringCreated is the answer of a create: the record as stored, and
+// what it blocks.
+type sperringCreated struct {
+	consent.Sperring
+	Blocks consent.Blocks `json:"blocks"`
 }
 
 // sperringSearch is the body of POST /api/v1/sperring/_search.
@@ -94,9 +104,9 @@ func (s *Server) createSperring(c *gin.Context) error {
 	}
 	patient, err := consent.NormalizePatient(req.Patient)
 	if err != nil {
-		return invalidSperring(err)
+		return invalidPatient(err)
 	}
-	rec, err := s.sperring.Create(c.Request.Context(), consent.Sperring{
+	rec, blocks, err := s.sperring.Create(c.Request.Context(), consent.Sperring{
 		Patient:          patient,
 		Kind:             req.Kind,
 		DocumentUniqueID: req.DocumentUniqueID,
@@ -108,7 +118,7 @@ func (s *Server) createSperring(c *gin.Context) error {
 		return invalidSperring(err)
 	}
 	c.Header("Location", "/api/v1/sperring/"+rec.ID)
-	c.JSON(http.StatusCreated, rec)
+	c.JSON(http.StatusCreated, sperringCreated{Sperring: rec, Blocks: blocks})
 	return nil
 }
 
@@ -123,7 +133,7 @@ func (s *Server) searchSperring(c *gin.Context) error {
 	}
 	patient, err := consent.NormalizePatient(req.Patient)
 	if err != nil {
-		return invalidSperring(err)
+		return invalidPatient(err)
 	}
 	recs, err := s.sperring.Search(c.Request.Context(), patient)
 	if err != nil {
@@ -170,11 +180,33 @@ func (s *Server) sperringCaller(c *gin.Context, patient string) (*access.Caller,
 	return caller, nil
 }
 
-// invalidSperring turns consent's validation errors into a 400 (their
-// messages never quote the value); anything else stays an internal error.
+// invalidPatient is invalidSperring for the patient field, whose errors
+// (consent.NormalizePatient's) name no field themselves.
+func invalidPatient(err error) error {
+	var fe *consent.FieldError
+	if errors.Is(err, consent.ErrInvalid) && !errors.As(err, &fe) {
+		err = &consent.FieldError{Field: "patient", Reason: strings.TrimPrefix(err.Error(), consent.ErrInvalid.Error()+": ")}
+	}
+	return invalidSperring(err)
+}
+
+// invalidSperring turns consent's validation errors into a 400 naming the
+// field (their messages never quote the value), and a record naming
+// another patient's document into a 409; anything else stays an internal
+// error.
 func invalidSperring(err error) error {
-	if errors.Is(err, consent.ErrInvalid) {
+	var fe *consent.FieldError
+	switch {
+	case errors.As(err, &fe):
+		p := BadRequest(err.Error())
+		p.InvalidParams = []InvalidParam{{Name: fe.Field, Reason: fe.Reason}}
+		return p
+	case errors.Is(err, consent.ErrInvalid):
 		return BadRequest(err.Error())
+	case errors.Is(err, consent.ErrOtherPatientsDocument):
+		return &Problem{Title: "document of another patient", Status: http.StatusConflict,
+			Detail:        "documentUniqueId names a document registered for another patient; a record blocks its own patient's documents only",
+			InvalidParams: []InvalidParam{{Name: "documentUniqueId", Reason: "registered for another patient"}}}
 	}
 	return err
 }

@@ -116,8 +116,13 @@ func FuzzSperringBody(f *testing.F) {
 // write-through (test/sperring covers that against the binary).
 type recordsService struct{ r *store.SperringRecords }
 
-func (s recordsService) Create(ctx context.Context, rec consent.Sperring) (consent.Sperring, error) {
-	return s.r.Create(ctx, rec)
+func (s recordsService) Create(ctx context.Context, rec consent.Sperring) (consent.Sperring, consent.Blocks, error) {
+	created, err := s.r.Create(ctx, rec)
+	if err != nil {
+		return consent.Sperring{}, consent.Blocks{}, err
+	}
+	blocks, err := s.r.Blocks(ctx, created)
+	return created, blocks, err
 }
 
 func (s recordsService) Search(ctx context.Context, p string) ([]consent.Sperring, error) {

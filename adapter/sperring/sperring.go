@@ -19,6 +19,7 @@ import (
 	"kjdd/adapter/access"
 	"kjdd/adapter/keys"
 	"kjdd/adapter/store"
+	"kjdd/adapter/telemetry"
 	"kjdd/consent"
 )
 
@@ -71,6 +72,7 @@ func New(ctx context.Context, st *store.Store, s Settings) (*Sperring, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(telemetry.RedactingHandler(log.Handler()))
 	records, err := st.SperringRecords(ctx, store.SperringKeys{Index: s.Keys.Index, Seal: s.Keys.Seal})
 	if err != nil {
 		return nil, err
@@ -157,14 +159,23 @@ type Service struct {
 	log      *slog.Logger
 }
 
-// Create stores a record and writes the change through.
-func (s *Service) Create(ctx context.Context, rec consent.Sperring) (consent.Sperring, error) {
+// Create stores a record (its document uniqueId canonical) and writes the
+// change through, and says what the record blocks. A record naming a
+// document registered for another patient gives
+// consent.ErrOtherPatientsDocument; one naming a document not registered
+// yet is stored (the EPJ may block before it registers) and says so.
+func (s *Service) Create(ctx context.Context, rec consent.Sperring) (consent.Sperring, consent.Blocks, error) {
 	created, err := s.records.Create(ctx, rec)
 	if err != nil {
-		return consent.Sperring{}, err
+		return consent.Sperring{}, consent.Blocks{}, err
 	}
 	s.changed(ctx, created.Patient)
-	return created, nil
+	blocks, err := s.records.Blocks(ctx, created)
+	if err != nil {
+		// The record stands and is enforced; only the description failed.
+		return consent.Sperring{}, consent.Blocks{}, fmt.Errorf("sperring: record %s created, but what it blocks could not be read: %w", created.ID, err)
+	}
+	return created, blocks, nil
 }
 
 // Search returns the patient's records.

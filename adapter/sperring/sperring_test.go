@@ -114,7 +114,7 @@ func TestServiceWritesThrough(t *testing.T) {
 	if n := visible(); n != 1 {
 		t.Fatalf("before any record: %d entries visible, want 1", n)
 	}
-	rec, err := spr.Service.Create(ctx, consent.Sperring{Patient: patient, Kind: consent.KindPatient})
+	rec, _, err := spr.Service.Create(ctx, consent.Sperring{Patient: patient, Kind: consent.KindPatient})
 	if err != nil {
 		t.Fatal(err)
 	}

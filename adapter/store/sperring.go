@@ -16,6 +16,8 @@ import (
 
 	"kjdd/adapter/keys"
 	"kjdd/consent"
+	"kjdd/xds/hl7"
+	"kjdd/xds/query"
 )
 
 // SperringKeys are the secrets of the sperring tables. Every instance on
@@ -139,8 +141,16 @@ func (r *SperringRecords) Create(ctx context.Context, rec consent.Sperring) (con
 	}
 	rec.ID = newSperringID()
 	rec.CreatedAt = r.Now().UTC().Truncate(time.Millisecond)
+	if rec.Kind == consent.KindDocument {
+		rec.DocumentUniqueID = consent.CanonicalUniqueID(rec.DocumentUniqueID)
+	}
 	if err := rec.Validate(); err != nil {
 		return consent.Sperring{}, err
+	}
+	if rec.Kind == consent.KindDocument {
+		if _, err := r.documentOf(ctx, rec); err != nil {
+			return consent.Sperring{}, err
+		}
 	}
 	sealed, err := r.seal(rec.ID, rec.Patient)
 	if err != nil {
@@ -162,6 +172,44 @@ func (r *SperringRecords) Create(ctx context.Context, rec consent.Sperring) (con
 		return consent.Sperring{}, err
 	}
 	return rec, nil
+}
+
+// documentOf reports whether the document a record of kind document
+// names is registered for the record's patient. A document of that
+// uniqueId registered for anyone else (or for a patient id that is no
+// national id) gives ErrOtherPatientsDocument: the record could block
+// nothing. The registry's uniqueIds are as registered, so both ways of
+// writing an OID are looked up.
+func (r *SperringRecords) documentOf(ctx context.Context, rec consent.Sperring) (registered bool, err error) {
+	uid := consent.CanonicalUniqueID(rec.DocumentUniqueID)
+	entries, err := r.s.DocumentEntries(ctx, query.Lookup{UniqueIDs: []string{uid, hl7.URNOID(uid)}})
+	if err != nil {
+		return false, fmt.Errorf("store: look up the blocked document: %w", err)
+	}
+	for _, e := range entries {
+		if consent.CanonicalUniqueID(e.UniqueID) != uid {
+			continue
+		}
+		patient, err := consent.NormalizePatient(e.PatientID)
+		if err != nil || patient != rec.Patient {
+			return false, consent.ErrOtherPatientsDocument
+		}
+		registered = true
+	}
+	return registered, nil
+}
+
+// Blocks says what rec (as Create returned it) blocks, and for kind
+// document whether its document is registered for the patient now.
+func (r *SperringRecords) Blocks(ctx context.Context, rec consent.Sperring) (consent.Blocks, error) {
+	registered := false
+	if rec.Kind == consent.KindDocument {
+		var err error
+		if registered, err = r.documentOf(ctx, rec); err != nil {
+			return consent.Blocks{}, err
+		}
+	}
+	return consent.BlocksOf(rec, registered), nil
 }
 
 // Delete removes the record with id and bumps its patient's version. It

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kjdd/consent"
+	"kjdd/xds/rim"
 )
 
 const (
@@ -287,6 +288,55 @@ func TestSperringVersionsUnderConcurrency(t *testing.T) {
 			}
 			if in := mustInputs(t, a, sperringPatient); in.Version != 4*perWriter || len(in.Records) != 0 {
 				t.Fatalf("version %d with %d records, want %d and 0", in.Version, len(in.Records), 4*perWriter)
+			}
+		})
+	}
+}
+
+// TestSperringDocumentRecordsMatchTheRegistry: a document record is stored
+// with its canonical uniqueId and checked against the registry's
+// documents, which keep their uniqueIds as registered (bare or urn:oid:):
+// another patient's document is refused, the patient's own (in either
+// spelling) and one not registered yet are accepted, and Blocks says which.
+func TestSperringDocumentRecordsMatchTheRegistry(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			s := b.open(t)
+			own, urn, foreign := entry(1, testPatient, rim.StatusApproved), entry(2, testPatient, rim.StatusDeprecated), entry(3, testOtherPatient, rim.StatusApproved)
+			urn.UniqueID = "urn:oid:" + urn.UniqueID
+			mustRegister(t, s, func(tx *Tx) error {
+				for _, e := range []*rim.DocumentEntry{own, urn, foreign} {
+					if err := tx.InsertDocumentEntry(ctx, e); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			r := openSperring(t, s, sperringKeys(1))
+			const patient = sperringPatient
+			registered := func(uid string, want bool) {
+				t.Helper()
+				rec := mustCreate(t, r, consent.Sperring{Patient: patient, Kind: consent.KindDocument, DocumentUniqueID: uid})
+				if rec.DocumentUniqueID != consent.CanonicalUniqueID(uid) {
+					t.Errorf("stored uniqueId %q, want %q", rec.DocumentUniqueID, consent.CanonicalUniqueID(uid))
+				}
+				bl, err := r.Blocks(ctx, rec)
+				if err != nil || bl.Registered == nil || *bl.Registered != want || bl.DocumentUniqueID != rec.DocumentUniqueID {
+					t.Errorf("Blocks of %q: %+v, %v; want registered %v", uid, bl, err, want)
+				}
+			}
+			registered(own.UniqueID, true)
+			registered("urn:oid:"+own.UniqueID, true)
+			registered(consent.CanonicalUniqueID(urn.UniqueID), true)
+			registered("2.25.1000.99", false)
+			for _, uid := range []string{foreign.UniqueID, "URN:OID:" + foreign.UniqueID} {
+				if _, err := r.Create(ctx, consent.Sperring{Patient: patient, Kind: consent.KindDocument, DocumentUniqueID: uid}); !errors.Is(err, consent.ErrOtherPatientsDocument) {
+					t.Errorf("a record naming another patient's document %q: %v, want ErrOtherPatientsDocument", uid, err)
+				}
+			}
+			if in := mustInputs(t, r, patient); len(in.Records) != 4 {
+				t.Errorf("%d records stored, want the 4 accepted", len(in.Records))
 			}
 		})
 	}

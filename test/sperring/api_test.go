@@ -16,9 +16,13 @@ import (
 
 // problem is the JSON of an RFC 9457 answer.
 type problem struct {
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
+	Title         string `json:"title"`
+	Status        int    `json:"status"`
+	Detail        string `json:"detail"`
+	InvalidParams []struct {
+		Name   string `json:"name"`
+		Reason string `json:"reason"`
+	} `json:"invalid-params"`
 }
 
 // TestSperringAPI exercises the sperring API's contract: create (201 with
@@ -332,4 +336,104 @@ func mustDo(t *testing.T, n *node, req request) reply {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// TestSperringRecordsBlockWhatTheyName: a document record is compared
+// with the registry's uniqueIds in canonical form, so one written with
+// urn:oid: blocks the registered document; a uniqueId that is no valid OID
+// (a trailing dot) is refused naming the field; a record naming another
+// patient's registered document is refused (it could block nothing); one
+// naming a document not registered yet is accepted and says so; every
+// create says what the record blocks.
+func TestSperringRecordsBlockWhatTheyName(t *testing.T) {
+	f := newFixture(t)
+	n := startNode(t, "a", f, "", nil)
+	r := mathrand.New(mathrand.NewPCG(11, 12))
+	w := newWorld(r, shape{patients: 2})
+	p, q := w.patients[0], w.patients[1]
+	byURN, other := w.newDoc(r, p, false), w.newDoc(r, p, false)
+	qDoc := w.newDoc(r, q, false)
+	f.provide(t, n, w.submission(p, []*doc{byURN, other}, false))
+	f.provide(t, n, w.submission(q, []*doc{qDoc}, false))
+	d := &drawer{w: w, f: f, maxResults: 100}
+	asker := requester{hpr: hprNumbers[0], purpose: "TREAT"}
+	expect := func(what string) {
+		t.Helper()
+		for _, pt := range []*patient{p, q} {
+			dr := d.probe(pt, asker)
+			rep, err := n.do(dr.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if problems := w.check(dr, rep); len(problems) > 0 {
+				t.Fatalf("%s: %v", what, problems)
+			}
+		}
+	}
+	type blocks struct {
+		Kind             string `json:"kind"`
+		DocumentUniqueID string `json:"documentUniqueId"`
+		Registered       *bool  `json:"registered"`
+		HPRNumber        string `json:"hprNumber"`
+		Covers           string `json:"covers"`
+	}
+	create := func(rec sperringRecord) (sperringRecord, blocks) {
+		t.Helper()
+		body, _ := json.Marshal(rec)
+		rep := mustDo(t, n, request{path: "/api/v1/sperring", contentType: "application/json", header: bearer(f.clientToken()), body: body})
+		if rep.status != http.StatusCreated {
+			t.Fatalf("create: HTTP %d %s", rep.status, rep.body)
+		}
+		var got struct {
+			sperringRecord
+			Blocks *blocks `json:"blocks"`
+		}
+		if err := json.Unmarshal(rep.body, &got); err != nil || got.ID == "" || got.Blocks == nil || got.Blocks.Covers == "" {
+			t.Fatalf("create answer %s: %v", rep.body, err)
+		}
+		return got.sperringRecord, *got.Blocks
+	}
+
+	rec, b := create(sperringRecord{Patient: p.fnr, Kind: "document", DocumentUniqueID: "urn:oid:" + byURN.uid})
+	if rec.DocumentUniqueID != byURN.uid || b.Kind != "document" || b.DocumentUniqueID != byURN.uid || b.Registered == nil || !*b.Registered {
+		t.Fatalf("a record naming urn:oid:<registered uid>: record %+v, blocks %+v; want the canonical uid, registered", rec, b)
+	}
+	w.records[rec.ID] = &record{id: rec.ID, p: p, kind: "document", uid: byURN.uid}
+	p.records = append(p.records, w.records[rec.ID])
+	expect("a record naming the document as urn:oid:")
+
+	for name, uid := range map[string]string{
+		"trailing dot":           other.uid + ".",
+		"urn:oid: with a dot":    "urn:oid:" + other.uid + ".",
+		"empty arc":              strings.Replace(other.uid, ".", "..", 1),
+		"urn:oid: twice":         "urn:oid:urn:oid:" + other.uid,
+		"space inside":           other.uid[:4] + " " + other.uid[4:],
+		"leading zero in an arc": strings.Replace(other.uid, ".", ".0", 1),
+	} {
+		t.Run("refused/"+name, func(t *testing.T) {
+			f.refuseSperring(t, n, sperringRecord{Patient: p.fnr, Kind: "document", DocumentUniqueID: uid}, http.StatusBadRequest, "documentUniqueId")
+		})
+	}
+	f.refuseSperring(t, n, sperringRecord{Patient: p.fnr, Kind: "document", DocumentUniqueID: qDoc.uid}, http.StatusConflict, "documentUniqueId")
+	f.refuseSperring(t, n, sperringRecord{Patient: p.fnr, Kind: "document", DocumentUniqueID: "urn:oid:" + qDoc.uid}, http.StatusConflict, "documentUniqueId")
+	f.refuseSperring(t, n, sperringRecord{Patient: p.fnr[:10], Kind: "patient"}, http.StatusBadRequest, "patient")
+	expect("after the refused records")
+
+	// The EPJ may block a document before it registers it.
+	later := w.newDoc(r, p, false)
+	rec, b = create(sperringRecord{Patient: p.fnr, Kind: "document", DocumentUniqueID: later.uid})
+	if b.DocumentUniqueID != later.uid || b.Registered == nil || *b.Registered {
+		t.Fatalf("a record naming a document not registered yet: blocks %+v, want registered false", b)
+	}
+	w.records[rec.ID] = &record{id: rec.ID, p: p, kind: "document", uid: later.uid}
+	p.records = append(p.records, w.records[rec.ID])
+	f.provide(t, n, w.submission(p, []*doc{later}, false))
+	expect("the document registered after its record")
+
+	if _, b := create(sperringRecord{Patient: q.fnr, Kind: "practitioner", HPRNumber: hprNumbers[1]}); b.Kind != "practitioner" || b.HPRNumber != hprNumbers[1] || b.Registered != nil {
+		t.Fatalf("practitioner record blocks %+v", b)
+	}
+	if _, b := create(sperringRecord{Patient: q.fnr, Kind: "patient"}); b.Kind != "patient" || b.DocumentUniqueID != "" || b.HPRNumber != "" {
+		t.Fatalf("patient record blocks %+v", b)
+	}
 }

@@ -312,6 +312,28 @@ func (f *fixture) createSperring(t testing.TB, n *node, rec sperringRecord) sper
 	return got
 }
 
+// refuseSperring requires n's API to refuse rec with status and a problem
+// naming field, without echoing the patient.
+func (f *fixture) refuseSperring(t testing.TB, n *node, rec sperringRecord, status int, field string) problem {
+	t.Helper()
+	body, _ := json.Marshal(rec)
+	rep, err := n.do(request{path: "/api/v1/sperring", contentType: "application/json", header: bearer(f.clientToken()), body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p problem
+	if rep.status != status || !strings.HasPrefix(rep.contentType, "application/problem+json") || json.Unmarshal(rep.body, &p) != nil || p.Status != status {
+		t.Fatalf("create sperring on %s: HTTP %d %s, want a %d problem", n.name, rep.status, rep.body, status)
+	}
+	if len(p.InvalidParams) != 1 || p.InvalidParams[0].Name != field {
+		t.Fatalf("create sperring on %s: problem %s does not name %s", n.name, rep.body, field)
+	}
+	if bytes.Contains(rep.body, []byte(rec.Patient)) || (rec.DocumentUniqueID != "" && bytes.Contains(rep.body, []byte(rec.DocumentUniqueID))) {
+		t.Fatalf("create sperring on %s: the problem echoes the request: %s", n.name, rep.body)
+	}
+	return p
+}
+
 // deleteSperring deletes a record through n's API.
 func (f *fixture) deleteSperring(t testing.TB, n *node, id string) {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -63,6 +64,9 @@ type doc struct {
 	// empty, or APND or XFRM (which leave the predecessor Approved).
 	replaces *doc
 	rel      string
+	// submitted: a submission of it has been written (and is provided
+	// right after); a record of another patient naming it is refused.
+	submitted bool
 }
 
 type record struct {
@@ -222,9 +226,17 @@ func (w *world) drawRecords(r *rand.Rand, s shape) []*record {
 	return out
 }
 
-// create creates rec through n's API and adds it to the world.
+// create creates rec through n's API and adds it to the world. A record
+// naming a registered document of another patient could block nothing: it
+// is refused (409, naming the field, not echoing the patient) and so not
+// added.
 func (w *world) create(t testing.TB, f *fixture, n *node, rec *record) {
 	t.Helper()
+	if d := w.byUID[rec.uid]; rec.kind == "document" && d != nil && d.p != rec.p && d.submitted {
+		f.refuseSperring(t, n, sperringRecord{Patient: rec.p.fnr, Kind: rec.kind, DocumentUniqueID: rec.uid, Reason: "leak search"},
+			http.StatusConflict, "documentUniqueId")
+		return
+	}
 	got := f.createSperring(t, n, sperringRecord{Patient: rec.p.fnr, Kind: rec.kind, DocumentUniqueID: rec.uid, HPRNumber: rec.hpr, Reason: "leak search"})
 	rec.id = got.ID
 	rec.p.records = append(rec.p.records, rec)
@@ -298,6 +310,9 @@ func (w *world) submission(p *patient, docs []*doc, withFolder bool) string {
 	var b strings.Builder
 	ss := harness.NewUUIDURN()
 	p.sets = append(p.sets, &submissionSet{uuid: ss, docs: docs})
+	for _, d := range docs {
+		d.submitted = true
+	}
 	w.seq++
 	ssUID := fmt.Sprintf("%s%d", ssUIDPrefix, w.seq)
 	b.WriteString(`<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007">`)
