@@ -212,8 +212,11 @@ func serve(args []string, stderr io.Writer) error {
 	return nil
 }
 
+// newLogger is the process's logger: JSON lines, with every run of digits
+// that could be a national identity number masked (telemetry.RedactingHandler),
+// whatever a caller put into what is logged.
 func newLogger(w io.Writer, level config.LogLevel) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.Level(level)}))
+	return slog.New(telemetry.RedactingHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.Level(level)})))
 }
 
 // readiness names the checks of /readyz; nil ones are left out. Redis,
