@@ -54,9 +54,12 @@ type JWTConfig struct {
 	// DPoPProofLifetime is how old a proof's iat may be (plus Leeway).
 	// Default 10 s; at most five minutes.
 	DPoPProofLifetime time.Duration
-	// PublicURL is kjdd's external base URL (https://host[/prefix]) used to
-	// compare a proof's htu when kjdd runs behind a proxy. Empty means the
-	// request's own scheme and Host.
+	// PublicURL is kjdd's external base URL (https://host[/prefix],
+	// KJDD_PUBLIC_URL): a proof's htu must be this URL followed by the
+	// request's path. The request's Host header and scheme are never used:
+	// behind a TLS-terminating proxy they are the proxy's, and a caller
+	// names Host freely. Required when DPoP is required; when it is empty
+	// (DPoP optional) every DPoP proof is refused.
 	PublicURL string
 	// MinSecurityLevel is required of user tokens; default 4.
 	MinSecurityLevel int
@@ -107,9 +110,12 @@ func (c *JWTConfig) Validate() error {
 	if c.MinSecurityLevel == 0 {
 		c.MinSecurityLevel = 4
 	}
+	if c.PublicURL == "" && c.DPoP == DPoPRequired {
+		return errors.New("KJDD_PUBLIC_URL: kjdd's external base URL is required when DPoP is required")
+	}
 	if c.PublicURL != "" {
-		if _, err := normalizeHTU(c.PublicURL); err != nil {
-			return errors.New("helseid: public URL must be an absolute http(s) URL")
+		if err := CheckPublicURL(c.PublicURL); err != nil {
+			return fmt.Errorf("KJDD_PUBLIC_URL: %w", err)
 		}
 	}
 	if c.Keys == nil {
@@ -120,6 +126,33 @@ func (c *JWTConfig) Validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	return nil
+}
+
+// CheckPublicURL accepts kjdd's external base URL, the base of every
+// DPoP htu: an absolute https URL, or http on a loopback host (development
+// and tests), with a path prefix at most: no user info, query or fragment,
+// which an htu never carries (RFC 9449 §4.2).
+func CheckPublicURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("helseid: public URL is not a URL")
+	}
+	if u.Host == "" || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
+		return errors.New("helseid: public URL must be an absolute URL without user info, query or fragment")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return errors.New("helseid: an http:// public URL is accepted only on a loopback host")
+		}
+	default:
+		return errors.New("helseid: public URL must use https")
+	}
+	if _, err := normalizeHTU(raw); err != nil {
+		return errors.New("helseid: public URL must be an absolute http(s) URL")
 	}
 	return nil
 }
@@ -395,6 +428,9 @@ func (v *JWTValidator) checkProof(r *http.Request, token, jkt string) (string, e
 	if err != nil {
 		return "", authErr(InvalidDPoPProof, "DPoP "+err.Error())
 	}
+	if v.publicURL == nil {
+		return "", authErr(InvalidDPoPProof, "DPoP htu cannot be checked: no public URL is configured (KJDD_PUBLIC_URL)")
+	}
 	want, err := normalizeHTU(v.requestURL(r))
 	if err != nil || got != want {
 		return "", authErr(InvalidDPoPProof, "DPoP htu differs from the request URL")
@@ -417,14 +453,9 @@ func (v *JWTValidator) checkProof(r *http.Request, token, jkt string) (string, e
 	return "dpop:" + base64.RawURLEncoding.EncodeToString(sum[:]), nil
 }
 
-// requestURL is the URL the client called, as far as htu compares it.
+// requestURL is the URL the client called, as far as htu compares it:
+// the configured public URL and the request's path. Neither the Host
+// header nor the connection's scheme takes part.
 func (v *JWTValidator) requestURL(r *http.Request) string {
-	if v.publicURL != nil {
-		return v.publicURL.Scheme + "://" + v.publicURL.Host + strings.TrimSuffix(v.publicURL.Path, "/") + r.URL.Path
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + r.URL.Path
+	return v.publicURL.Scheme + "://" + v.publicURL.Host + strings.TrimSuffix(v.publicURL.Path, "/") + r.URL.Path
 }

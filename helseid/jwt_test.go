@@ -292,24 +292,32 @@ func TestJWTConfigValidate(t *testing.T) {
 	iss := helseidtest.NewIssuer(t)
 	ks := newKeySource(t, iss, nil)
 	base := func() JWTConfig {
-		return JWTConfig{Issuer: iss.URL, Audience: "kjdd", Keys: ks, Replay: NewMemoryReplayCache(0)}
+		return JWTConfig{Issuer: iss.URL, Audience: "kjdd", PublicURL: testPublicURL, Keys: ks, Replay: NewMemoryReplayCache(0)}
 	}
 	tests := map[string]struct {
 		edit func(*JWTConfig)
 		ok   bool
 	}{
-		"defaults":                 {edit: func(*JWTConfig) {}, ok: true},
-		"http issuer off loopback": {edit: func(c *JWTConfig) { c.Issuer = "http://helseid.example" }},
-		"no audience":              {edit: func(c *JWTConfig) { c.Audience = "" }},
-		"HS256 allowed":            {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{"RS256", "HS256"} }},
-		"none allowed":             {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{"none"} }},
-		"empty alg list":           {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{} }},
-		"unknown DPoP mode":        {edit: func(c *JWTConfig) { c.DPoP = "sometimes" }},
-		"huge leeway":              {edit: func(c *JWTConfig) { c.Leeway = time.Hour }},
-		"no key source":            {edit: func(c *JWTConfig) { c.Keys = nil }},
-		"no replay cache":          {edit: func(c *JWTConfig) { c.Replay = nil }},
-		"relative public URL":      {edit: func(c *JWTConfig) { c.PublicURL = "/xds" }},
-		"public URL behind proxy":  {edit: func(c *JWTConfig) { c.PublicURL = "https://kjdd.example.no/prefix" }, ok: true},
+		"defaults":                           {edit: func(*JWTConfig) {}, ok: true},
+		"http issuer off loopback":           {edit: func(c *JWTConfig) { c.Issuer = "http://helseid.example" }},
+		"no audience":                        {edit: func(c *JWTConfig) { c.Audience = "" }},
+		"HS256 allowed":                      {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{"RS256", "HS256"} }},
+		"none allowed":                       {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{"none"} }},
+		"empty alg list":                     {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{} }},
+		"unknown DPoP mode":                  {edit: func(c *JWTConfig) { c.DPoP = "sometimes" }},
+		"huge leeway":                        {edit: func(c *JWTConfig) { c.Leeway = time.Hour }},
+		"no key source":                      {edit: func(c *JWTConfig) { c.Keys = nil }},
+		"no replay cache":                    {edit: func(c *JWTConfig) { c.Replay = nil }},
+		"relative public URL":                {edit: func(c *JWTConfig) { c.PublicURL = "/xds" }},
+		"public URL behind proxy":            {edit: func(c *JWTConfig) { c.PublicURL = "https://kjdd.example.no/prefix" }, ok: true},
+		"DPoP required without a public URL": {edit: func(c *JWTConfig) { c.PublicURL = "" }},
+		"DPoP optional without a public URL": {edit: func(c *JWTConfig) { c.PublicURL, c.DPoP = "", DPoPOptional }, ok: true},
+		"http public URL off loopback":       {edit: func(c *JWTConfig) { c.PublicURL = "http://kjdd.example.no" }},
+		"http public URL on loopback":        {edit: func(c *JWTConfig) { c.PublicURL = "http://127.0.0.1:8080" }, ok: true},
+		"public URL with a query":            {edit: func(c *JWTConfig) { c.PublicURL = "https://kjdd.example.no/?x=1" }},
+		"public URL with a fragment":         {edit: func(c *JWTConfig) { c.PublicURL = "https://kjdd.example.no/#top" }},
+		"public URL with user info":          {edit: func(c *JWTConfig) { c.PublicURL = "https://u:p@kjdd.example.no" }},
+		"public URL of another scheme":       {edit: func(c *JWTConfig) { c.PublicURL = "ftp://kjdd.example.no" }},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -17,7 +17,8 @@ const (
 	testScopeRead     = "nhn:kjdd/read"
 	testScopeRegister = "nhn:kjdd/register"
 	testScopeAudit    = "nhn:kjdd/audit"
-	testURL           = "http://kjdd.test/xds/registry"
+	testURL           = "https://kjdd.test/xds/registry"
+	testPublicURL     = "https://kjdd.test"
 )
 
 // newTestHelseID wires real validators to a fake issuer on loopback.
@@ -28,7 +29,7 @@ func newTestHelseID(t *testing.T, iss *helseidtest.Issuer) *HelseID {
 		t.Fatal(err)
 	}
 	h, err := NewHelseID(HelseIDConfig{
-		Issuer: iss.URL, Audience: helseidtest.DefaultAudience, DPoP: helseid.DPoPRequired,
+		Issuer: iss.URL, Audience: helseidtest.DefaultAudience, DPoP: helseid.DPoPRequired, PublicURL: testPublicURL,
 		ScopeRead: testScopeRead, ScopeRegister: testScopeRegister, ScopeAudit: testScopeAudit,
 		SAMLIssuer: helseidtest.DefaultSAMLIssuer, SAMLAudience: helseidtest.DefaultSAMLAudience,
 		HospitalOrgNumber: helseidtest.DefaultOrgNrParent,
@@ -238,7 +239,7 @@ func TestNewHelseIDRefusesIncompleteConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := HelseIDConfig{
-		Issuer: iss.URL, Audience: helseidtest.DefaultAudience,
+		Issuer: iss.URL, Audience: helseidtest.DefaultAudience, PublicURL: testPublicURL,
 		ScopeRead: testScopeRead, ScopeRegister: testScopeRegister, ScopeAudit: testScopeAudit,
 		SAMLIssuer: helseidtest.DefaultSAMLIssuer, SAMLAudience: helseidtest.DefaultSAMLAudience,
 		HospitalOrgNumber: helseidtest.DefaultOrgNrParent,
@@ -256,6 +257,7 @@ func TestNewHelseIDRefusesIncompleteConfig(t *testing.T) {
 		"no SAML trust":          {edit: func(c *HelseIDConfig) { c.SAMLTrust = nil }, wantErr: "SAML_CERTS"},
 		"no SAML audience":       {edit: func(c *HelseIDConfig) { c.SAMLAudience = "" }, wantErr: "SAML_AUDIENCE"},
 		"plain http issuer":      {edit: func(c *HelseIDConfig) { c.Issuer = "http://helseid.example.org" }, wantErr: "ISSUER"},
+		"no public URL":          {edit: func(c *HelseIDConfig) { c.PublicURL = "" }, wantErr: "PUBLIC_URL"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

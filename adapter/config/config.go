@@ -59,6 +59,7 @@ type Config struct {
 	HelseIDIssuer     string           // KJDD_HELSEID_ISSUER
 	HelseIDAudience   string           // KJDD_HELSEID_AUDIENCE
 	HelseIDDPoP       helseid.DPoPMode // KJDD_HELSEID_DPOP: required|optional
+	PublicURL         string           // KJDD_PUBLIC_URL: kjdd's external base URL, what DPoP proofs' htu is compared with
 	SAMLIssuer        string           // KJDD_SAML_ISSUER
 	SAMLAudience      string           // KJDD_SAML_AUDIENCE
 	SAMLCerts         string           // KJDD_SAML_CERTS: PEM file; empty = x5c of the HelseID JWKS
@@ -199,6 +200,8 @@ func fields() []field {
 		str("KJDD_HELSEID_AUDIENCE", "helseid-audience", "audience kjdd's access tokens must carry", func(c *Config) *string { return &c.HelseIDAudience }),
 		withDev(text("KJDD_HELSEID_DPOP", "helseid-dpop", "DPoP: required or optional", func(c *Config) *helseid.DPoPMode { return &c.HelseIDDPoP },
 			func(c *Config) string { return string(c.HelseIDDPoP) }), string(DPoPOptional)),
+		withDev(str("KJDD_PUBLIC_URL", "public-url", "kjdd's external base URL (https://host[/prefix]) that DPoP proofs name; required when DPoP is required",
+			func(c *Config) *string { return &c.PublicURL }), "http://<listen address>"),
 		str("KJDD_SAML_ISSUER", "saml-issuer", "issuer of the national gateway's XUA assertions", func(c *Config) *string { return &c.SAMLIssuer }),
 		str("KJDD_SAML_AUDIENCE", "saml-audience", "audience of the XUA assertions", func(c *Config) *string { return &c.SAMLAudience }),
 		str("KJDD_SAML_CERTS", "saml-certs", "PEM file of trusted SAML signing certificates (empty: the x5c of the HelseID JWKS)", func(c *Config) *string { return &c.SAMLCerts }),
@@ -452,6 +455,15 @@ func (c *Config) Validate() error {
 	}
 	if c.HelseIDDPoP != DPoPRequired && c.HelseIDDPoP != DPoPOptional {
 		bad("KJDD_HELSEID_DPOP", "must be required or optional")
+	}
+	switch {
+	case c.PublicURL != "":
+		if err := helseid.CheckPublicURL(c.PublicURL); err != nil {
+			bad("KJDD_PUBLIC_URL", strings.TrimPrefix(err.Error(), "helseid: "))
+		}
+	case c.HelseIDDPoP == DPoPRequired && !c.Dev:
+		// --dev's default is its listener's URL, known once it listens.
+		bad("KJDD_PUBLIC_URL", "required when KJDD_HELSEID_DPOP=required (kjdd's external base URL, e.g. https://kjdd.sykehus.no)")
 	}
 	if c.SAMLCerts != "" {
 		if _, err := os.Stat(c.SAMLCerts); err != nil {
