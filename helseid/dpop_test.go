@@ -2,6 +2,7 @@ package helseid
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +150,13 @@ func TestDPoPRefused(t *testing.T) {
 				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofClaim("jti", nil))}, false}
 			},
 			kind: InvalidDPoPProof, reason: "jti",
+		},
+		"iat as a string": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofClaim("iat", strconv.FormatInt(now.Unix(), 10)))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "iat is not a NumericDate",
 		},
 		"the access token given as proof": {
 			build: func() req { tok := iss.Token(); return req{"GET", testURL, tok, []string{tok}, false} },

@@ -1,6 +1,7 @@
 package helseid
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -61,6 +62,11 @@ type JWTConfig struct {
 	// names Host freely. Required when DPoP is required; when it is empty
 	// (DPoP optional) every DPoP proof is refused.
 	PublicURL string
+	// MaxTokenLifetime is the longest lifetime an access token may have,
+	// from the earlier of iat and nbf (now when it has neither) to exp
+	// (KJDD_TOKEN_MAX_LIFETIME). Default DefaultTokenMaxLifetime; at most
+	// 24 hours.
+	MaxTokenLifetime time.Duration
 	// MinSecurityLevel is required of user tokens; default 4.
 	MinSecurityLevel int
 	// RequireAttest refuses user tokens without a tillitsrammeverk attest
@@ -100,6 +106,12 @@ func (c *JWTConfig) Validate() error {
 	}
 	if c.DPoPProofLifetime < 0 || c.DPoPProofLifetime > 5*time.Minute {
 		return errors.New("helseid: DPoP proof lifetime must be between 0 and five minutes")
+	}
+	if c.MaxTokenLifetime == 0 {
+		c.MaxTokenLifetime = DefaultTokenMaxLifetime
+	}
+	if c.MaxTokenLifetime < 0 || c.MaxTokenLifetime > MaxLifetimeBound {
+		return errors.New("KJDD_TOKEN_MAX_LIFETIME: must be between 0 and 24 hours")
 	}
 	if c.AllowedAlgs == nil {
 		c.AllowedAlgs = DefaultAlgorithms
@@ -294,6 +306,11 @@ func (v *JWTValidator) validateToken(ctx context.Context, token string) (*access
 	if !ok {
 		return nil, nil, authErr(InvalidToken, "unknown alg")
 	}
+	// jwx also reads a time claim given as a string of digits; RFC 7519
+	// §2 makes them NumericDates, JSON numbers.
+	if err := checkNumericDates(msg.payload); err != nil {
+		return nil, nil, authErr(InvalidToken, "access token "+err.Error())
+	}
 	tok, err := jwt.Parse([]byte(token),
 		jwt.WithKey(alg, key),
 		jwt.WithValidate(true),
@@ -327,6 +344,9 @@ func (v *JWTValidator) validateToken(ctx context.Context, token string) (*access
 			Supplier: cleanID(c.OrgNrSupplier),
 		},
 	}
+	if err := v.checkLifetime(tok); err != nil {
+		return nil, nil, err
+	}
 	if exp, ok := tok.Expiration(); ok {
 		p.ExpiresAt = exp
 	}
@@ -340,6 +360,66 @@ func (v *JWTValidator) validateToken(ctx context.Context, token string) (*access
 		p.PointOfCare = Organization{ID: p.OrgNumbers.Child, System: OIDOrgNumber}
 	}
 	return &c, p, nil
+}
+
+// timeClaims are the registered claims that hold a NumericDate.
+var timeClaims = []string{"exp", "nbf", "iat"}
+
+// checkNumericDates refuses a payload whose exp, nbf or iat, when present,
+// is anything but a JSON number (a string, a boolean, an object, null).
+func checkNumericDates(payload []byte) error {
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return errors.New("claims are not a JSON object")
+	}
+	for _, name := range timeClaims {
+		raw, ok := claims[name]
+		if !ok {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var val any
+		if err := dec.Decode(&val); err != nil {
+			return fmt.Errorf("%s is not a NumericDate", name)
+		}
+		n, isNumber := val.(json.Number)
+		if !isNumber {
+			return fmt.Errorf("%s is not a NumericDate (a JSON number)", name)
+		}
+		if f, err := n.Float64(); err != nil || f < 0 || f > 1e11 {
+			return fmt.Errorf("%s is not a NumericDate in range", name)
+		}
+	}
+	return nil
+}
+
+// checkLifetime refuses an access token whose validity is inverted (nbf
+// or iat after exp) or longer than MaxTokenLifetime.
+func (v *JWTValidator) checkLifetime(tok jwt.Token) error {
+	exp, ok := tok.Expiration()
+	if !ok {
+		return authErr(InvalidToken, "access token lacks a required claim")
+	}
+	start := v.cfg.Now()
+	if nbf, ok := tok.NotBefore(); ok {
+		if !nbf.Before(exp) {
+			return authErr(InvalidToken, "access token validity is inverted or empty (nbf not before exp)")
+		}
+		start = nbf
+	}
+	if iat, ok := tok.IssuedAt(); ok {
+		if !iat.Before(exp) {
+			return authErr(InvalidToken, "access token issued at or after it expires")
+		}
+		if iat.Before(start) {
+			start = iat
+		}
+	}
+	if life := exp.Sub(start); life > v.cfg.MaxTokenLifetime {
+		return authErr(InvalidToken, fmt.Sprintf("access token lifetime %s exceeds the maximum %s", life.Round(time.Second), v.cfg.MaxTokenLifetime))
+	}
+	return nil
 }
 
 // jwtFailure names the class of a jwx validation error for the log reason.

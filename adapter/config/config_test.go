@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"kjdd/adapter/store"
 	"kjdd/consent"
@@ -116,7 +117,22 @@ func TestLoad(t *testing.T) {
 			delete(m, "KJDD_PUBLIC_URL")
 			return m
 		}()},
-		"ok/dev needs no public URL":         {env: map[string]string{"KJDD_HELSEID_DPOP": "required"}, args: []string{"--dev"}},
+		"ok/dev needs no public URL": {env: map[string]string{"KJDD_HELSEID_DPOP": "required"}, args: []string{"--dev"}},
+		"ok/credential lifetimes": {env: with("KJDD_SAML_MAX_LIFETIME", "90m"), args: []string{"--token-max-lifetime", "1h"},
+			check: func(t *testing.T, c Config) {
+				if c.SAMLMaxLifetime != 90*time.Minute || c.TokenMaxLifetime != time.Hour {
+					t.Errorf("lifetimes = %v, %v", c.SAMLMaxLifetime, c.TokenMaxLifetime)
+				}
+			}},
+		"ok/credential lifetime defaults": {env: base, check: func(t *testing.T, c Config) {
+			if c.SAMLMaxLifetime != 8*time.Hour || c.TokenMaxLifetime != 2*time.Hour {
+				t.Errorf("lifetimes = %v, %v; want 8h and 2h", c.SAMLMaxLifetime, c.TokenMaxLifetime)
+			}
+		}},
+		"fail/saml lifetime not a duration":  {env: with("KJDD_SAML_MAX_LIFETIME", "8"), wantErr: "KJDD_SAML_MAX_LIFETIME"},
+		"fail/saml lifetime zero":            {env: with("KJDD_SAML_MAX_LIFETIME", "0s"), wantErr: "KJDD_SAML_MAX_LIFETIME"},
+		"fail/token lifetime negative":       {env: with("KJDD_TOKEN_MAX_LIFETIME", "-1h"), wantErr: "KJDD_TOKEN_MAX_LIFETIME"},
+		"fail/token lifetime over a day":     {env: with("KJDD_TOKEN_MAX_LIFETIME", "87600h"), wantErr: "KJDD_TOKEN_MAX_LIFETIME"},
 		"fail/public URL required with DPoP": {env: with("KJDD_PUBLIC_URL", ""), wantErr: "KJDD_PUBLIC_URL: required when KJDD_HELSEID_DPOP=required"},
 		"fail/public URL http off loopback":  {env: with("KJDD_PUBLIC_URL", "http://kjdd.sykehus.no"), wantErr: "KJDD_PUBLIC_URL"},
 		"fail/public URL relative":           {env: with("KJDD_PUBLIC_URL", "/xds"), wantErr: "KJDD_PUBLIC_URL"},
