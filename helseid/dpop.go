@@ -112,6 +112,10 @@ func parseDPoPProof(proof string, allowed []string) (*dpopProof, error) {
 	if err != nil {
 		return nil, errors.New("jwk thumbprint")
 	}
+	// json.Number would also take "iat": "1700000000".
+	if err := checkNumericDates(payload); err != nil {
+		return nil, err
+	}
 	var c dpopClaims
 	dec := json.NewDecoder(strings.NewReader(string(payload)))
 	dec.UseNumber()

@@ -2,6 +2,7 @@ package helseid
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +151,13 @@ func TestDPoPRefused(t *testing.T) {
 			},
 			kind: InvalidDPoPProof, reason: "jti",
 		},
+		"iat as a string": {
+			build: func() req {
+				tok := iss.Token()
+				return req{"GET", testURL, tok, []string{iss.DPoPProofWith("GET", testURL, tok, helseidtest.ProofClaim("iat", strconv.FormatInt(now.Unix(), 10)))}, false}
+			},
+			kind: InvalidDPoPProof, reason: "iat is not a NumericDate",
+		},
 		"the access token given as proof": {
 			build: func() req { tok := iss.Token(); return req{"GET", testURL, tok, []string{tok}, false} },
 			kind:  InvalidDPoPProof, reason: "typ",
@@ -272,5 +280,62 @@ func TestParseDPoPMode(t *testing.T) {
 		if _, err := ParseDPoPMode(bad); err == nil {
 			t.Errorf("ParseDPoPMode(%q) accepted", bad)
 		}
+	}
+}
+
+// TestDPoPHTUIsThePublicURL: behind a TLS-terminating proxy the request
+// reaches kjdd over plain http with the proxy's (or the caller's) Host;
+// the proof is compared with the configured public URL alone. A proof for
+// the public https URL is accepted whatever Host says; a proof naming the
+// Host header's host, or a host the caller put in Host, is refused.
+func TestDPoPHTUIsThePublicURL(t *testing.T) {
+	iss := helseidtest.NewIssuer(t)
+	const public = "https://kjdd.sykehus.no"
+	v := newJWTValidator(t, iss, func(c *JWTConfig) { c.PublicURL = public })
+	type tc struct {
+		target, host, htu string
+		ok                bool
+	}
+	cases := map[string]tc{
+		"public https URL, request over http from the proxy": {"http://10.0.0.5:8080/xds/registry", "10.0.0.5:8080", public + "/xds/registry", true},
+		"public URL, the proxy passes the public Host":       {"http://kjdd.sykehus.no/xds/registry", "kjdd.sykehus.no", public + "/xds/registry", true},
+		"public URL with query, case and default port":       {"http://10.0.0.5/xds/registry?x=1", "10.0.0.5", "HTTPS://Kjdd.Sykehus.NO:443/xds/registry?x=2#f", true},
+		"proof for the Host header's host":                   {"http://10.0.0.5:8080/xds/registry", "10.0.0.5:8080", "http://10.0.0.5:8080/xds/registry", false},
+		"proof for the Host header's host over https":        {"https://10.0.0.5/xds/registry", "10.0.0.5", "https://10.0.0.5/xds/registry", false},
+		"Host spoofed to the proof's host":                   {"http://10.0.0.5/xds/registry", "evil.example", "https://evil.example/xds/registry", false},
+		"Host spoofed, plain http proof":                     {"http://10.0.0.5/xds/registry", "evil.example", "http://evil.example/xds/registry", false},
+		"public host over http":                              {"http://10.0.0.5/xds/registry", "kjdd.sykehus.no", "http://kjdd.sykehus.no/xds/registry", false},
+		"public host, another port":                          {"http://10.0.0.5/xds/registry", "kjdd.sykehus.no:8443", "https://kjdd.sykehus.no:8443/xds/registry", false},
+		"public URL, another path":                           {"http://10.0.0.5/xds/registry", "10.0.0.5", public + "/xds/repository", false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			tok := iss.Token()
+			r := dpopRequest("POST", c.target, tok, iss.DPoPProof("POST", c.htu, tok))
+			r.Host = c.host
+			_, err := v.Authenticate(testCtx, r)
+			if c.ok {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			wantKind(t, err, InvalidDPoPProof, "htu differs from the request URL")
+		})
+	}
+}
+
+// TestDPoPWithoutPublicURLRefused: with DPoP optional and no public URL
+// there is nothing trustworthy to compare htu with, so every proof is
+// refused (a bearer token still works); the request's own URL is not
+// used in its place.
+func TestDPoPWithoutPublicURLRefused(t *testing.T) {
+	iss := helseidtest.NewIssuer(t)
+	v := newJWTValidator(t, iss, func(c *JWTConfig) { c.PublicURL, c.DPoP = "", DPoPOptional })
+	tok := iss.Token()
+	_, err := v.Authenticate(testCtx, dpopRequest("GET", testURL, tok, iss.DPoPProof("GET", testURL, tok)))
+	wantKind(t, err, InvalidDPoPProof, "no public URL is configured")
+	if _, err := v.Authenticate(testCtx, bearerRequest("GET", testURL, iss.Token(helseidtest.Unbound()))); err != nil {
+		t.Fatalf("bearer token refused: %v", err)
 	}
 }

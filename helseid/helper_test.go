@@ -48,6 +48,10 @@ func (c *clock) Advance(d time.Duration) {
 
 const testURL = "https://kjdd.test/xds/registry"
 
+// testPublicURL is the public URL validators are configured with: the
+// base of testURL.
+const testPublicURL = "https://kjdd.test"
+
 // newKeySource returns an HTTP key source reading iss.
 func newKeySource(t testing.TB, iss *helseidtest.Issuer, now func() time.Time) *HTTPKeySource {
 	t.Helper()
@@ -66,6 +70,7 @@ func newJWTValidator(t testing.TB, iss *helseidtest.Issuer, edit func(*JWTConfig
 		Issuer:         iss.URL,
 		Audience:       helseidtest.DefaultAudience,
 		RequiredScopes: []string{"nhn:kjdd/read"},
+		PublicURL:      testPublicURL,
 		Keys:           newKeySource(t, iss, nil),
 		Replay:         NewMemoryReplayCache(0),
 	}

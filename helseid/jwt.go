@@ -1,6 +1,7 @@
 package helseid
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -54,10 +55,18 @@ type JWTConfig struct {
 	// DPoPProofLifetime is how old a proof's iat may be (plus Leeway).
 	// Default 10 s; at most five minutes.
 	DPoPProofLifetime time.Duration
-	// PublicURL is kjdd's external base URL (https://host[/prefix]) used to
-	// compare a proof's htu when kjdd runs behind a proxy. Empty means the
-	// request's own scheme and Host.
+	// PublicURL is kjdd's external base URL (https://host[/prefix],
+	// KJDD_PUBLIC_URL): a proof's htu must be this URL followed by the
+	// request's path. The request's Host header and scheme are never used:
+	// behind a TLS-terminating proxy they are the proxy's, and a caller
+	// names Host freely. Required when DPoP is required; when it is empty
+	// (DPoP optional) every DPoP proof is refused.
 	PublicURL string
+	// MaxTokenLifetime is the longest lifetime an access token may have,
+	// from the earlier of iat and nbf (now when it has neither) to exp
+	// (KJDD_TOKEN_MAX_LIFETIME). Default DefaultTokenMaxLifetime; at most
+	// 24 hours.
+	MaxTokenLifetime time.Duration
 	// MinSecurityLevel is required of user tokens; default 4.
 	MinSecurityLevel int
 	// RequireAttest refuses user tokens without a tillitsrammeverk attest
@@ -98,6 +107,12 @@ func (c *JWTConfig) Validate() error {
 	if c.DPoPProofLifetime < 0 || c.DPoPProofLifetime > 5*time.Minute {
 		return errors.New("helseid: DPoP proof lifetime must be between 0 and five minutes")
 	}
+	if c.MaxTokenLifetime == 0 {
+		c.MaxTokenLifetime = DefaultTokenMaxLifetime
+	}
+	if c.MaxTokenLifetime < 0 || c.MaxTokenLifetime > MaxLifetimeBound {
+		return errors.New("KJDD_TOKEN_MAX_LIFETIME: must be between 0 and 24 hours")
+	}
 	if c.AllowedAlgs == nil {
 		c.AllowedAlgs = DefaultAlgorithms
 	}
@@ -107,9 +122,12 @@ func (c *JWTConfig) Validate() error {
 	if c.MinSecurityLevel == 0 {
 		c.MinSecurityLevel = 4
 	}
+	if c.PublicURL == "" && c.DPoP == DPoPRequired {
+		return errors.New("KJDD_PUBLIC_URL: kjdd's external base URL is required when DPoP is required")
+	}
 	if c.PublicURL != "" {
-		if _, err := normalizeHTU(c.PublicURL); err != nil {
-			return errors.New("helseid: public URL must be an absolute http(s) URL")
+		if err := CheckPublicURL(c.PublicURL); err != nil {
+			return fmt.Errorf("KJDD_PUBLIC_URL: %w", err)
 		}
 	}
 	if c.Keys == nil {
@@ -120,6 +138,33 @@ func (c *JWTConfig) Validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	return nil
+}
+
+// CheckPublicURL accepts kjdd's external base URL, the base of every
+// DPoP htu: an absolute https URL, or http on a loopback host (development
+// and tests), with a path prefix at most: no user info, query or fragment,
+// which an htu never carries (RFC 9449 §4.2).
+func CheckPublicURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("helseid: public URL is not a URL")
+	}
+	if u.Host == "" || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
+		return errors.New("helseid: public URL must be an absolute URL without user info, query or fragment")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return errors.New("helseid: an http:// public URL is accepted only on a loopback host")
+		}
+	default:
+		return errors.New("helseid: public URL must use https")
+	}
+	if _, err := normalizeHTU(raw); err != nil {
+		return errors.New("helseid: public URL must be an absolute http(s) URL")
 	}
 	return nil
 }
@@ -261,6 +306,11 @@ func (v *JWTValidator) validateToken(ctx context.Context, token string) (*access
 	if !ok {
 		return nil, nil, authErr(InvalidToken, "unknown alg")
 	}
+	// jwx also reads a time claim given as a string of digits; RFC 7519
+	// §2 makes them NumericDates, JSON numbers.
+	if err := checkNumericDates(msg.payload); err != nil {
+		return nil, nil, authErr(InvalidToken, "access token "+err.Error())
+	}
 	tok, err := jwt.Parse([]byte(token),
 		jwt.WithKey(alg, key),
 		jwt.WithValidate(true),
@@ -294,6 +344,9 @@ func (v *JWTValidator) validateToken(ctx context.Context, token string) (*access
 			Supplier: cleanID(c.OrgNrSupplier),
 		},
 	}
+	if err := v.checkLifetime(tok); err != nil {
+		return nil, nil, err
+	}
 	if exp, ok := tok.Expiration(); ok {
 		p.ExpiresAt = exp
 	}
@@ -307,6 +360,66 @@ func (v *JWTValidator) validateToken(ctx context.Context, token string) (*access
 		p.PointOfCare = Organization{ID: p.OrgNumbers.Child, System: OIDOrgNumber}
 	}
 	return &c, p, nil
+}
+
+// timeClaims are the registered claims that hold a NumericDate.
+var timeClaims = []string{"exp", "nbf", "iat"}
+
+// checkNumericDates refuses a payload whose exp, nbf or iat, when present,
+// is anything but a JSON number (a string, a boolean, an object, null).
+func checkNumericDates(payload []byte) error {
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return errors.New("claims are not a JSON object")
+	}
+	for _, name := range timeClaims {
+		raw, ok := claims[name]
+		if !ok {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var val any
+		if err := dec.Decode(&val); err != nil {
+			return fmt.Errorf("%s is not a NumericDate", name)
+		}
+		n, isNumber := val.(json.Number)
+		if !isNumber {
+			return fmt.Errorf("%s is not a NumericDate (a JSON number)", name)
+		}
+		if f, err := n.Float64(); err != nil || f < 0 || f > 1e11 {
+			return fmt.Errorf("%s is not a NumericDate in range", name)
+		}
+	}
+	return nil
+}
+
+// checkLifetime refuses an access token whose validity is inverted (nbf
+// or iat after exp) or longer than MaxTokenLifetime.
+func (v *JWTValidator) checkLifetime(tok jwt.Token) error {
+	exp, ok := tok.Expiration()
+	if !ok {
+		return authErr(InvalidToken, "access token lacks a required claim")
+	}
+	start := v.cfg.Now()
+	if nbf, ok := tok.NotBefore(); ok {
+		if !nbf.Before(exp) {
+			return authErr(InvalidToken, "access token validity is inverted or empty (nbf not before exp)")
+		}
+		start = nbf
+	}
+	if iat, ok := tok.IssuedAt(); ok {
+		if !iat.Before(exp) {
+			return authErr(InvalidToken, "access token issued at or after it expires")
+		}
+		if iat.Before(start) {
+			start = iat
+		}
+	}
+	if life := exp.Sub(start); life > v.cfg.MaxTokenLifetime {
+		return authErr(InvalidToken, fmt.Sprintf("access token lifetime %s exceeds the maximum %s", life.Round(time.Second), v.cfg.MaxTokenLifetime))
+	}
+	return nil
 }
 
 // jwtFailure names the class of a jwx validation error for the log reason.
@@ -395,6 +508,9 @@ func (v *JWTValidator) checkProof(r *http.Request, token, jkt string) (string, e
 	if err != nil {
 		return "", authErr(InvalidDPoPProof, "DPoP "+err.Error())
 	}
+	if v.publicURL == nil {
+		return "", authErr(InvalidDPoPProof, "DPoP htu cannot be checked: no public URL is configured (KJDD_PUBLIC_URL)")
+	}
 	want, err := normalizeHTU(v.requestURL(r))
 	if err != nil || got != want {
 		return "", authErr(InvalidDPoPProof, "DPoP htu differs from the request URL")
@@ -417,14 +533,9 @@ func (v *JWTValidator) checkProof(r *http.Request, token, jkt string) (string, e
 	return "dpop:" + base64.RawURLEncoding.EncodeToString(sum[:]), nil
 }
 
-// requestURL is the URL the client called, as far as htu compares it.
+// requestURL is the URL the client called, as far as htu compares it:
+// the configured public URL and the request's path. Neither the Host
+// header nor the connection's scheme takes part.
 func (v *JWTValidator) requestURL(r *http.Request) string {
-	if v.publicURL != nil {
-		return v.publicURL.Scheme + "://" + v.publicURL.Host + strings.TrimSuffix(v.publicURL.Path, "/") + r.URL.Path
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + r.URL.Path
+	return v.publicURL.Scheme + "://" + v.publicURL.Host + strings.TrimSuffix(v.publicURL.Path, "/") + r.URL.Path
 }

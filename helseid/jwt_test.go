@@ -2,6 +2,7 @@ package helseid
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -114,6 +115,19 @@ func TestJWTAcceptsVariants(t *testing.T) {
 		"nbf within the leeway": {
 			opts:  []helseidtest.TokenOption{helseidtest.Claim("nbf", time.Now().Add(3*time.Second).Unix())},
 			check: func(p *Principal) bool { return true },
+		},
+		"HelseID's one-hour lifetime": {
+			opts:  []helseidtest.TokenOption{helseidtest.Claim("exp", time.Now().Add(time.Hour).Unix())},
+			check: func(p *Principal) bool { return true },
+		},
+		"lifetime just under the maximum": {
+			opts:  []helseidtest.TokenOption{helseidtest.Claim("exp", time.Now().Add(DefaultTokenMaxLifetime-time.Minute).Unix())},
+			check: func(p *Principal) bool { return true },
+		},
+		"fractional NumericDates": {
+			opts: []helseidtest.TokenOption{helseidtest.Claim("iat", float64(time.Now().Unix())+0.25),
+				helseidtest.Claim("exp", float64(time.Now().Add(5*time.Minute).Unix())+0.5)},
+			check: func(p *Principal) bool { return p.ExpiresAt.After(time.Now()) },
 		},
 	}
 	for name, tc := range tests {
@@ -269,6 +283,65 @@ func TestJWTRefusesTokens(t *testing.T) {
 			edit:  func(c *JWTConfig) { c.Caller = ClientCaller },
 			kind:  Forbidden, reason: "client-credentials token is required",
 		},
+		"exp as a string of digits": {
+			token: func() string {
+				return iss.Token(helseidtest.Claim("exp", strconv.FormatInt(now.Add(5*time.Minute).Unix(), 10)))
+			},
+			kind: InvalidToken, reason: "exp is not a NumericDate",
+		},
+		"exp as a boolean": {
+			token: func() string { return iss.Token(helseidtest.Claim("exp", true)) },
+			kind:  InvalidToken, reason: "exp is not a NumericDate",
+		},
+		"exp as an object": {
+			token: func() string {
+				return iss.Token(helseidtest.Claim("exp", map[string]any{"$date": now.Add(5 * time.Minute).Unix()}))
+			},
+			kind: InvalidToken, reason: "exp is not a NumericDate",
+		},
+		"nbf as a string": {
+			token: func() string { return iss.Token(helseidtest.Claim("nbf", strconv.FormatInt(now.Unix(), 10))) },
+			kind:  InvalidToken, reason: "nbf is not a NumericDate",
+		},
+		"iat as a string": {
+			token: func() string { return iss.Token(helseidtest.Claim("iat", strconv.FormatInt(now.Unix(), 10))) },
+			kind:  InvalidToken, reason: "iat is not a NumericDate",
+		},
+		"iat as an RFC 3339 time": {
+			token: func() string { return iss.Token(helseidtest.Claim("iat", now.UTC().Format(time.RFC3339))) },
+			kind:  InvalidToken, reason: "iat is not a NumericDate",
+		},
+		"nbf after exp, both within the leeway": {
+			token: func() string { return iss.Token(helseidtest.Validity(3*time.Second, 2*time.Second)) },
+			kind:  InvalidToken, reason: "validity is inverted",
+		},
+		"iat after exp": {
+			token: func() string {
+				return iss.Token(helseidtest.Claim("iat", now.Add(3*time.Second).Unix()), helseidtest.Claim("nbf", nil), helseidtest.Claim("exp", now.Add(2*time.Second).Unix()))
+			},
+			kind: InvalidToken, reason: "issued at or after it expires",
+		},
+		"ten-year lifetime": {
+			token: func() string { return iss.Token(helseidtest.Lifetime(10 * 365 * 24 * time.Hour)) },
+			kind:  InvalidToken, reason: "lifetime",
+		},
+		"lifetime just over the maximum": {
+			token: func() string {
+				return iss.Token(helseidtest.Claim("exp", now.Add(DefaultTokenMaxLifetime+time.Minute).Unix()))
+			},
+			kind: InvalidToken, reason: "exceeds the maximum 2h0m0s",
+		},
+		"long lifetime without iat and nbf": {
+			token: func() string {
+				return iss.Token(helseidtest.Claim("iat", nil), helseidtest.Claim("nbf", nil), helseidtest.Claim("exp", now.Add(3*time.Hour).Unix()))
+			},
+			kind: InvalidToken, reason: "lifetime",
+		},
+		"lifetime over a configured maximum": {
+			token: func() string { return iss.Token(helseidtest.Claim("exp", now.Add(20*time.Minute).Unix())) },
+			edit:  func(c *JWTConfig) { c.MaxTokenLifetime = 15 * time.Minute },
+			kind:  InvalidToken, reason: "exceeds the maximum 15m0s",
+		},
 		"token larger than any HelseID token": {
 			token: func() string { return iss.Token(helseidtest.Claim("padding", string(make([]byte, 20000)))) },
 			kind:  InvalidToken, reason: "too large",
@@ -292,24 +365,35 @@ func TestJWTConfigValidate(t *testing.T) {
 	iss := helseidtest.NewIssuer(t)
 	ks := newKeySource(t, iss, nil)
 	base := func() JWTConfig {
-		return JWTConfig{Issuer: iss.URL, Audience: "kjdd", Keys: ks, Replay: NewMemoryReplayCache(0)}
+		return JWTConfig{Issuer: iss.URL, Audience: "kjdd", PublicURL: testPublicURL, Keys: ks, Replay: NewMemoryReplayCache(0)}
 	}
 	tests := map[string]struct {
 		edit func(*JWTConfig)
 		ok   bool
 	}{
-		"defaults":                 {edit: func(*JWTConfig) {}, ok: true},
-		"http issuer off loopback": {edit: func(c *JWTConfig) { c.Issuer = "http://helseid.example" }},
-		"no audience":              {edit: func(c *JWTConfig) { c.Audience = "" }},
-		"HS256 allowed":            {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{"RS256", "HS256"} }},
-		"none allowed":             {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{"none"} }},
-		"empty alg list":           {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{} }},
-		"unknown DPoP mode":        {edit: func(c *JWTConfig) { c.DPoP = "sometimes" }},
-		"huge leeway":              {edit: func(c *JWTConfig) { c.Leeway = time.Hour }},
-		"no key source":            {edit: func(c *JWTConfig) { c.Keys = nil }},
-		"no replay cache":          {edit: func(c *JWTConfig) { c.Replay = nil }},
-		"relative public URL":      {edit: func(c *JWTConfig) { c.PublicURL = "/xds" }},
-		"public URL behind proxy":  {edit: func(c *JWTConfig) { c.PublicURL = "https://kjdd.example.no/prefix" }, ok: true},
+		"defaults":                           {edit: func(*JWTConfig) {}, ok: true},
+		"http issuer off loopback":           {edit: func(c *JWTConfig) { c.Issuer = "http://helseid.example" }},
+		"no audience":                        {edit: func(c *JWTConfig) { c.Audience = "" }},
+		"HS256 allowed":                      {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{"RS256", "HS256"} }},
+		"none allowed":                       {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{"none"} }},
+		"empty alg list":                     {edit: func(c *JWTConfig) { c.AllowedAlgs = []string{} }},
+		"unknown DPoP mode":                  {edit: func(c *JWTConfig) { c.DPoP = "sometimes" }},
+		"huge leeway":                        {edit: func(c *JWTConfig) { c.Leeway = time.Hour }},
+		"no key source":                      {edit: func(c *JWTConfig) { c.Keys = nil }},
+		"no replay cache":                    {edit: func(c *JWTConfig) { c.Replay = nil }},
+		"relative public URL":                {edit: func(c *JWTConfig) { c.PublicURL = "/xds" }},
+		"public URL behind proxy":            {edit: func(c *JWTConfig) { c.PublicURL = "https://kjdd.example.no/prefix" }, ok: true},
+		"max token lifetime over a day":      {edit: func(c *JWTConfig) { c.MaxTokenLifetime = 25 * time.Hour }},
+		"negative max token lifetime":        {edit: func(c *JWTConfig) { c.MaxTokenLifetime = -time.Minute }},
+		"max token lifetime of ten minutes":  {edit: func(c *JWTConfig) { c.MaxTokenLifetime = 10 * time.Minute }, ok: true},
+		"DPoP required without a public URL": {edit: func(c *JWTConfig) { c.PublicURL = "" }},
+		"DPoP optional without a public URL": {edit: func(c *JWTConfig) { c.PublicURL, c.DPoP = "", DPoPOptional }, ok: true},
+		"http public URL off loopback":       {edit: func(c *JWTConfig) { c.PublicURL = "http://kjdd.example.no" }},
+		"http public URL on loopback":        {edit: func(c *JWTConfig) { c.PublicURL = "http://127.0.0.1:8080" }, ok: true},
+		"public URL with a query":            {edit: func(c *JWTConfig) { c.PublicURL = "https://kjdd.example.no/?x=1" }},
+		"public URL with a fragment":         {edit: func(c *JWTConfig) { c.PublicURL = "https://kjdd.example.no/#top" }},
+		"public URL with user info":          {edit: func(c *JWTConfig) { c.PublicURL = "https://u:p@kjdd.example.no" }},
+		"public URL of another scheme":       {edit: func(c *JWTConfig) { c.PublicURL = "ftp://kjdd.example.no" }},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

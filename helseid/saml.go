@@ -44,6 +44,19 @@ var (
 	}
 )
 
+// The longest credential lifetimes accepted by default, and the bound on
+// what may be configured. HelseID's XDS SAML service issues XUA assertions
+// valid for an hour (norway.md §3.1), and HelseID access tokens live
+// minutes up to an hour as the API's registration sets them; the defaults
+// leave room for NHN to lengthen either, while a credential valid for days
+// or years (a misissued or hand-made one, whose theft would never expire)
+// is refused.
+const (
+	DefaultSAMLMaxLifetime  = 8 * time.Hour
+	DefaultTokenMaxLifetime = 2 * time.Hour
+	MaxLifetimeBound        = 24 * time.Hour
+)
+
 // SAMLConfig configures a SAMLValidator. Zero values take the defaults
 // documented on each field; Validate reports what is missing.
 type SAMLConfig struct {
@@ -55,6 +68,11 @@ type SAMLConfig struct {
 	// Skew is the clock skew allowed on the assertion's lifetime; default
 	// five minutes, as NHN's reference gateway uses.
 	Skew time.Duration
+	// MaxLifetime is the longest lifetime an assertion may state, from the
+	// earlier of IssueInstant and NotBefore to NotOnOrAfter
+	// (KJDD_SAML_MAX_LIFETIME). Default DefaultSAMLMaxLifetime; at most
+	// 24 hours.
+	MaxLifetime time.Duration
 	// Trust gives the certificates that may sign assertions
 	// (KJDD_SAML_CERTS, or the x5c of the HelseID JWKS).
 	Trust CertificateSource
@@ -89,6 +107,12 @@ func (c *SAMLConfig) Validate() error {
 	}
 	if c.Skew < 0 || c.Skew > 15*time.Minute {
 		return errors.New("helseid: SAML skew must be between 0 and 15 minutes")
+	}
+	if c.MaxLifetime == 0 {
+		c.MaxLifetime = DefaultSAMLMaxLifetime
+	}
+	if c.MaxLifetime < 0 || c.MaxLifetime > MaxLifetimeBound {
+		return errors.New("KJDD_SAML_MAX_LIFETIME: must be between 0 and 24 hours")
 	}
 	if c.MinSecurityLevel == 0 {
 		c.MinSecurityLevel = 4
@@ -487,6 +511,19 @@ func (v *SAMLValidator) readConditions(a *etree.Element) (lifetime, error) {
 		return l, authErr(FailedAuthentication, "lifetime bounds missing or malformed")
 	}
 	l.notBefore, l.notOnOrAfter = nb, na
+	if !nb.Before(na) {
+		return l, authErr(FailedAuthentication, "lifetime window is inverted or empty (NotBefore not before NotOnOrAfter)")
+	}
+	if !ii.Before(na) {
+		return l, authErr(FailedAuthentication, "issue instant is not before NotOnOrAfter")
+	}
+	start := nb
+	if ii.Before(start) {
+		start = ii
+	}
+	if life := na.Sub(start); life > v.cfg.MaxLifetime {
+		return l, authErr(FailedAuthentication, fmt.Sprintf("assertion lifetime %s exceeds the maximum %s", life.Round(time.Second), v.cfg.MaxLifetime))
+	}
 	restrictions := samlChildren(c, "AudienceRestriction")
 	if len(restrictions) == 0 {
 		return l, authErr(FailedAuthentication, "no audience restriction")
@@ -518,6 +555,11 @@ func (v *SAMLValidator) readConditions(a *etree.Element) (lifetime, error) {
 				if err != nil {
 					continue
 				}
+				if s := data[0].SelectAttrValue("NotBefore", ""); s != "" {
+					if from, err := samlTime(s); err == nil && !from.Before(t) {
+						return l, authErr(FailedAuthentication, "subject confirmation window is inverted or empty")
+					}
+				}
 				bearer = true
 				if t.After(l.bearerUntil) {
 					l.bearerUntil = t
@@ -529,6 +571,15 @@ func (v *SAMLValidator) readConditions(a *etree.Element) (lifetime, error) {
 	}
 	if !bearer {
 		return l, authErr(FailedAuthentication, "no valid bearer subject confirmation")
+	}
+	// kjdd does not use the authentication session's bounds, but a signed
+	// statement whose session ends before it began is not HelseID's.
+	for _, st := range samlChildren(a, "AuthnStatement") {
+		from, err1 := samlTime(st.SelectAttrValue("AuthnInstant", ""))
+		until, err2 := samlTime(st.SelectAttrValue("SessionNotOnOrAfter", ""))
+		if err1 == nil && err2 == nil && !from.Before(until) {
+			return l, authErr(FailedAuthentication, "authentication session window is inverted or empty")
+		}
 	}
 	return l, nil
 }

@@ -155,3 +155,64 @@ func TestLifetimeAgreesWithConditions(t *testing.T) {
 		}
 	}
 }
+
+// TestConditionsWindowRules: the rules on an assertion's windows that do
+// not depend on the time, applied to the conditions alone: a window that
+// ends before (or as) it begins is refused wherever it appears, and so is
+// one longer than MaxLifetime, measured from the earlier of IssueInstant
+// and NotBefore.
+func TestConditionsWindowRules(t *testing.T) {
+	v := newSAMLValidator(t, StaticCertificates{}, nil)
+	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
+	type shape struct {
+		issued, notBefore, notOnOrAfter string
+		confirmation, authn             string // extra attributes
+	}
+	build := func(s shape) *etree.Element {
+		x := `<saml:Assertion xmlns:saml="` + nsSAML2 + `" Version="2.0" IssueInstant="` + s.issued + `">` +
+			`<saml:Issuer>` + helseidtest.DefaultSAMLIssuer + `</saml:Issuer><saml:Subject><saml:NameID>n</saml:NameID>` +
+			`<saml:SubjectConfirmation Method="` + bearerMethod + `"><saml:SubjectConfirmationData ` + s.confirmation + `/></saml:SubjectConfirmation>` +
+			`</saml:Subject><saml:Conditions NotBefore="` + s.notBefore + `" NotOnOrAfter="` + s.notOnOrAfter + `">` +
+			`<saml:AudienceRestriction><saml:Audience>` + helseidtest.DefaultSAMLAudience + `</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+			`<saml:AuthnStatement ` + s.authn + `/></saml:Assertion>`
+		doc := etree.NewDocument()
+		if err := doc.ReadFromString(x); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Root()
+	}
+	hour := time.Hour
+	tests := map[string]struct {
+		s      shape
+		reason string // "" accepted
+	}{
+		"one hour, as HelseID issues":      {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: at(hour)}},
+		"exactly the maximum":              {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: at(DefaultSAMLMaxLifetime)}},
+		"inverted by a minute":             {s: shape{issued: at(0), notBefore: at(time.Minute), notOnOrAfter: at(0)}, reason: "lifetime window is inverted"},
+		"empty":                            {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: at(0)}, reason: "lifetime window is inverted or empty"},
+		"issued after it expires":          {s: shape{issued: at(2 * hour), notBefore: at(0), notOnOrAfter: at(hour)}, reason: "issue instant is not before NotOnOrAfter"},
+		"a second over the maximum":        {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: at(DefaultSAMLMaxLifetime + time.Second)}, reason: "exceeds the maximum"},
+		"long counted from the issue":      {s: shape{issued: at(-8 * hour), notBefore: at(0), notOnOrAfter: at(hour)}, reason: "assertion lifetime 9h0m0s exceeds"},
+		"long counted from NotBefore":      {s: shape{issued: at(0), notBefore: at(-8 * hour), notOnOrAfter: at(hour)}, reason: "assertion lifetime 9h0m0s exceeds"},
+		"ten years":                        {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: t0.AddDate(10, 0, 0).Format(time.RFC3339)}, reason: "exceeds the maximum"},
+		"confirmation window":              {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: at(hour), confirmation: `NotBefore="` + at(0) + `" NotOnOrAfter="` + at(10*time.Minute) + `"`}},
+		"confirmation window inverted":     {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: at(hour), confirmation: `NotBefore="` + at(10*time.Minute) + `" NotOnOrAfter="` + at(5*time.Minute) + `"`}, reason: "subject confirmation window is inverted"},
+		"confirmation window empty":        {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: at(hour), confirmation: `NotBefore="` + at(time.Minute) + `" NotOnOrAfter="` + at(time.Minute) + `"`}, reason: "subject confirmation window is inverted or empty"},
+		"authentication session":           {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: at(hour), authn: `AuthnInstant="` + at(-time.Minute) + `" SessionNotOnOrAfter="` + at(8*hour) + `"`}},
+		"authentication session inverted":  {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: at(hour), authn: `AuthnInstant="` + at(0) + `" SessionNotOnOrAfter="` + at(-time.Minute) + `"`}, reason: "authentication session window is inverted"},
+		"authentication session unbounded": {s: shape{issued: at(0), notBefore: at(0), notOnOrAfter: at(hour), authn: `AuthnInstant="` + at(0) + `"`}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := v.readConditions(build(tc.s))
+			if tc.reason == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			wantKind(t, err, FailedAuthentication, tc.reason)
+		})
+	}
+}

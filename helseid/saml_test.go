@@ -40,9 +40,12 @@ func TestSAMLAccepts(t *testing.T) {
 		"old attribute names":     {helseidtest.XUAOldAttributeNames()},
 		// Exclusive C14N drops comments, so a comment inside NameID does not
 		// break the signature; the whole id must still be read.
-		"comment splitting NameID":          {helseidtest.CommentInNameID()},
-		"lifetime ended within the skew":    {helseidtest.XUAValidity(time.Now().Add(-time.Hour), time.Now().Add(-4*time.Minute))},
-		"lifetime starting within the skew": {helseidtest.XUAValidity(time.Now().Add(4*time.Minute), time.Now().Add(time.Hour))},
+		"comment splitting NameID":           {helseidtest.CommentInNameID()},
+		"lifetime ended within the skew":     {helseidtest.XUAValidity(time.Now().Add(-time.Hour), time.Now().Add(-4*time.Minute))},
+		"lifetime starting within the skew":  {helseidtest.XUAValidity(time.Now().Add(4*time.Minute), time.Now().Add(time.Hour))},
+		"lifetime of exactly the maximum":    {helseidtest.XUAValidity(time.Now().Add(-time.Minute), time.Now().Add(DefaultSAMLMaxLifetime-time.Minute))},
+		"subject confirmation with a window": {helseidtest.XUASubjectConfirmationWindow(time.Now().Add(-time.Minute), time.Now().Add(10*time.Minute))},
+		"bounded authentication session":     {helseidtest.XUAAuthnSession(time.Now().Add(-time.Minute), time.Now().Add(8*time.Hour))},
 	}
 	for name, opts := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -121,6 +124,47 @@ func TestSAMLRefused(t *testing.T) {
 				return signer.Envelope(helseidtest.XUAValidity(now.Add(time.Hour), now.Add(2*time.Hour)))
 			},
 			kind: FailedAuthentication, reason: "",
+		},
+		"window inverted, both bounds within the skew": {
+			msg: func() []byte {
+				return signer.Envelope(helseidtest.XUAValidity(now.Add(2*time.Minute), now.Add(-2*time.Minute)))
+			},
+			kind: FailedAuthentication, reason: "lifetime window is inverted",
+		},
+		"empty window": {
+			msg:  func() []byte { return signer.Envelope(helseidtest.XUAValidity(now, now)) },
+			kind: FailedAuthentication, reason: "lifetime window is inverted or empty",
+		},
+		"ten-year lifetime": {
+			msg: func() []byte {
+				return signer.Envelope(helseidtest.XUAValidity(now.Add(-time.Minute), now.AddDate(10, 0, 0)))
+			},
+			kind: FailedAuthentication, reason: "exceeds the maximum 8h0m0s",
+		},
+		"lifetime just over the maximum": {
+			msg: func() []byte {
+				return signer.Envelope(helseidtest.XUAValidity(now.Add(-time.Minute), now.Add(DefaultSAMLMaxLifetime)))
+			},
+			kind: FailedAuthentication, reason: "lifetime 8h1m0s exceeds",
+		},
+		"lifetime over a configured maximum": {
+			msg: func() []byte {
+				return signer.Envelope(helseidtest.XUAValidity(now.Add(-time.Minute), now.Add(time.Hour)))
+			},
+			edit: func(c *SAMLConfig) { c.MaxLifetime = 30 * time.Minute },
+			kind: FailedAuthentication, reason: "exceeds the maximum 30m0s",
+		},
+		"subject confirmation window inverted": {
+			msg: func() []byte {
+				return signer.Envelope(helseidtest.XUASubjectConfirmationWindow(now.Add(2*time.Minute), now.Add(time.Minute)))
+			},
+			kind: FailedAuthentication, reason: "subject confirmation window is inverted",
+		},
+		"authentication session ends before it began": {
+			msg: func() []byte {
+				return signer.Envelope(helseidtest.XUAAuthnSession(now, now.Add(-time.Minute)))
+			},
+			kind: FailedAuthentication, reason: "authentication session window is inverted",
 		},
 		"wrong audience": {
 			msg:  func() []byte { return signer.Envelope(helseidtest.XUAAudience("https://xds-web.test.nhn.no/")) },
@@ -239,11 +283,14 @@ func TestSAMLConfigValidate(t *testing.T) {
 		cfg SAMLConfig
 		ok  bool
 	}{
-		"complete":    {SAMLConfig{Issuer: "i", Audience: "a", Trust: trust}, true},
-		"no issuer":   {SAMLConfig{Audience: "a", Trust: trust}, false},
-		"no audience": {SAMLConfig{Issuer: "i", Trust: trust}, false},
-		"no trust":    {SAMLConfig{Issuer: "i", Audience: "a"}, false},
-		"huge skew":   {SAMLConfig{Issuer: "i", Audience: "a", Trust: trust, Skew: time.Hour}, false},
+		"complete":                {SAMLConfig{Issuer: "i", Audience: "a", Trust: trust}, true},
+		"no issuer":               {SAMLConfig{Audience: "a", Trust: trust}, false},
+		"no audience":             {SAMLConfig{Issuer: "i", Trust: trust}, false},
+		"no trust":                {SAMLConfig{Issuer: "i", Audience: "a"}, false},
+		"huge skew":               {SAMLConfig{Issuer: "i", Audience: "a", Trust: trust, Skew: time.Hour}, false},
+		"max lifetime of an hour": {SAMLConfig{Issuer: "i", Audience: "a", Trust: trust, MaxLifetime: time.Hour}, true},
+		"max lifetime over a day": {SAMLConfig{Issuer: "i", Audience: "a", Trust: trust, MaxLifetime: 25 * time.Hour}, false},
+		"negative max lifetime":   {SAMLConfig{Issuer: "i", Audience: "a", Trust: trust, MaxLifetime: -time.Hour}, false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

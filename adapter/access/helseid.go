@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"kjdd/helseid"
 )
@@ -68,6 +69,10 @@ type HelseIDConfig struct {
 	// SAMLIssuer and SAMLAudience configure assertions (KJDD_SAML_ISSUER,
 	// KJDD_SAML_AUDIENCE).
 	SAMLIssuer, SAMLAudience string
+	// SAMLMaxLifetime and TokenMaxLifetime are the longest credential
+	// lifetimes accepted (KJDD_SAML_MAX_LIFETIME, KJDD_TOKEN_MAX_LIFETIME);
+	// zero takes helseid's defaults.
+	SAMLMaxLifetime, TokenMaxLifetime time.Duration
 	// HospitalOrgNumber is KJDD_HOSPITAL_ORGNR.
 	HospitalOrgNumber string
 	// Keys gives the issuer's signing keys; SAMLTrust the certificates
@@ -90,15 +95,16 @@ func NewHelseID(cfg HelseIDConfig) (*HelseID, error) {
 	}
 	jwtFor := func(caller helseid.CallerKind, scope string, attest bool) (*helseid.JWTValidator, error) {
 		return helseid.NewJWTValidator(helseid.JWTConfig{
-			Issuer:         cfg.Issuer,
-			Audience:       cfg.Audience,
-			RequiredScopes: []string{scope},
-			Caller:         caller,
-			DPoP:           cfg.DPoP,
-			PublicURL:      cfg.PublicURL,
-			RequireAttest:  attest,
-			Keys:           cfg.Keys,
-			Replay:         cfg.Replay,
+			Issuer:           cfg.Issuer,
+			Audience:         cfg.Audience,
+			RequiredScopes:   []string{scope},
+			Caller:           caller,
+			DPoP:             cfg.DPoP,
+			PublicURL:        cfg.PublicURL,
+			MaxTokenLifetime: cfg.TokenMaxLifetime,
+			RequireAttest:    attest,
+			Keys:             cfg.Keys,
+			Replay:           cfg.Replay,
 		})
 	}
 	h := &HelseID{HospitalOrgNumber: cfg.HospitalOrgNumber}
@@ -113,9 +119,10 @@ func NewHelseID(cfg HelseIDConfig) (*HelseID, error) {
 		return nil, err
 	}
 	if h.XCA, err = helseid.NewSAMLValidator(helseid.SAMLConfig{
-		Issuer:   cfg.SAMLIssuer,
-		Audience: cfg.SAMLAudience,
-		Trust:    cfg.SAMLTrust,
+		Issuer:      cfg.SAMLIssuer,
+		Audience:    cfg.SAMLAudience,
+		Trust:       cfg.SAMLTrust,
+		MaxLifetime: cfg.SAMLMaxLifetime,
 	}); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"kjdd/helseid"
 	"kjdd/helseid/helseidtest"
@@ -17,7 +18,8 @@ const (
 	testScopeRead     = "nhn:kjdd/read"
 	testScopeRegister = "nhn:kjdd/register"
 	testScopeAudit    = "nhn:kjdd/audit"
-	testURL           = "http://kjdd.test/xds/registry"
+	testURL           = "https://kjdd.test/xds/registry"
+	testPublicURL     = "https://kjdd.test"
 )
 
 // newTestHelseID wires real validators to a fake issuer on loopback.
@@ -28,7 +30,7 @@ func newTestHelseID(t *testing.T, iss *helseidtest.Issuer) *HelseID {
 		t.Fatal(err)
 	}
 	h, err := NewHelseID(HelseIDConfig{
-		Issuer: iss.URL, Audience: helseidtest.DefaultAudience, DPoP: helseid.DPoPRequired,
+		Issuer: iss.URL, Audience: helseidtest.DefaultAudience, DPoP: helseid.DPoPRequired, PublicURL: testPublicURL,
 		ScopeRead: testScopeRead, ScopeRegister: testScopeRegister, ScopeAudit: testScopeAudit,
 		SAMLIssuer: helseidtest.DefaultSAMLIssuer, SAMLAudience: helseidtest.DefaultSAMLAudience,
 		HospitalOrgNumber: helseidtest.DefaultOrgNrParent,
@@ -238,7 +240,7 @@ func TestNewHelseIDRefusesIncompleteConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := HelseIDConfig{
-		Issuer: iss.URL, Audience: helseidtest.DefaultAudience,
+		Issuer: iss.URL, Audience: helseidtest.DefaultAudience, PublicURL: testPublicURL,
 		ScopeRead: testScopeRead, ScopeRegister: testScopeRegister, ScopeAudit: testScopeAudit,
 		SAMLIssuer: helseidtest.DefaultSAMLIssuer, SAMLAudience: helseidtest.DefaultSAMLAudience,
 		HospitalOrgNumber: helseidtest.DefaultOrgNrParent,
@@ -256,6 +258,7 @@ func TestNewHelseIDRefusesIncompleteConfig(t *testing.T) {
 		"no SAML trust":          {edit: func(c *HelseIDConfig) { c.SAMLTrust = nil }, wantErr: "SAML_CERTS"},
 		"no SAML audience":       {edit: func(c *HelseIDConfig) { c.SAMLAudience = "" }, wantErr: "SAML_AUDIENCE"},
 		"plain http issuer":      {edit: func(c *HelseIDConfig) { c.Issuer = "http://helseid.example.org" }, wantErr: "ISSUER"},
+		"no public URL":          {edit: func(c *HelseIDConfig) { c.PublicURL = "" }, wantErr: "PUBLIC_URL"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -264,6 +267,52 @@ func TestNewHelseIDRefusesIncompleteConfig(t *testing.T) {
 			_, err := NewHelseID(cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestNewHelseIDCredentialLifetimes: the configured maximum lifetimes reach
+// the validators of every surface; zero keeps helseid's defaults.
+func TestNewHelseIDCredentialLifetimes(t *testing.T) {
+	iss := helseidtest.NewIssuer(t)
+	keys, err := helseid.NewHTTPKeySource(helseid.HTTPKeySourceConfig{Issuer: iss.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(samlMax, tokenMax time.Duration) *HelseID {
+		h, err := NewHelseID(HelseIDConfig{
+			Issuer: iss.URL, Audience: helseidtest.DefaultAudience, PublicURL: testPublicURL,
+			ScopeRead: testScopeRead, ScopeRegister: testScopeRegister, ScopeAudit: testScopeAudit,
+			SAMLIssuer: helseidtest.DefaultSAMLIssuer, SAMLAudience: helseidtest.DefaultSAMLAudience,
+			SAMLMaxLifetime: samlMax, TokenMaxLifetime: tokenMax,
+			HospitalOrgNumber: helseidtest.DefaultOrgNrParent,
+			Keys:              keys, SAMLTrust: keys, Replay: helseid.NewMemoryReplayCache(0),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	now := time.Now()
+	hourToken := func() Credentials {
+		tok := iss.Token(helseidtest.ClientCredentials(), helseidtest.Lifetime(time.Hour))
+		return Credentials{Transaction: ITI41, HTTP: dpopRequest(iss, tok)}
+	}
+	hourAssertion := func() Credentials {
+		env := iss.SAML.Envelope(helseidtest.XUAValidity(now.Add(-time.Minute), now.Add(time.Hour)))
+		return Credentials{Transaction: ITI39, XUA: security(t, env)}
+	}
+	defaults, short := build(0, 0), build(30*time.Minute, 30*time.Minute)
+	for name, cred := range map[string]func() Credentials{"token": hourToken, "assertion": hourAssertion} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := defaults.Authenticate(context.Background(), cred()); err != nil {
+				t.Fatalf("one-hour %s refused under the defaults: %v", name, err)
+			}
+			_, err := short.Authenticate(context.Background(), cred())
+			ae, ok := helseid.AsAuthError(err)
+			if !ok || !strings.Contains(ae.Reason, "exceeds the maximum 30m0s") {
+				t.Fatalf("one-hour %s under a 30 min maximum: %v", name, err)
 			}
 		})
 	}

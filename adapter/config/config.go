@@ -68,9 +68,12 @@ type Config struct {
 	HelseIDIssuer     string           // KJDD_HELSEID_ISSUER
 	HelseIDAudience   string           // KJDD_HELSEID_AUDIENCE
 	HelseIDDPoP       helseid.DPoPMode // KJDD_HELSEID_DPOP: required|optional
+	PublicURL         string           // KJDD_PUBLIC_URL: kjdd's external base URL, what DPoP proofs' htu is compared with
 	SAMLIssuer        string           // KJDD_SAML_ISSUER
 	SAMLAudience      string           // KJDD_SAML_AUDIENCE
 	SAMLCerts         string           // KJDD_SAML_CERTS: PEM file; empty = x5c of the HelseID JWKS
+	SAMLMaxLifetime   time.Duration    // KJDD_SAML_MAX_LIFETIME: longest XUA assertion lifetime accepted
+	TokenMaxLifetime  time.Duration    // KJDD_TOKEN_MAX_LIFETIME: longest access token lifetime accepted
 	ScopeRead         string           // KJDD_SCOPE_READ: query and retrieve
 	ScopeRegister     string           // KJDD_SCOPE_REGISTER: register, sperring API
 	ScopeAudit        string           // KJDD_SCOPE_AUDIT: audit API, privacy page
@@ -198,6 +201,32 @@ func integer[T int | int64](env, fl, usage string, p func(c *Config) *T) field {
 		get: func(c *Config) string { return strconv.FormatInt(int64(*p(c)), 10) }}
 }
 
+// duration binds a time.Duration written as Go writes one (90m, 8h).
+func duration(env, fl, usage string, p func(c *Config) *time.Duration) field {
+	return field{env: env, flag: fl, usage: usage,
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return errors.New("must be a duration such as 90m or 8h")
+			}
+			*p(c) = d
+			return nil
+		},
+		get: func(c *Config) string { return shortDuration(*p(c)) }}
+}
+
+// shortDuration writes 8h rather than 8h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // oid binds an OID, kept bare: the urn:oid: prefix is accepted and taken off.
 func oid(env, fl, usage string, p func(c *Config) *string) field {
 	f := str(env, fl, usage, p)
@@ -224,9 +253,15 @@ func fields() []field {
 		str("KJDD_HELSEID_AUDIENCE", "helseid-audience", "audience kjdd's access tokens must carry", func(c *Config) *string { return &c.HelseIDAudience }),
 		withDev(text("KJDD_HELSEID_DPOP", "helseid-dpop", "DPoP: required or optional", func(c *Config) *helseid.DPoPMode { return &c.HelseIDDPoP },
 			func(c *Config) string { return string(c.HelseIDDPoP) }), string(DPoPOptional)),
+		withDev(str("KJDD_PUBLIC_URL", "public-url", "kjdd's external base URL (https://host[/prefix]) that DPoP proofs name; required when DPoP is required",
+			func(c *Config) *string { return &c.PublicURL }), "http://<listen address>"),
 		str("KJDD_SAML_ISSUER", "saml-issuer", "issuer of the national gateway's XUA assertions", func(c *Config) *string { return &c.SAMLIssuer }),
 		str("KJDD_SAML_AUDIENCE", "saml-audience", "audience of the XUA assertions", func(c *Config) *string { return &c.SAMLAudience }),
 		str("KJDD_SAML_CERTS", "saml-certs", "PEM file of trusted SAML signing certificates (empty: the x5c of the HelseID JWKS)", func(c *Config) *string { return &c.SAMLCerts }),
+		duration("KJDD_SAML_MAX_LIFETIME", "saml-max-lifetime", "longest lifetime of an XUA assertion accepted (NotBefore/IssueInstant to NotOnOrAfter; at most 24h)",
+			func(c *Config) *time.Duration { return &c.SAMLMaxLifetime }),
+		duration("KJDD_TOKEN_MAX_LIFETIME", "token-max-lifetime", "longest lifetime of a HelseID access token accepted (iat/nbf to exp; at most 24h)",
+			func(c *Config) *time.Duration { return &c.TokenMaxLifetime }),
 		str("KJDD_SCOPE_READ", "scope-read", "scope for query and retrieve", func(c *Config) *string { return &c.ScopeRead }),
 		str("KJDD_SCOPE_REGISTER", "scope-register", "scope for registration and the sperring API", func(c *Config) *string { return &c.ScopeRegister }),
 		str("KJDD_SCOPE_AUDIT", "scope-audit", "scope for the audit API", func(c *Config) *string { return &c.ScopeAudit }),
@@ -309,6 +344,8 @@ func Default() Config {
 		HelseIDDPoP:       DPoPRequired,
 		SAMLIssuer:        "https://helseid-xdssaml.test.nhn.no",
 		SAMLAudience:      "nhn:dokumentdeling-saml",
+		SAMLMaxLifetime:   helseid.DefaultSAMLMaxLifetime,
+		TokenMaxLifetime:  helseid.DefaultTokenMaxLifetime,
 		ScopeRead:         "nhn:kjdd/read",
 		ScopeRegister:     "nhn:kjdd/register",
 		ScopeAudit:        "nhn:kjdd/audit",
@@ -517,6 +554,20 @@ func (c *Config) Validate() error {
 	}
 	if c.HelseIDDPoP != DPoPRequired && c.HelseIDDPoP != DPoPOptional {
 		bad("KJDD_HELSEID_DPOP", "must be required or optional")
+	}
+	switch {
+	case c.PublicURL != "":
+		if err := helseid.CheckPublicURL(c.PublicURL); err != nil {
+			bad("KJDD_PUBLIC_URL", strings.TrimPrefix(err.Error(), "helseid: "))
+		}
+	case c.HelseIDDPoP == DPoPRequired && !c.Dev:
+		// --dev's default is its listener's URL, known once it listens.
+		bad("KJDD_PUBLIC_URL", "required when KJDD_HELSEID_DPOP=required (kjdd's external base URL, e.g. https://kjdd.sykehus.no)")
+	}
+	for env, d := range map[string]time.Duration{"KJDD_SAML_MAX_LIFETIME": c.SAMLMaxLifetime, "KJDD_TOKEN_MAX_LIFETIME": c.TokenMaxLifetime} {
+		if d <= 0 || d > helseid.MaxLifetimeBound {
+			bad(env, "must be more than 0 and at most 24h")
+		}
 	}
 	if c.SAMLCerts != "" {
 		if _, err := os.Stat(c.SAMLCerts); err != nil {

@@ -23,6 +23,7 @@ func TestLoad(t *testing.T) {
 		"KJDD_REPOSITORY_UNIQUE_ID": "2.16.578.1.12.4.5.100.1.2",
 		"KJDD_HOSPITAL_ORGNR":       "983974880",
 		"KJDD_AUDIT_KEY":            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"KJDD_PUBLIC_URL":           "https://kjdd.sykehus.no",
 	}
 	with := func(k, v string) map[string]string {
 		m := map[string]string{}
@@ -119,6 +120,40 @@ func TestLoad(t *testing.T) {
 				t.Errorf("got %v, want %v", got, want)
 			}
 		}},
+		"ok/public URL with a prefix": {env: with("KJDD_PUBLIC_URL", "https://gw.sykehus.no/kjdd"), check: func(t *testing.T, c Config) {
+			if c.PublicURL != "https://gw.sykehus.no/kjdd" {
+				t.Errorf("PublicURL = %q", c.PublicURL)
+			}
+		}},
+		"ok/public URL as a flag":     {env: with("KJDD_PUBLIC_URL", ""), args: []string{"--public-url", "https://kjdd.sykehus.no"}},
+		"ok/loopback http public URL": {env: with("KJDD_PUBLIC_URL", "http://127.0.0.1:8080")},
+		"ok/no public URL with DPoP optional": {env: func() map[string]string {
+			m := with("KJDD_HELSEID_DPOP", "optional")
+			delete(m, "KJDD_PUBLIC_URL")
+			return m
+		}()},
+		"ok/dev needs no public URL": {env: map[string]string{"KJDD_HELSEID_DPOP": "required"}, args: []string{"--dev"}},
+		"ok/credential lifetimes": {env: with("KJDD_SAML_MAX_LIFETIME", "90m"), args: []string{"--token-max-lifetime", "1h"},
+			check: func(t *testing.T, c Config) {
+				if c.SAMLMaxLifetime != 90*time.Minute || c.TokenMaxLifetime != time.Hour {
+					t.Errorf("lifetimes = %v, %v", c.SAMLMaxLifetime, c.TokenMaxLifetime)
+				}
+			}},
+		"ok/credential lifetime defaults": {env: base, check: func(t *testing.T, c Config) {
+			if c.SAMLMaxLifetime != 8*time.Hour || c.TokenMaxLifetime != 2*time.Hour {
+				t.Errorf("lifetimes = %v, %v; want 8h and 2h", c.SAMLMaxLifetime, c.TokenMaxLifetime)
+			}
+		}},
+		"fail/saml lifetime not a duration":  {env: with("KJDD_SAML_MAX_LIFETIME", "8"), wantErr: "KJDD_SAML_MAX_LIFETIME"},
+		"fail/saml lifetime zero":            {env: with("KJDD_SAML_MAX_LIFETIME", "0s"), wantErr: "KJDD_SAML_MAX_LIFETIME"},
+		"fail/token lifetime negative":       {env: with("KJDD_TOKEN_MAX_LIFETIME", "-1h"), wantErr: "KJDD_TOKEN_MAX_LIFETIME"},
+		"fail/token lifetime over a day":     {env: with("KJDD_TOKEN_MAX_LIFETIME", "87600h"), wantErr: "KJDD_TOKEN_MAX_LIFETIME"},
+		"fail/public URL required with DPoP": {env: with("KJDD_PUBLIC_URL", ""), wantErr: "KJDD_PUBLIC_URL: required when KJDD_HELSEID_DPOP=required"},
+		"fail/public URL http off loopback":  {env: with("KJDD_PUBLIC_URL", "http://kjdd.sykehus.no"), wantErr: "KJDD_PUBLIC_URL"},
+		"fail/public URL relative":           {env: with("KJDD_PUBLIC_URL", "/xds"), wantErr: "KJDD_PUBLIC_URL"},
+		"fail/public URL with a query":       {env: with("KJDD_PUBLIC_URL", "https://kjdd.sykehus.no/?a=b"), wantErr: "KJDD_PUBLIC_URL"},
+		"fail/public URL with a fragment":    {env: with("KJDD_PUBLIC_URL", "https://kjdd.sykehus.no/#x"), wantErr: "KJDD_PUBLIC_URL"},
+		"fail/public URL not http":           {env: with("KJDD_PUBLIC_URL", "ftp://kjdd.sykehus.no"), wantErr: "KJDD_PUBLIC_URL"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -225,6 +260,7 @@ func TestValidateOnlyChecks(t *testing.T) {
 	valid := func() Config {
 		c := Default()
 		c.HomeCommunityID, c.RepositoryUniqueID, c.HospitalOrgNumber = "1.2.3", "1.2.3.4", "983974880"
+		c.PublicURL = "https://kjdd.sykehus.no"
 		if err := c.AuditKey.UnmarshalText([]byte("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")); err != nil {
 			t.Fatal(err)
 		}

@@ -76,15 +76,25 @@ func buildAuthentication(ctx context.Context, cfg config.Config, addr net.Addr, 
 		replay = helseid.NewMemoryReplayCache(0)
 	}
 	dpop := cfg.HelseIDDPoP
+	// DPoP proofs name the URL the client called; only configuration says
+	// what that is (behind a TLS-terminating proxy the request's own scheme
+	// and Host are the proxy's or the caller's). --dev is reached directly.
+	publicURL := cfg.PublicURL
+	if publicURL == "" && cfg.Dev {
+		publicURL = "http://" + loopbackHostPort(addr)
+	}
 	h, err := access.NewHelseID(access.HelseIDConfig{
 		Issuer:            cfg.HelseIDIssuer,
 		Audience:          cfg.HelseIDAudience,
 		DPoP:              dpop,
+		PublicURL:         publicURL,
 		ScopeRead:         cfg.ScopeRead,
 		ScopeRegister:     cfg.ScopeRegister,
 		ScopeAudit:        cfg.ScopeAudit,
 		SAMLIssuer:        cfg.SAMLIssuer,
 		SAMLAudience:      cfg.SAMLAudience,
+		SAMLMaxLifetime:   cfg.SAMLMaxLifetime,
+		TokenMaxLifetime:  cfg.TokenMaxLifetime,
 		HospitalOrgNumber: cfg.HospitalOrgNumber,
 		Keys:              keys,
 		SAMLTrust:         trust,
@@ -106,7 +116,7 @@ func buildAuthentication(ctx context.Context, cfg config.Config, addr net.Addr, 
 			log.Warn("HelseID keys not reachable at start; not ready until they are", "issuer", cfg.HelseIDIssuer, "err", err)
 		}
 	}
-	log.Info("authentication", "helseid_issuer", cfg.HelseIDIssuer, "dpop", dpop, "saml_issuer", cfg.SAMLIssuer,
+	log.Info("authentication", "helseid_issuer", cfg.HelseIDIssuer, "dpop", dpop, "public_url", publicURL, "saml_issuer", cfg.SAMLIssuer,
 		"saml_trust", samlTrustName(cfg, devCert), "replay_cache", replayName(rdb))
 	return auth, nil
 }

@@ -56,6 +56,7 @@ func TestSAMLTrust(t *testing.T) {
 				"KJDD_REPOSITORY_UNIQUE_ID": "2.16.578.1.12.4.5.100.1.2",
 				"KJDD_HOSPITAL_ORGNR":       "983974880",
 				"KJDD_AUDIT_KEY":            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+				"KJDD_PUBLIC_URL":           "https://kjdd.sykehus.no",
 			}
 			cfg, err := config.Load(nil, func(k string) string { return env[k] })
 			if err != nil {

@@ -16,7 +16,9 @@ import (
 
 	"kjdd/adapter/access"
 	"kjdd/adapter/config"
+	"kjdd/helseid"
 	"kjdd/helseid/devissuer"
+	"kjdd/helseid/helseidtest"
 )
 
 // devServer runs buildAuthentication as serve --dev does, on a loopback
@@ -221,5 +223,66 @@ func TestLoopbackHostPort(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDevPublicURLIsTheListener: under --dev with DPoP required and no
+// KJDD_PUBLIC_URL, proofs are compared with the listener's own URL, as the
+// development issuer's is; a proof for a host named in Host is refused.
+func TestDevPublicURLIsTheListener(t *testing.T) {
+	keysDir := filepath.Join(t.TempDir(), "dev")
+	env := map[string]string{"KJDD_DEV_KEYS": keysDir, "KJDD_HELSEID_DPOP": "required",
+		"KJDD_STORE": "sqlite:" + filepath.Join(t.TempDir(), "kjdd.db")}
+	cfg, err := config.Load([]string{"--dev"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := buildAuthentication(context.Background(), cfg, ln.Addr(), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(devIssuerPath+"/", http.StripPrefix(devIssuerPath, auth.devHandler))
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	keys, err := devissuer.Load(keysDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := keys.Settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := devissuer.New(keys, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientKey := helseidtest.NewECKey()
+	prover := helseidtest.NewIssuer(t) // signs proofs with clientKey only
+	base := "http://" + ln.Addr().String()
+	try := func(host, htu string) error {
+		tok, err := iss.Token(devissuer.TokenOptions{Client: true, JKT: helseidtest.Thumbprint(&clientKey.PublicKey)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodPost, base+"/xds/repository", nil)
+		r.Host = host
+		r.Header.Set("Authorization", "DPoP "+tok)
+		r.Header.Set("DPoP", prover.DPoPProofWith(http.MethodPost, htu, tok, helseidtest.ProofKey(clientKey)))
+		_, err = auth.authenticator.Authenticate(context.Background(), access.Credentials{Transaction: access.ITI41, HTTP: r})
+		return err
+	}
+	if err := try(ln.Addr().String(), base+"/xds/repository"); err != nil {
+		t.Fatalf("proof for the listener's URL refused: %v", err)
+	}
+	err = try("kjdd.example.org", "http://kjdd.example.org/xds/repository")
+	if ae, ok := helseid.AsAuthError(err); !ok || ae.Kind != helseid.InvalidDPoPProof {
+		t.Fatalf("proof for the Host header's host: %v, want invalid_dpop_proof", err)
 	}
 }

@@ -206,6 +206,21 @@ func Header(name string, value any) TokenOption {
 // At mints the token as if now were t: iat and nbf are t, exp t+5 min.
 func At(t time.Time) TokenOption { return func(s *tokenSpec) { s.now = t } }
 
+// Validity sets nbf and exp relative to the time the token is minted
+// (iat): Validity(4*time.Second, 3*time.Second) is a window that ends
+// before it begins, both bounds within a verifier's leeway.
+func Validity(nbf, exp time.Duration) TokenOption {
+	return func(s *tokenSpec) {
+		s.claims["nbf"] = s.now.Add(nbf).Unix()
+		s.claims["exp"] = s.now.Add(exp).Unix()
+	}
+}
+
+// Lifetime sets exp to d after the time the token is minted (iat, nbf).
+func Lifetime(d time.Duration) TokenOption {
+	return func(s *tokenSpec) { s.claims["exp"] = s.now.Add(d).Unix() }
+}
+
 // ClientCredentials mints a client-credentials token: no person, no attest.
 func ClientCredentials() TokenOption {
 	return func(s *tokenSpec) {

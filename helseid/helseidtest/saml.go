@@ -66,12 +66,16 @@ func NewSAMLSignerWithKey(k *rsa.PrivateKey, c *x509.Certificate) *SAMLSigner {
 type xua struct {
 	id, issuer, audience                  string
 	issueInstant, notBefore, notOnOrAfter time.Time
-	pid, name, hpr                        string
-	patient, queryPatient                 string
-	purpose, securityLevel                string
-	oldNames                              bool
-	unsigned, tampered, commentInNameID   bool
-	wrap                                  wrapping
+	// confirmFrom/confirmUntil bound the bearer SubjectConfirmationData
+	// and authnInstant/sessionUntil the AuthnStatement, when set.
+	confirmFrom, confirmUntil           time.Time
+	authnInstant, sessionUntil          time.Time
+	pid, name, hpr                      string
+	patient, queryPatient               string
+	purpose, securityLevel              string
+	oldNames                            bool
+	unsigned, tampered, commentInNameID bool
+	wrap                                wrapping
 }
 
 type wrapping int
@@ -114,6 +118,19 @@ func XUAAudience(aud string) SAMLOption { return func(x *xua) { x.audience = aud
 // XUAValidity sets NotBefore and NotOnOrAfter (IssueInstant is NotBefore).
 func XUAValidity(notBefore, notOnOrAfter time.Time) SAMLOption {
 	return func(x *xua) { x.issueInstant, x.notBefore, x.notOnOrAfter = notBefore, notBefore, notOnOrAfter }
+}
+
+// XUASubjectConfirmationWindow gives the bearer subject confirmation a
+// SubjectConfirmationData with NotBefore and NotOnOrAfter.
+func XUASubjectConfirmationWindow(notBefore, notOnOrAfter time.Time) SAMLOption {
+	return func(x *xua) { x.confirmFrom, x.confirmUntil = notBefore, notOnOrAfter }
+}
+
+// XUAAuthnSession sets the AuthnStatement's AuthnInstant and its
+// SessionNotOnOrAfter (by default AuthnInstant is IssueInstant and the
+// session unbounded).
+func XUAAuthnSession(authnInstant, sessionNotOnOrAfter time.Time) SAMLOption {
+	return func(x *xua) { x.authnInstant, x.sessionUntil = authnInstant, sessionNotOnOrAfter }
 }
 
 // XUAOldAttributeNames uses the V1.x attribute names (xspa subject-id, npi
@@ -240,7 +257,13 @@ func (s *SAMLSigner) build(x *xua) *etree.Element {
 	a.CreateElement("saml:Issuer").SetText(x.issuer)
 	subj := a.CreateElement("saml:Subject")
 	subj.CreateElement("saml:NameID").SetText(x.pid)
-	subj.CreateElement("saml:SubjectConfirmation").CreateAttr("Method", "urn:oasis:names:tc:SAML:2.0:cm:bearer")
+	sc := subj.CreateElement("saml:SubjectConfirmation")
+	sc.CreateAttr("Method", "urn:oasis:names:tc:SAML:2.0:cm:bearer")
+	if !x.confirmUntil.IsZero() {
+		data := sc.CreateElement("saml:SubjectConfirmationData")
+		data.CreateAttr("NotBefore", samlTime(x.confirmFrom))
+		data.CreateAttr("NotOnOrAfter", samlTime(x.confirmUntil))
+	}
 	cond := a.CreateElement("saml:Conditions")
 	cond.CreateAttr("NotBefore", samlTime(x.notBefore))
 	cond.CreateAttr("NotOnOrAfter", samlTime(x.notOnOrAfter))
@@ -294,7 +317,12 @@ func (s *SAMLSigner) build(x *xua) *etree.Element {
 	attr("urn:no:ehelse:saml:1.0:subject:client_id", DefaultClientID)
 
 	authn := a.CreateElement("saml:AuthnStatement")
-	authn.CreateAttr("AuthnInstant", samlTime(x.issueInstant))
+	if x.authnInstant.IsZero() {
+		authn.CreateAttr("AuthnInstant", samlTime(x.issueInstant))
+	} else {
+		authn.CreateAttr("AuthnInstant", samlTime(x.authnInstant))
+		authn.CreateAttr("SessionNotOnOrAfter", samlTime(x.sessionUntil))
+	}
 	authn.CreateElement("saml:AuthnContext").CreateElement("saml:AuthnContextClassRef").SetText("urn:oasis:names:tc:SAML:2.0:ac:classes:X509")
 	return a
 }

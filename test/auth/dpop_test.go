@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +171,72 @@ func TestDPoPReplayAcrossInstances(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDPoPBehindTLSProxy runs kjdd as it runs behind a TLS-terminating
+// proxy: its clients call https://kjdd.sykehus.no (KJDD_PUBLIC_URL), the
+// proxy reaches kjdd over plain http on loopback. A proof for the public
+// https URL is accepted; a proof for the URL the request arrived at (the
+// Host header's host) is refused, and so is a proof for whatever host the
+// caller writes into Host.
+func TestDPoPBehindTLSProxy(t *testing.T) {
+	const public = "https://kjdd.sykehus.no"
+	srv := start(t, nil, map[string]string{"KJDD_PUBLIC_URL": public})
+	id := srv.Identity()
+	path := pathSperringSearch
+	send := func(t *testing.T, host, htu string) int {
+		t.Helper()
+		tok := id.ClientToken()
+		body := strings.NewReader(`{"patient": "` + newFNR(t) + `"}`)
+		req, err := http.NewRequest(http.MethodPost, srv.URL+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "DPoP "+tok)
+		req.Header.Set("DPoP", id.Issuer.DPoPProof(http.MethodPost, htu, tok))
+		resp, err := srv.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	t.Run("proof for the public https URL", func(t *testing.T) {
+		if got := send(t, "", public+path); got != http.StatusOK {
+			t.Fatalf("HTTP %d, want 200", got)
+		}
+	})
+	t.Run("proof for the public URL, the proxy's Host passed on", func(t *testing.T) {
+		if got := send(t, "kjdd.sykehus.no", public+path); got != http.StatusOK {
+			t.Fatalf("HTTP %d, want 200", got)
+		}
+	})
+	refused := map[string]struct{ host, htu string }{
+		"proof for the Host header's URL":         {"", srv.URL + path},
+		"Host spoofed to the proof's host":        {"evil.example", "http://evil.example" + path},
+		"Host spoofed to the proof's host, https": {"evil.example", "https://evil.example" + path},
+		"public host over plain http":             {"kjdd.sykehus.no", "http://kjdd.sykehus.no" + path},
+		"public host in Host, proof for loopback": {"kjdd.sykehus.no", srv.URL + path},
+	}
+	const reason = "DPoP htu differs from the request URL"
+	for name, tc := range refused {
+		t.Run(name, func(t *testing.T) {
+			before := strings.Count(srv.Logs(), reason)
+			if got := send(t, tc.host, tc.htu); got != http.StatusUnauthorized {
+				t.Fatalf("HTTP %d, want 401", got)
+			}
+			// The refusal is logged as the handler returns, which may be
+			// just after the answer reached the client.
+			for deadline := time.Now().Add(5 * time.Second); strings.Count(srv.Logs(), reason) <= before; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("kjdd did not log the refusal reason %q", reason)
+				}
+			}
+		})
+	}
+	wantNoNationalIDs(t, srv)
 }

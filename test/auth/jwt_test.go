@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -57,6 +58,10 @@ func TestAccessTokenRefused(t *testing.T) {
 		"wrong aud":                        {opts: []helseidtest.TokenOption{helseidtest.Claim("aud", "nhn:someone-else")}, subcode: "FailedAuthentication", reason: "audience is not exactly ours"},
 		"extra aud":                        {opts: []helseidtest.TokenOption{helseidtest.Claim("aud", []string{helseidtest.DefaultAudience, "nhn:someone-else"})}, subcode: "FailedAuthentication", reason: "audience is not exactly ours"},
 		"typ of an id token":               {opts: []helseidtest.TokenOption{helseidtest.Header("typ", "id+jwt")}, subcode: "FailedAuthentication", reason: "typ is neither"},
+		"exp as a string":                  {opts: []helseidtest.TokenOption{helseidtest.Claim("exp", strconv.FormatInt(now.Add(5*time.Minute).Unix(), 10))}, subcode: "FailedAuthentication", reason: "exp is not a NumericDate"},
+		"iat as an object":                 {opts: []helseidtest.TokenOption{helseidtest.Claim("iat", map[string]any{"t": now.Unix()})}, subcode: "FailedAuthentication", reason: "iat is not a NumericDate"},
+		"ten-year lifetime":                {opts: []helseidtest.TokenOption{helseidtest.Lifetime(10 * 365 * 24 * time.Hour)}, subcode: "FailedAuthentication", reason: "exceeds the maximum 2h0m0s"},
+		"nbf after exp within the leeway":  {opts: []helseidtest.TokenOption{helseidtest.Validity(4*time.Second, 3*time.Second)}, subcode: "FailedAuthentication", reason: "validity is inverted"},
 	}
 	type tokenCase struct {
 		surface surface

@@ -82,6 +82,22 @@ func refusedAssertions(t *testing.T, signer *helseidtest.SAMLSigner, patient, ot
 			envelope: func() []byte {
 				return signer.Envelope(helseidtest.XUAPatient(patient), helseidtest.XUAValidity(now.Add(time.Hour), now.Add(2*time.Hour)))
 			}},
+		"window inverted, both bounds within the skew": {subcode: "FailedAuthentication", reason: "lifetime window is inverted",
+			envelope: func() []byte {
+				return signer.Envelope(helseidtest.XUAPatient(patient), helseidtest.XUAValidity(now.Add(2*time.Minute), now.Add(-2*time.Minute)))
+			}},
+		"ten-year lifetime": {subcode: "FailedAuthentication", reason: "exceeds the maximum 8h0m0s",
+			envelope: func() []byte {
+				return signer.Envelope(helseidtest.XUAPatient(patient), helseidtest.XUAValidity(now.Add(-time.Minute), now.AddDate(10, 0, 0)))
+			}},
+		"subject confirmation window inverted": {subcode: "FailedAuthentication", reason: "subject confirmation window is inverted",
+			envelope: func() []byte {
+				return signer.Envelope(helseidtest.XUAPatient(patient), helseidtest.XUASubjectConfirmationWindow(now.Add(2*time.Minute), now.Add(time.Minute)))
+			}},
+		"authentication session ends before it began": {subcode: "FailedAuthentication", reason: "authentication session window is inverted",
+			envelope: func() []byte {
+				return signer.Envelope(helseidtest.XUAPatient(patient), helseidtest.XUAAuthnSession(now, now.Add(-time.Minute)))
+			}},
 		"wrong audience": {subcode: "FailedAuthentication", reason: "not for our audience",
 			envelope: func() []byte {
 				return signer.Envelope(helseidtest.XUAPatient(patient), helseidtest.XUAAudience("urn:someone-else"))

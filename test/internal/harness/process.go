@@ -98,6 +98,8 @@ func Launch(bin string, opts Options) (*Process, error) {
 		"KJDD_REPOSITORY_UNIQUE_ID": RepositoryUniqueID,
 		"KJDD_HOSPITAL_ORGNR":       HospitalOrgNumber,
 		"KJDD_AUDIT_KEY":            newAuditKey(),
+		// The URL clients call, which DPoP proofs name.
+		"KJDD_PUBLIC_URL": "http://" + addr,
 	}
 	for k, v := range opts.Env {
 		if v == "" {
