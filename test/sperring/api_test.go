@@ -157,14 +157,7 @@ func TestRegistrationChangesConfidentiality(t *testing.T) {
 	asker := requester{hpr: hprNumbers[0], purpose: "TREAT"}
 	expect := func(what string) {
 		t.Helper()
-		dr := d.probe(p, asker)
-		rep, err := n.do(dr.req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if problems := w.check(dr, rep); len(problems) > 0 {
-			t.Fatalf("%s: %v", what, problems)
-		}
+		d.expect(t, n, p, asker, what)
 	}
 	expect("registered")
 
@@ -198,14 +191,7 @@ func TestBlockFollowsLineage(t *testing.T) {
 	expect := func(what string) {
 		t.Helper()
 		for _, asker := range []requester{{hpr: hprNumbers[0], purpose: "TREAT"}, {hpr: hprNumbers[0], purpose: "BTG"}} {
-			dr := d.probe(p, asker)
-			rep, err := n.do(dr.req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if problems := w.check(dr, rep); len(problems) > 0 {
-				t.Fatalf("%s, as %s: %v", what, asker.purpose, problems)
-			}
+			d.expect(t, n, p, asker, what+", as "+asker.purpose)
 		}
 	}
 	w.create(t, f, n, &record{p: p, kind: "document", uid: orig.uid})

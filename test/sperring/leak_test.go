@@ -368,6 +368,20 @@ func (s *search) settle(t *testing.T, changed []*patient) {
 	t.Logf("every instance answers the changed records (%d patients) after %s", len(changed), time.Since(start).Round(time.Millisecond))
 }
 
+// expect sends n the probe of p as r and fails, prefixed by what, on any
+// answer that does not match p's sperring as the oracle has it now.
+func (d *drawer) expect(t *testing.T, n *node, p *patient, r requester, what string) {
+	t.Helper()
+	dr := d.probe(p, r)
+	rep, err := n.do(dr.req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := d.w.check(dr, rep); len(problems) > 0 {
+		t.Fatalf("%s: %v", what, problems)
+	}
+}
+
 // probe is FindDocuments (every status) for p by r, as ITI-18.
 func (d *drawer) probe(p *patient, r requester) draw {
 	q := storedQuery{id: qFindDocuments, slots: []slot{

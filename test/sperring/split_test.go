@@ -1,6 +1,7 @@
 package sperring
 
 import (
+	"fmt"
 	"io"
 	mathrand "math/rand/v2"
 	"net"
@@ -160,14 +161,8 @@ func (s *search) probeNow(t *testing.T, p *patient) {
 	t.Helper()
 	for _, nd := range s.nodes {
 		for _, hpr := range hprNumbers {
-			dr := s.d.probe(p, requester{hpr: hpr, purpose: "TREAT"})
-			rep, err := nd.do(dr.req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if problems := s.w.check(dr, rep); len(problems) > 0 {
-				t.Fatalf("%s answers patient %d's old sperring right after the change was acknowledged: %v", nd.name, p.idx, problems)
-			}
+			s.d.expect(t, nd, p, requester{hpr: hpr, purpose: "TREAT"},
+				fmt.Sprintf("%s answers patient %d's old sperring right after the change was acknowledged", nd.name, p.idx))
 		}
 	}
 }

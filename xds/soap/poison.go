@@ -19,9 +19,6 @@ import (
 // releasedName is what a poisoned token reads as.
 const releasedName = "kjdd-element-used-after-Message.Close"
 
-// checkedBuild tells release to poison instead of reusing (internal/checked).
-func checkedBuild() bool { return checked.Build() }
-
 // poisonSlabs poisons every token of s.
 func poisonSlabs(s *treeSlabs) {
 	for i := range s.elements[:cap(s.elements)] {
@@ -49,7 +46,7 @@ func poisonSlabs(s *treeSlabs) {
 // of a message's tree (packages rim and query) calls it on the element it
 // is handed.
 func MustBeLive(el *etree.Element) {
-	if el != nil && el.Tag == releasedName && checkedBuild() {
+	if el != nil && el.Tag == releasedName && checked.Build() {
 		panic("xds: an element of a message was used after Message.Close")
 	}
 }

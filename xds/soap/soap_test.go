@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"kjdd/internal/checked"
 	"kjdd/xds/hl7"
 	"kjdd/xds/internal/xdstest"
 )
@@ -400,7 +401,7 @@ func TestAssertionSourceHeldUntilClose(t *testing.T) {
 // over it fail. (That the parsers refuse it loudly is
 // TestParsersRefuseKeptElement, beside the parsers.)
 func TestKeptElementIsPoisoned(t *testing.T) {
-	if !checkedBuild() {
+	if !checked.Build() {
 		t.Skip("not a checked build: this binary runs benchmarks (internal/checked)")
 	}
 	reader := NewReader(ReaderConfig{AssertionMemoBytes: DefaultAssertionMemoBytes})

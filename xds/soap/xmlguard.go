@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
+
+	"kjdd/internal/checked"
 )
 
 // The XML guard is a streaming pass over an envelope that builds its tree
@@ -603,7 +605,7 @@ type treeSlabs struct {
 // reused, so that a use shows (poison.go); otherwise they are zeroed, so
 // that they hold on to nothing of the tree.
 func (s *treeSlabs) release() {
-	if checkedBuild() {
+	if checked.Build() {
 		poisonSlabs(s)
 		return
 	}
